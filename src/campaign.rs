@@ -1,0 +1,364 @@
+//! The campaign: which platforms to test, through which endpoints, against which controls.
+//!
+//! A campaign arrives as a plain object (from a data file or a news site's embed) and is
+//! validated in full before any probe runs, so a mistake costs no traffic and names its field.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Most trials per endpoint; more only adds traffic to the visitor's connection.
+pub const MAX_TRIALS: u32 = 10;
+/// Most platforms per campaign; a page that probes hundreds of hosts is a scanner, not a test.
+pub const MAX_PLATFORMS: usize = 64;
+/// Most endpoints per platform (and controls per campaign).
+pub const MAX_ENDPOINTS: usize = 16;
+/// Longest accepted URL.
+pub const MAX_URL_LEN: usize = 2048;
+/// Longest accepted id or name.
+pub const MAX_NAME_LEN: usize = 128;
+
+/// How an endpoint is probed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProbeKind {
+    /// `fetch` in `no-cors` mode: any HTTP answer proves the network path works.
+    Fetch,
+    /// An `<img>` load: only a real image fires `load` (a block page fires `error`).
+    Image,
+}
+
+/// One URL to probe.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub url: String,
+    pub kind: ProbeKind,
+    /// Expected size of the object in bytes, for throughput; only for larger objects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+    /// `false` when the endpoint must be fetched exactly as written (no cache-busting query).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub bust: bool,
+}
+
+/// A platform people check: its main site and its CDNs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Platform {
+    pub id: String,
+    pub name: String,
+    pub endpoints: Vec<Endpoint>,
+}
+
+/// What to measure and where to send the result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Campaign {
+    pub id: String,
+    pub controls: Vec<Endpoint>,
+    pub platforms: Vec<Platform>,
+    #[serde(default = "default_trials")]
+    pub trials: u32,
+    /// Where reports go (after consent); none means nothing is ever sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collector: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+fn default_trials() -> u32 {
+    3
+}
+
+/// A campaign that cannot be run, with the path of the offending field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CampaignError {
+    /// Path of the field, e.g. `platforms[2].endpoints[0].url`.
+    pub field: String,
+    /// What is wrong with it, in words a web developer can act on.
+    pub problem: &'static str,
+}
+
+impl fmt::Display for CampaignError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid campaign: {}: {}", self.field, self.problem)
+    }
+}
+
+impl std::error::Error for CampaignError {}
+
+fn err(field: impl Into<String>, problem: &'static str) -> CampaignError {
+    CampaignError {
+        field: field.into(),
+        problem,
+    }
+}
+
+impl Campaign {
+    /// Checks everything a run relies on.
+    ///
+    /// # Errors
+    /// The first field that is missing, empty, too long, not an `https://` URL (plain `http://`
+    /// is allowed only for loopback hosts, for tests), or out of range.
+    pub fn validate(&self) -> Result<(), CampaignError> {
+        check_name("id", &self.id)?;
+        if self.controls.is_empty() {
+            return Err(err(
+                "controls",
+                "at least one control is needed to tell a block from being offline",
+            ));
+        }
+        if self.controls.len() > MAX_ENDPOINTS {
+            return Err(err("controls", "too many controls (at most 16)"));
+        }
+        for (i, control) in self.controls.iter().enumerate() {
+            check_endpoint(&indexed("controls", i), control)?;
+        }
+        if self.platforms.is_empty() {
+            return Err(err("platforms", "at least one platform is needed"));
+        }
+        if self.platforms.len() > MAX_PLATFORMS {
+            return Err(err("platforms", "too many platforms (at most 64)"));
+        }
+        for (i, platform) in self.platforms.iter().enumerate() {
+            let at = indexed("platforms", i);
+            check_name(&(at.clone() + ".id"), &platform.id)?;
+            check_name(&(at.clone() + ".name"), &platform.name)?;
+            if self.platforms[..i].iter().any(|p| p.id == platform.id) {
+                return Err(err(at + ".id", "duplicate platform id"));
+            }
+            let endpoints_at = at + ".endpoints";
+            if platform.endpoints.is_empty() {
+                return Err(err(endpoints_at, "a platform needs at least one endpoint"));
+            }
+            if platform.endpoints.len() > MAX_ENDPOINTS {
+                return Err(err(endpoints_at, "too many endpoints (at most 16)"));
+            }
+            for (j, endpoint) in platform.endpoints.iter().enumerate() {
+                check_endpoint(&indexed(&endpoints_at, j), endpoint)?;
+            }
+        }
+        if self.trials == 0 || self.trials > MAX_TRIALS {
+            return Err(err("trials", "must be between 1 and 10"));
+        }
+        if let Some(url) = &self.collector {
+            check_url("collector", url)?;
+        }
+        Ok(())
+    }
+}
+
+fn indexed(path: &str, i: usize) -> String {
+    let mut s = String::with_capacity(path.len() + 4);
+    s.push_str(path);
+    s.push('[');
+    s.push_str(&i.to_string());
+    s.push(']');
+    s
+}
+
+fn check_name(field: &str, value: &str) -> Result<(), CampaignError> {
+    if value.trim().is_empty() {
+        return Err(err(field, "must not be empty"));
+    }
+    if value.len() > MAX_NAME_LEN {
+        return Err(err(field, "too long (at most 128 bytes)"));
+    }
+    Ok(())
+}
+
+fn check_endpoint(at: &str, endpoint: &Endpoint) -> Result<(), CampaignError> {
+    check_url(&(at.to_owned() + ".url"), &endpoint.url)?;
+    if endpoint.bytes == Some(0) {
+        return Err(err(at.to_owned() + ".bytes", "must be a positive size in bytes"));
+    }
+    Ok(())
+}
+
+/// Accepts `https://host[:port][/path]`, and `http://` only for loopback hosts: over plain
+/// HTTP a censor's block page would load like the real site and read as "reachable".
+fn check_url(field: &str, url: &str) -> Result<(), CampaignError> {
+    if url.len() > MAX_URL_LEN {
+        return Err(err(field, "URL too long (at most 2048 bytes)"));
+    }
+    let (secure, rest) = if let Some(rest) = url.strip_prefix("https://") {
+        (true, rest)
+    } else if let Some(rest) = url.strip_prefix("http://") {
+        (false, rest)
+    } else {
+        return Err(err(field, "must be an https:// URL"));
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
+        return Err(err(field, "must not carry credentials"));
+    }
+    let host = host_of(authority).ok_or_else(|| err(field, "has no valid host name"))?;
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(err(field, "must not contain spaces or control characters"));
+    }
+    if !secure && !is_loopback(host) {
+        return Err(err(
+            field,
+            "must be an https:// URL (plain http:// is allowed only for loopback hosts)",
+        ));
+    }
+    Ok(())
+}
+
+/// The host of `host[:port]` or `[v6][:port]`, if it is well formed.
+fn host_of(authority: &str) -> Option<&str> {
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let end = v6.find(']')?;
+        let port = v6[end + 1..].strip_prefix(':');
+        if !v6[end + 1..].is_empty() && port.is_none() {
+            return None;
+        }
+        (&v6[..end], port)
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if let Some(port) = port {
+        if port.parse::<u16>().map_or(true, |p| p == 0) {
+            return None;
+        }
+    }
+    let valid = !host.is_empty()
+        && host.len() <= 253
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.:_".contains(&b))
+        && !host.starts_with(['.', '-'])
+        && !host.contains("..");
+    valid.then_some(host)
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host == "::1" || host.starts_with("127.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoint(url: &str) -> Endpoint {
+        Endpoint {
+            url: url.into(),
+            kind: ProbeKind::Fetch,
+            bytes: None,
+            bust: true,
+        }
+    }
+
+    fn campaign() -> Campaign {
+        Campaign {
+            id: "test".into(),
+            controls: vec![endpoint("https://control.example/favicon.ico")],
+            platforms: vec![Platform {
+                id: "x".into(),
+                name: "X (Twitter)".into(),
+                endpoints: vec![endpoint("https://x.com/favicon.ico")],
+            }],
+            trials: 3,
+            collector: None,
+        }
+    }
+
+    fn field_of(c: &Campaign) -> String {
+        c.validate().expect_err("campaign should be invalid").field
+    }
+
+    #[test]
+    fn a_well_formed_campaign_is_valid() {
+        assert_eq!(campaign().validate(), Ok(()));
+    }
+
+    #[test]
+    fn plain_http_is_refused_except_on_loopback() {
+        let mut c = campaign();
+        c.platforms[0].endpoints[0].url = "http://x.com/".into();
+        let e = c.validate().unwrap_err();
+        assert_eq!(e.field, "platforms[0].endpoints[0].url");
+        assert!(e.problem.contains("https"));
+        for ok in ["http://127.0.0.1:8000/a", "http://localhost/x", "http://[::1]:9/"] {
+            c.platforms[0].endpoints[0].url = ok.into();
+            assert_eq!(c.validate(), Ok(()), "{ok}");
+        }
+    }
+
+    #[test]
+    fn malformed_urls_name_their_field() {
+        let mut c = campaign();
+        for bad in [
+            "x.com/favicon.ico",
+            "https://",
+            "https:///path",
+            "https://a b.com/",
+            "https://user:pw@x.com/",
+            "https://x.com:0/",
+            "https://x.com:99999/",
+            "ftp://x.com/",
+            "javascript:alert(1)",
+        ] {
+            c.controls[0].url = bad.into();
+            assert_eq!(field_of(&c), "controls[0].url", "{bad}");
+        }
+    }
+
+    #[test]
+    fn empty_lists_are_refused() {
+        let mut c = campaign();
+        c.platforms.clear();
+        assert_eq!(field_of(&c), "platforms");
+        let mut c = campaign();
+        c.controls.clear();
+        assert_eq!(field_of(&c), "controls");
+        let mut c = campaign();
+        c.platforms[0].endpoints.clear();
+        assert_eq!(field_of(&c), "platforms[0].endpoints");
+    }
+
+    #[test]
+    fn trials_must_be_in_range() {
+        let mut c = campaign();
+        c.trials = 0;
+        assert_eq!(field_of(&c), "trials");
+        c.trials = 11;
+        assert_eq!(field_of(&c), "trials");
+    }
+
+    #[test]
+    fn duplicate_ids_empty_names_and_zero_bytes_are_refused() {
+        let mut c = campaign();
+        c.platforms.push(c.platforms[0].clone());
+        assert_eq!(field_of(&c), "platforms[1].id");
+        let mut c = campaign();
+        c.platforms[0].name = " ".into();
+        assert_eq!(field_of(&c), "platforms[0].name");
+        let mut c = campaign();
+        c.platforms[0].endpoints[0].bytes = Some(0);
+        assert_eq!(field_of(&c), "platforms[0].endpoints[0].bytes");
+        let mut c = campaign();
+        c.collector = Some("http://collector.example/v1/reports".into());
+        assert_eq!(field_of(&c), "collector");
+    }
+
+    #[test]
+    fn unknown_kind_is_a_parse_error_naming_the_value() {
+        let json = r#"{"url":"https://x.com/","kind":"websocket"}"#;
+        let e = serde_json::from_str::<Endpoint>(json).unwrap_err().to_string();
+        assert!(e.contains("websocket"), "{e}");
+    }
+
+    #[test]
+    fn trials_default_to_three() {
+        let json = r#"{"id":"d","controls":[],"platforms":[]}"#;
+        let c: Campaign = serde_json::from_str(json).unwrap();
+        assert_eq!(c.trials, 3);
+    }
+}

@@ -1,0 +1,530 @@
+//! The verdict rules: from the controls' and a platform's attempts to one honest verdict.
+//!
+//! The same code runs in the browser (to show the verdict) and in the collector (to refuse
+//! reports whose verdicts do not follow from their own attempts). A false `blocked` is the
+//! worst error this tool can make, so every negative verdict needs healthy controls and
+//! repeated, consistent failures; anything less is `inconclusive`.
+//!
+//! Rules, per endpoint (attempts made while the page was hidden and did not load are ignored,
+//! because hidden pages have throttled timers):
+//! - **up**: at least half of its attempts loaded;
+//! - **degraded**: some loaded, but fewer than half;
+//! - **down**: none loaded and at least [`MIN_FAILURES`] failed (one failure is no evidence);
+//! - **unknown**: otherwise (too few attempts).
+//!
+//! Controls are **healthy** when every control endpoint is up, **reachable** when at least one
+//! loaded at all, and **failed** otherwise (the visitor is offline, or everything is blocked).
+//!
+//! Per platform, in order:
+//! 1. run cancelled → `inconclusive/cancelled`;
+//! 2. every known endpoint up → `throttled` if healthy controls show it far slower (below),
+//!    else `reachable/endpoints_loaded`;
+//! 3. nothing known → `inconclusive/page_hidden` or `inconclusive/too_few_attempts`;
+//! 4. some failures, but a local cause is possible → `inconclusive` with that cause:
+//!    `controls_failed`, `controls_unstable`, `cross_origin_isolated`, `csp_violation`;
+//! 5. every endpoint down → `blocked/endpoints_timeout | endpoints_error | endpoints_failed`;
+//! 6. some down or degraded, some up → `partial/some_endpoints_failed | intermittent_failures`;
+//! 7. otherwise (down mixed with unknown) → `inconclusive/too_few_attempts`.
+//!
+//! Throttling, judged only against healthy controls: the platform's throughput (the lowest
+//! per-endpoint median among endpoints with `bytes`) is below [`THROTTLE_RATIO`] of the
+//! controls' and below [`THROTTLE_MAX_KBPS`]; without a control throughput, below
+//! [`THROTTLE_ABSOLUTE_KBPS`]. Or its median latency is more than [`SLOW_RATIO`] times the
+//! controls' and at least [`SLOW_EXTRA_MS`] more.
+
+use crate::report::{Attempt, Condition, EndpointResult, Outcome, Report};
+use crate::stats::median;
+use serde::{Deserialize, Serialize};
+
+/// Failed attempts an endpoint needs, with none loaded, to count as down.
+pub const MIN_FAILURES: usize = 2;
+/// Throttled if throughput is below this fraction of the controls' throughput…
+pub const THROTTLE_RATIO: f64 = 0.2;
+/// …and below this many kbit/s (a fast CDN slower than a faster control is not throttling).
+pub const THROTTLE_MAX_KBPS: f64 = 2000.0;
+/// Throttled, without a control throughput to compare with, below this many kbit/s.
+pub const THROTTLE_ABSOLUTE_KBPS: f64 = 300.0;
+/// Throttled if the median latency is more than this many times the controls'…
+pub const SLOW_RATIO: f64 = 10.0;
+/// …and at least this many milliseconds more.
+pub const SLOW_EXTRA_MS: f64 = 2000.0;
+
+/// The verdict for one platform (**contract**: these names are relied on outside the code).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Reachable,
+    Throttled,
+    Partial,
+    Blocked,
+    Inconclusive,
+}
+
+/// Why a verdict was given, machine-readable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    EndpointsLoaded,
+    LowThroughput,
+    HighLatency,
+    SomeEndpointsFailed,
+    IntermittentFailures,
+    EndpointsTimeout,
+    EndpointsError,
+    EndpointsFailed,
+    ControlsFailed,
+    ControlsUnstable,
+    Cancelled,
+    PageHidden,
+    CrossOriginIsolated,
+    CspViolation,
+    TooFewAttempts,
+}
+
+impl Verdict {
+    /// The name used in reports and aggregates.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Reachable => "reachable",
+            Verdict::Throttled => "throttled",
+            Verdict::Partial => "partial",
+            Verdict::Blocked => "blocked",
+            Verdict::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Up,
+    Degraded,
+    Down { timeouts: usize, errors: usize },
+    Unknown,
+}
+
+fn counted(attempts: &[Attempt]) -> impl Iterator<Item = &Attempt> {
+    attempts
+        .iter()
+        .filter(|a| !(a.hidden && a.outcome != Outcome::Ok))
+}
+
+fn state(endpoint: &EndpointResult) -> State {
+    let (mut ok, mut timeouts, mut errors) = (0, 0, 0);
+    for a in counted(&endpoint.attempts) {
+        match a.outcome {
+            Outcome::Ok => ok += 1,
+            Outcome::Timeout => timeouts += 1,
+            Outcome::Error => errors += 1,
+        }
+    }
+    let failed = timeouts + errors;
+    if ok > 0 && ok >= failed {
+        State::Up
+    } else if ok > 0 {
+        State::Degraded
+    } else if failed >= MIN_FAILURES {
+        State::Down { timeouts, errors }
+    } else {
+        State::Unknown
+    }
+}
+
+/// How the controls fared: the baseline every platform is judged against.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Baseline {
+    healthy: bool,
+    any_loaded: bool,
+    median_ms: Option<f64>,
+    kbps: Option<f64>,
+}
+
+impl Baseline {
+    /// Summarizes the control endpoints' attempts.
+    pub fn new(controls: &[EndpointResult]) -> Self {
+        let states: Vec<State> = controls.iter().map(state).collect();
+        Baseline {
+            healthy: !states.is_empty() && states.iter().all(|s| *s == State::Up),
+            any_loaded: states.iter().any(|s| matches!(s, State::Up | State::Degraded)),
+            median_ms: median_latency(controls),
+            kbps: median(controls.iter().filter_map(endpoint_kbps)),
+        }
+    }
+}
+
+fn median_latency(endpoints: &[EndpointResult]) -> Option<f64> {
+    median(
+        endpoints
+            .iter()
+            .flat_map(|e| e.attempts.iter())
+            .filter(|a| a.outcome == Outcome::Ok && !a.hidden)
+            .map(|a| f64::from(a.ms)),
+    )
+}
+
+fn endpoint_kbps(endpoint: &EndpointResult) -> Option<f64> {
+    median(counted(&endpoint.attempts).filter_map(Attempt::kbps))
+}
+
+/// Display figures for a platform: median latency (ms) and lowest throughput (kbit/s).
+pub fn figures(endpoints: &[EndpointResult]) -> (Option<u32>, Option<u32>) {
+    let kbps = endpoints
+        .iter()
+        .filter_map(endpoint_kbps)
+        .min_by(f64::total_cmp);
+    (
+        median_latency(endpoints).map(|m| m.round() as u32),
+        kbps.map(|k| k.round() as u32),
+    )
+}
+
+/// The verdict for one platform's endpoints, given the controls and the run's conditions.
+pub fn classify(
+    baseline: &Baseline,
+    conditions: &[Condition],
+    endpoints: &[EndpointResult],
+) -> (Verdict, Reason) {
+    use Verdict::*;
+    if conditions.contains(&Condition::Cancelled) {
+        return (Inconclusive, Reason::Cancelled);
+    }
+    let states: Vec<State> = endpoints.iter().map(state).collect();
+    let up = states.iter().filter(|s| **s == State::Up).count();
+    let degraded = states.iter().filter(|s| **s == State::Degraded).count();
+    let unknown = states.iter().filter(|s| **s == State::Unknown).count();
+    let down = states.len() - up - degraded - unknown;
+
+    if up > 0 && up + unknown == states.len() {
+        return match throttling(baseline, endpoints) {
+            Some(reason) => (Throttled, reason),
+            None => (Reachable, Reason::EndpointsLoaded),
+        };
+    }
+    if unknown == states.len() {
+        let hidden = conditions.contains(&Condition::PageHidden);
+        return (
+            Inconclusive,
+            if hidden {
+                Reason::PageHidden
+            } else {
+                Reason::TooFewAttempts
+            },
+        );
+    }
+    // Some endpoint failed: rule out every local explanation before blaming the network.
+    if !baseline.any_loaded {
+        return (Inconclusive, Reason::ControlsFailed);
+    }
+    if !baseline.healthy {
+        return (Inconclusive, Reason::ControlsUnstable);
+    }
+    if conditions.contains(&Condition::CrossOriginIsolated) {
+        return (Inconclusive, Reason::CrossOriginIsolated);
+    }
+    if conditions.contains(&Condition::CspViolation) {
+        return (Inconclusive, Reason::CspViolation);
+    }
+    if down == states.len() {
+        let (timeouts, errors) = states.iter().fold((0, 0), |(t, e), s| match s {
+            State::Down { timeouts, errors } => (t + timeouts, e + errors),
+            _ => (t, e),
+        });
+        let reason = match (timeouts, errors) {
+            (_, 0) => Reason::EndpointsTimeout,
+            (0, _) => Reason::EndpointsError,
+            _ => Reason::EndpointsFailed,
+        };
+        return (Blocked, reason);
+    }
+    if up + degraded > 0 {
+        let reason = if down > 0 {
+            Reason::SomeEndpointsFailed
+        } else {
+            Reason::IntermittentFailures
+        };
+        return (Partial, reason);
+    }
+    (Inconclusive, Reason::TooFewAttempts)
+}
+
+fn throttling(baseline: &Baseline, endpoints: &[EndpointResult]) -> Option<Reason> {
+    if !baseline.healthy {
+        return None;
+    }
+    let slowest = endpoints
+        .iter()
+        .filter_map(endpoint_kbps)
+        .min_by(f64::total_cmp);
+    if let Some(kbps) = slowest {
+        let throttled = match baseline.kbps {
+            Some(control) => kbps < control * THROTTLE_RATIO && kbps < THROTTLE_MAX_KBPS,
+            None => kbps < THROTTLE_ABSOLUTE_KBPS,
+        };
+        if throttled {
+            return Some(Reason::LowThroughput);
+        }
+    }
+    match (median_latency(endpoints), baseline.median_ms) {
+        (Some(ms), Some(control)) if ms > control * SLOW_RATIO && ms >= control + SLOW_EXTRA_MS => {
+            Some(Reason::HighLatency)
+        }
+        _ => None,
+    }
+}
+
+/// Re-derives every platform's verdict and reason from the report's own attempts.
+/// Returns the ids of platforms whose stated verdict or reason differs.
+pub fn classify_report(report: &Report) -> Vec<&str> {
+    let baseline = Baseline::new(&report.controls);
+    report
+        .platforms
+        .iter()
+        .filter(|p| classify(&baseline, &report.conditions, &p.endpoints) != (p.verdict, p.reason))
+        .map(|p| p.id.as_str())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::campaign::ProbeKind;
+
+    fn attempt(outcome: Outcome, ms: u32) -> Attempt {
+        Attempt {
+            outcome,
+            ms,
+            duration_ms: None,
+            bytes: None,
+            hidden: false,
+        }
+    }
+
+    fn ep(attempts: Vec<Attempt>) -> EndpointResult {
+        EndpointResult {
+            url: "https://e.example/".into(),
+            kind: ProbeKind::Fetch,
+            attempts,
+        }
+    }
+
+    fn ok3(ms: u32) -> EndpointResult {
+        ep(vec![attempt(Outcome::Ok, ms); 3])
+    }
+
+    fn fail3(outcome: Outcome) -> EndpointResult {
+        ep(vec![attempt(outcome, 3000); 3])
+    }
+
+    /// An endpoint with `bytes` transferred at `kbps` in each of three attempts.
+    fn sized(kbps: u32) -> EndpointResult {
+        let bytes = 100_000u64;
+        let ms = (bytes * 8 / u64::from(kbps)) as u32;
+        let a = Attempt {
+            outcome: Outcome::Ok,
+            ms: 50,
+            duration_ms: Some(ms),
+            bytes: Some(bytes),
+            hidden: false,
+        };
+        ep(vec![a; 3])
+    }
+
+    fn healthy() -> Baseline {
+        Baseline::new(&[ok3(40), ok3(60)])
+    }
+
+    fn verdict(baseline: &Baseline, endpoints: &[EndpointResult]) -> (Verdict, Reason) {
+        classify(baseline, &[], endpoints)
+    }
+
+    #[test]
+    fn all_endpoints_loading_is_reachable() {
+        assert_eq!(
+            verdict(&healthy(), &[ok3(50), ok3(80)]),
+            (Verdict::Reachable, Reason::EndpointsLoaded)
+        );
+    }
+
+    #[test]
+    fn consistent_timeouts_with_healthy_controls_are_blocked() {
+        let r = verdict(&healthy(), &[fail3(Outcome::Timeout), fail3(Outcome::Timeout)]);
+        assert_eq!(r, (Verdict::Blocked, Reason::EndpointsTimeout));
+    }
+
+    #[test]
+    fn consistent_errors_are_blocked_and_mixed_failures_say_so() {
+        let r = verdict(&healthy(), &[fail3(Outcome::Error), fail3(Outcome::Error)]);
+        assert_eq!(r, (Verdict::Blocked, Reason::EndpointsError));
+        let r = verdict(&healthy(), &[fail3(Outcome::Error), fail3(Outcome::Timeout)]);
+        assert_eq!(r, (Verdict::Blocked, Reason::EndpointsFailed));
+    }
+
+    #[test]
+    fn failures_with_failed_controls_are_never_blocked() {
+        let offline = Baseline::new(&[fail3(Outcome::Error), fail3(Outcome::Timeout)]);
+        let r = verdict(&offline, &[fail3(Outcome::Timeout), fail3(Outcome::Timeout)]);
+        assert_eq!(r, (Verdict::Inconclusive, Reason::ControlsFailed));
+    }
+
+    #[test]
+    fn failures_with_unstable_controls_are_inconclusive() {
+        let flaky = Baseline::new(&[ok3(40), fail3(Outcome::Timeout)]);
+        let r = verdict(&flaky, &[fail3(Outcome::Timeout)]);
+        assert_eq!(r, (Verdict::Inconclusive, Reason::ControlsUnstable));
+        let r = verdict(&flaky, &[fail3(Outcome::Timeout), ok3(40)]);
+        assert_eq!(r, (Verdict::Inconclusive, Reason::ControlsUnstable));
+    }
+
+    #[test]
+    fn a_platform_that_loads_is_reachable_even_when_controls_fail() {
+        let offline = Baseline::new(&[fail3(Outcome::Error)]);
+        assert_eq!(verdict(&offline, &[ok3(30)]).0, Verdict::Reachable);
+    }
+
+    #[test]
+    fn no_controls_means_no_negative_verdict() {
+        let none = Baseline::new(&[]);
+        let r = verdict(&none, &[fail3(Outcome::Timeout)]);
+        assert_eq!(r.0, Verdict::Inconclusive);
+    }
+
+    #[test]
+    fn a_single_flaky_failure_does_not_flip_a_verdict() {
+        let flaky = ep(vec![
+            attempt(Outcome::Ok, 50),
+            attempt(Outcome::Timeout, 3000),
+            attempt(Outcome::Ok, 60),
+        ]);
+        assert_eq!(verdict(&healthy(), &[flaky, ok3(40)]).0, Verdict::Reachable);
+    }
+
+    #[test]
+    fn one_failed_attempt_alone_is_too_few_for_blocked() {
+        let once = ep(vec![attempt(Outcome::Timeout, 3000)]);
+        let r = verdict(&healthy(), &[once.clone(), once]);
+        assert_eq!(r, (Verdict::Inconclusive, Reason::TooFewAttempts));
+    }
+
+    #[test]
+    fn one_endpoint_down_and_one_up_is_partial() {
+        let r = verdict(&healthy(), &[ok3(40), fail3(Outcome::Timeout)]);
+        assert_eq!(r, (Verdict::Partial, Reason::SomeEndpointsFailed));
+    }
+
+    #[test]
+    fn mostly_failing_endpoints_are_intermittent_partial() {
+        let mostly_failing = ep(vec![
+            attempt(Outcome::Ok, 50),
+            attempt(Outcome::Timeout, 3000),
+            attempt(Outcome::Error, 20),
+        ]);
+        let r = verdict(&healthy(), &[mostly_failing.clone(), mostly_failing]);
+        assert_eq!(r, (Verdict::Partial, Reason::IntermittentFailures));
+    }
+
+    #[test]
+    fn low_throughput_against_controls_is_throttled() {
+        let baseline = Baseline::new(&[ok3(40), sized(50_000)]);
+        let r = verdict(&baseline, &[ok3(60), sized(128)]);
+        assert_eq!(r, (Verdict::Throttled, Reason::LowThroughput));
+    }
+
+    #[test]
+    fn a_fast_cdn_slower_than_a_faster_control_is_not_throttled() {
+        let baseline = Baseline::new(&[ok3(40), sized(100_000)]);
+        assert_eq!(verdict(&baseline, &[sized(8_000)]).0, Verdict::Reachable);
+    }
+
+    #[test]
+    fn absolute_throughput_threshold_applies_without_control_throughput() {
+        assert_eq!(verdict(&healthy(), &[sized(128)]).1, Reason::LowThroughput);
+        assert_eq!(verdict(&healthy(), &[sized(1_000)]).0, Verdict::Reachable);
+    }
+
+    #[test]
+    fn far_higher_latency_than_controls_is_throttled() {
+        let r = verdict(&healthy(), &[ok3(4_000)]);
+        assert_eq!(r, (Verdict::Throttled, Reason::HighLatency));
+    }
+
+    #[test]
+    fn uniform_high_latency_is_reachable() {
+        let slow = Baseline::new(&[ok3(400), ok3(420)]);
+        assert_eq!(verdict(&slow, &[ok3(450), ok3(800)]).0, Verdict::Reachable);
+    }
+
+    #[test]
+    fn throttling_is_not_judged_against_unstable_controls() {
+        let flaky = Baseline::new(&[ok3(40), fail3(Outcome::Error)]);
+        assert_eq!(verdict(&flaky, &[ok3(5_000)]).0, Verdict::Reachable);
+    }
+
+    #[test]
+    fn cancelled_runs_are_inconclusive() {
+        let r = classify(&healthy(), &[Condition::Cancelled], &[ok3(40)]);
+        assert_eq!(r, (Verdict::Inconclusive, Reason::Cancelled));
+    }
+
+    #[test]
+    fn failures_under_cross_origin_isolation_or_csp_are_inconclusive() {
+        let down = [fail3(Outcome::Error)];
+        let r = classify(&healthy(), &[Condition::CrossOriginIsolated], &down);
+        assert_eq!(r, (Verdict::Inconclusive, Reason::CrossOriginIsolated));
+        let r = classify(&healthy(), &[Condition::CspViolation], &down);
+        assert_eq!(r, (Verdict::Inconclusive, Reason::CspViolation));
+        let r = classify(&healthy(), &[Condition::CspViolation], &[ok3(30)]);
+        assert_eq!(r.0, Verdict::Reachable);
+    }
+
+    #[test]
+    fn failures_while_hidden_are_ignored() {
+        let mut hidden = fail3(Outcome::Timeout);
+        for a in &mut hidden.attempts {
+            a.hidden = true;
+        }
+        let r = classify(&healthy(), &[Condition::PageHidden], &[hidden.clone(), hidden]);
+        assert_eq!(r, (Verdict::Inconclusive, Reason::PageHidden));
+    }
+
+    #[test]
+    fn down_mixed_with_unknown_is_too_few_attempts() {
+        let once = ep(vec![attempt(Outcome::Timeout, 3000)]);
+        let r = verdict(&healthy(), &[fail3(Outcome::Timeout), once]);
+        assert_eq!(r, (Verdict::Inconclusive, Reason::TooFewAttempts));
+    }
+
+    #[test]
+    fn figures_are_median_latency_and_lowest_throughput() {
+        let (ms, kbps) = figures(&[ok3(40), ok3(60), sized(128), sized(1000)]);
+        assert_eq!(ms, Some(50));
+        assert_eq!(kbps, Some(128));
+    }
+
+    #[test]
+    fn classify_report_finds_verdicts_that_do_not_follow() {
+        use crate::report::{Client, PlatformResult};
+        let mut report = Report {
+            schema: crate::report::SCHEMA.into(),
+            campaign: "t".into(),
+            started_at: "2026-11-22T21:00:00.000Z".into(),
+            runtime_ms: 1,
+            client: Client {
+                browser: "chrome".into(),
+                version: 1,
+                os: "linux".into(),
+            },
+            conditions: vec![],
+            controls: vec![ok3(40)],
+            platforms: vec![PlatformResult {
+                id: "x".into(),
+                verdict: Verdict::Blocked,
+                reason: Reason::EndpointsTimeout,
+                median_ms: None,
+                kbps: None,
+                endpoints: vec![fail3(Outcome::Timeout)],
+            }],
+        };
+        assert!(classify_report(&report).is_empty());
+        report.platforms[0].endpoints = vec![ok3(40)];
+        assert_eq!(classify_report(&report), vec!["x"]);
+    }
+}

@@ -1,0 +1,84 @@
+//! The browser, reduced to what helps explain odd results: family, major version, OS family.
+//! The full user-agent string is never kept: with its minor versions it narrows a visitor down.
+
+use crate::report::Client;
+
+impl Client {
+    /// Coarse client description from a user-agent string.
+    pub fn from_user_agent(ua: &str) -> Client {
+        // Order matters: Edge, Opera and Samsung also say "Chrome", Chrome also says "Safari".
+        const BROWSERS: [(&str, &str); 7] = [
+            ("Edg/", "edge"),
+            ("OPR/", "opera"),
+            ("SamsungBrowser/", "samsung"),
+            ("Firefox/", "firefox"),
+            ("CriOS/", "chrome"),
+            ("Chrome/", "chrome"),
+            ("Version/", "safari"),
+        ];
+        let (browser, version) = BROWSERS
+            .iter()
+            .find_map(|(token, name)| {
+                let at = ua.find(token)? + token.len();
+                let major = ua[at..]
+                    .split(|c: char| !c.is_ascii_digit())
+                    .next()
+                    .and_then(|d| d.parse().ok())
+                    .unwrap_or(0);
+                let safari_ok = *name != "safari" || ua.contains("Safari/");
+                safari_ok.then_some((*name, major))
+            })
+            .unwrap_or(("other", 0));
+        let os = if ua.contains("Android") {
+            "android"
+        } else if ua.contains("iPhone") || ua.contains("iPad") || ua.contains("iPod") {
+            "ios"
+        } else if ua.contains("Windows") {
+            "windows"
+        } else if ua.contains("CrOS") {
+            "chromeos"
+        } else if ua.contains("Mac OS X") || ua.contains("Macintosh") {
+            "macos"
+        } else if ua.contains("Linux") {
+            "linux"
+        } else {
+            "other"
+        };
+        Client {
+            browser: browser.into(),
+            version,
+            os: os.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::report::Client;
+
+    fn c(ua: &str) -> (String, u32, String) {
+        let c = Client::from_user_agent(ua);
+        (c.browser, c.version, c.os)
+    }
+
+    #[test]
+    fn common_browsers_are_reduced_to_family_major_and_os() {
+        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
+                      HeadlessChrome/156.0.8078.73 Safari/537.36";
+        assert_eq!(c(chrome), ("chrome".into(), 156, "linux".into()));
+        let edge = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like \
+                    Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91";
+        assert_eq!(c(edge), ("edge".into(), 120, "windows".into()));
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 \
+                      (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1";
+        assert_eq!(c(iphone), ("safari".into(), 17, "ios".into()));
+        let firefox = "Mozilla/5.0 (Android 14; Mobile; rv:121.0) Gecko/121.0 Firefox/121.0";
+        assert_eq!(c(firefox), ("firefox".into(), 121, "android".into()));
+    }
+
+    #[test]
+    fn unknown_agents_become_other() {
+        assert_eq!(c("curl/8.5.0"), ("other".into(), 0, "other".into()));
+        assert_eq!(c(""), ("other".into(), 0, "other".into()));
+    }
+}

@@ -1,0 +1,23 @@
+//! netreach: is a platform blocked for me, right now?
+//!
+//! Pure modules (the campaign model, statistics, classification, the report) know nothing of
+//! the browser and are shared with the collector, which re-derives every verdict it receives.
+//! The browser layer and the `#[wasm_bindgen]` exports exist only on wasm32.
+
+pub mod campaign;
+pub mod classify;
+pub mod client;
+pub mod report;
+pub mod schedule;
+pub mod stats;
+
+#[cfg(target_arch = "wasm32")]
+mod browser;
+#[cfg(target_arch = "wasm32")]
+mod engine;
+#[cfg(target_arch = "wasm32")]
+mod api;
+
+pub use campaign::{Campaign, CampaignError, Endpoint, Platform, ProbeKind};
+pub use classify::{classify_report, Reason, Verdict};
+pub use report::{Attempt, Client, Condition, EndpointResult, Outcome, PlatformResult, Report};
