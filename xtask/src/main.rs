@@ -1,1 +1,64 @@
-fn main() {}
+//! netreach's build tool, run as `cargo xtask <command>` (alias in .cargo/config.toml).
+//! std only, so that it compiles in seconds on a fresh machine.
+
+mod bench;
+mod package;
+mod serve;
+mod settings;
+mod setup;
+mod size;
+mod stages;
+mod static_server;
+mod workspace;
+
+use std::process::ExitCode;
+
+use workspace::Workspace;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+  setup                 install what is missing (Rust wasm32 target, wasm-bindgen-cli at the
+                        Cargo.lock version, wasm-pack, Chromium, chromedriver, binaryen, PostgreSQL,
+                        lab and benchmark tools); skips what is present
+  build                 build the Wasm package into www/pkg (settings in wasm-pack.toml), print
+                        raw and gzip sizes, fail when over the size budget
+  serve [--no-setup] [--static]
+                        setup, build, then run the main job on http://127.0.0.1:8080
+                        (the collector; static files from www/ until the collector exists)
+  test [--no-setup] [STAGE...]
+                        setup, then every check: fmt, clippy, clippy-wasm, native, package,
+                        browser, lab; prints a summary and fails if any stage failed
+  bench [--list] [NAME...]
+                        run the benchmarks (all, or those named) and print their figures
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let workspace = Workspace::locate();
+    let (command, rest) = match args.split_first() {
+        Some((command, rest)) => (command.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    let result = match command {
+        "setup" => setup::setup(&workspace),
+        "build" => package::build(&workspace).map(|_| ()),
+        "serve" => serve::serve(&workspace, rest),
+        "test" => stages::test(&workspace, rest),
+        "bench" => bench::bench(&workspace, rest),
+        "help" | "--help" | "-h" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            if !error.is_empty() {
+                eprintln!("error: {error}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

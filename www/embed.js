@@ -1,0 +1,35 @@
+// netreach embed for news sites. Put this where the test should appear in an article:
+//
+//   <script src="https://NETREACH-HOST/embed.js" data-campaign="default" async></script>
+//
+// It inserts an iframe of embed.html from the netreach host, sized to its content. Nothing is
+// measured before the reader clicks Start in the frame and nothing is sent unless they click
+// Submit; the frame is loaded without a referrer, so the article's address is not passed on.
+// Without scripts, use the frame directly:
+//
+//   <iframe src="https://NETREACH-HOST/embed.html" title="Is it blocked for me, right now?"
+//     style="width:100%;height:560px;border:0" loading="lazy" referrerpolicy="no-referrer"></iframe>
+(() => {
+  const script = document.currentScript;
+  if (!script) return;
+  const base = new URL("embed.html", script.src);
+  const id = script.dataset.campaign;
+  // Only a plain campaign id: the frame loads campaigns from its own host, never from a URL.
+  if (id && /^[A-Za-z0-9_-]{1,64}$/.test(id) && id !== "default") {
+    base.searchParams.set("campaign", "/v1/campaigns/" + id);
+  }
+  const frame = document.createElement("iframe");
+  frame.src = base.href;
+  frame.title = "Is it blocked for me, right now? (netreach)";
+  frame.loading = "lazy";
+  frame.referrerPolicy = "no-referrer";
+  frame.style.cssText = "display:block;width:100%;max-width:46rem;height:480px;border:0;margin:1rem auto";
+  window.addEventListener("message", (event) => {
+    if (event.source !== frame.contentWindow || event.origin !== base.origin) return;
+    const data = event.data;
+    if (data && data.type === "netreach:height" && Number.isFinite(data.height)) {
+      frame.style.height = Math.min(Math.max(data.height, 200), 8000) + "px";
+    }
+  });
+  script.after(frame);
+})();

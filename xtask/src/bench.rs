@@ -1,0 +1,172 @@
+//! `cargo xtask bench [NAME...]`: the benchmarks behind BENCHMARKS.md, one named entry each.
+//! To add one, write a `fn(&Workspace) -> Result<(), String>` that prints its figures and list it
+//! in `BENCHES`.
+
+use std::fs;
+
+use crate::package;
+use crate::size::{bytes, gzip_size};
+use crate::workspace::{output, Workspace};
+
+pub struct Bench {
+    pub name: &'static str,
+    pub about: &'static str,
+    pub run: fn(&Workspace) -> Result<(), String>,
+}
+
+pub const BENCHES: &[Bench] = &[Bench {
+    name: "size",
+    about:
+        "Wasm package size (raw, gzip -9) against the budget, @cloudflare/speedtest and @m-lab/ndt7",
+    run: size,
+}];
+
+/// Runs the named benchmarks, or all of them.
+///
+/// # Errors
+/// An unknown name, or a benchmark failed (the others still run).
+pub fn bench(workspace: &Workspace, args: &[String]) -> Result<(), String> {
+    if args.iter().any(|arg| arg == "--list") {
+        for bench in BENCHES {
+            println!("{:<10} {}", bench.name, bench.about);
+        }
+        return Ok(());
+    }
+    let mut chosen = Vec::new();
+    for name in args {
+        match BENCHES.iter().find(|bench| bench.name == name) {
+            Some(bench) => chosen.push(bench),
+            None => {
+                let names: Vec<&str> = BENCHES.iter().map(|bench| bench.name).collect();
+                return Err(format!(
+                    "bench: unknown benchmark {name} (benchmarks: {})",
+                    names.join(", ")
+                ));
+            }
+        }
+    }
+    if chosen.is_empty() {
+        chosen = BENCHES.iter().collect();
+    }
+    let mut failed = Vec::new();
+    for bench in chosen {
+        println!("== bench {}: {}", bench.name, bench.about);
+        if let Err(error) = (bench.run)(workspace) {
+            println!("bench {} FAILED: {error}", bench.name);
+            failed.push(bench.name);
+        }
+        println!();
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("benchmarks failed: {}", failed.join(", ")))
+    }
+}
+
+/// A published JS measurement client to compare with: its npm package and the files a page
+/// loads from it (the entry module and any workers it starts).
+struct Reference {
+    package: &'static str,
+    version: &'static str,
+    files: &'static [&'static str],
+    quoted_gzip: &'static str,
+}
+
+/// Pinned so that the figures in BENCHMARKS.md can be reproduced.
+const REFERENCES: &[Reference] = &[
+    Reference {
+        package: "@cloudflare/speedtest",
+        version: "1.14.1",
+        files: &["dist/speedtest.js"],
+        quoted_gzip: "12.8 KB",
+    },
+    Reference {
+        package: "@m-lab/ndt7",
+        version: "0.1.4",
+        files: &[
+            "src/ndt7.js",
+            "src/ndt7-download-worker.js",
+            "src/ndt7-upload-worker.js",
+        ],
+        quoted_gzip: "~7.6 KB",
+    },
+];
+
+fn size(workspace: &Workspace) -> Result<(), String> {
+    let settings = package::wasm_pack(workspace)?;
+    // Print the figures even when over budget: the comparison is the point here.
+    let measured = package::check_size(workspace, &settings);
+    let (raw, gzip) = match &measured {
+        Ok(size) => (size.raw(), size.gzip()),
+        Err(_) => {
+            let out_dir = workspace.path(&settings.out_dir);
+            let size = crate::size::PackageSize::measure(&out_dir, &settings.out_name)?;
+            (size.raw(), size.gzip())
+        }
+    };
+    println!();
+    println!(
+        "{:<30} {:<48} {:>9} {:>9}",
+        "package", "files (gzip -9 each, summed)", "raw B", "gzip B"
+    );
+    println!(
+        "{:<30} {:<48} {raw:>9} {gzip:>9}",
+        "netreach (this build)",
+        format!("{0}_bg.wasm + {0}.js", settings.out_name)
+    );
+    for reference in REFERENCES {
+        let name = format!("{}@{}", reference.package, reference.version);
+        match measure_npm(reference) {
+            Ok((reference_raw, reference_gzip)) => println!(
+                "{name:<30} {:<48} {reference_raw:>9} {reference_gzip:>9}  netreach is {:.2}x",
+                reference.files.join(" + "),
+                gzip as f64 / reference_gzip as f64
+            ),
+            Err(error) => println!(
+                "{name:<30} not measured ({error}); its published gzip size is {}",
+                reference.quoted_gzip
+            ),
+        }
+    }
+    println!(
+        "{:<30} {:<48} {:>9} {:>9}",
+        "budget (wasm-pack.toml)", "", "", settings.budget_gzip_bytes
+    );
+    println!("netreach: {} gzip, {} raw", bytes(gzip), bytes(raw));
+    measured.map(|_| ())
+}
+
+/// Downloads the package tarball with `npm pack` (the npm registry answers here) and returns the
+/// summed raw and gzip -9 sizes of its browser files.
+fn measure_npm(reference: &Reference) -> Result<(u64, u64), String> {
+    let dir = std::env::temp_dir().join("netreach-bench-npm");
+    fs::create_dir_all(&dir)
+        .map_err(|error| format!("cannot create {}: {error}", dir.display()))?;
+    let spec = format!("{}@{}", reference.package, reference.version);
+    let tarball = output(
+        std::process::Command::new("npm")
+            .args(["pack", "--silent", &spec])
+            .current_dir(&dir),
+    )
+    .ok_or_else(|| format!("`npm pack {spec}` failed"))?;
+    let tarball = tarball.trim().lines().last().unwrap_or("").to_string();
+    let unpacked = dir.join(tarball.trim_end_matches(".tgz"));
+    fs::create_dir_all(&unpacked).map_err(|error| error.to_string())?;
+    output(
+        std::process::Command::new("tar")
+            .args(["xzf", &tarball, "-C"])
+            .arg(&unpacked)
+            .current_dir(&dir),
+    )
+    .ok_or_else(|| format!("cannot unpack {tarball}"))?;
+    let mut raw = 0;
+    let mut gzip = 0;
+    for file in reference.files {
+        let path = unpacked.join("package").join(file);
+        let content = fs::read(&path).map_err(|error| format!("{}: {error}", path.display()))?;
+        raw += content.len() as u64;
+        gzip += gzip_size(&content)?;
+    }
+    Ok((raw, gzip))
+}

@@ -1,0 +1,232 @@
+//! The project's build settings in wasm-pack.toml, read with a small TOML-subset parser
+//! (tables, and string / integer / boolean values) so xtask needs no dependency.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// How `cargo xtask build` builds and checks the Wasm package.
+#[derive(Debug, PartialEq)]
+pub struct PackageSettings {
+    pub target: String,
+    pub out_dir: String,
+    pub out_name: String,
+    pub profile: String,
+    pub typescript: bool,
+    pub package_json: bool,
+    /// Budget for the gzipped .wasm plus its JS glue, in bytes.
+    pub budget_gzip_bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Value {
+    Text(String),
+    Integer(u64),
+    Boolean(bool),
+}
+
+impl PackageSettings {
+    /// Reads wasm-pack.toml.
+    ///
+    /// # Errors
+    /// The file is missing, not in the supported TOML subset, lacks a key, or has an unknown key.
+    pub fn load(path: &Path) -> Result<PackageSettings, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+        PackageSettings::parse(&text).map_err(|error| format!("{}: {error}", path.display()))
+    }
+
+    fn parse(text: &str) -> Result<PackageSettings, String> {
+        let mut keys = parse_tables(text)?;
+        let mut take = |key: &str| {
+            keys.remove(key)
+                .ok_or_else(|| format!("missing key `{key}`"))
+        };
+        let text_value = |key: &str, value: Value| match value {
+            Value::Text(text) => Ok(text),
+            _ => Err(format!("`{key}` must be a string")),
+        };
+        let bool_value = |key: &str, value: Value| match value {
+            Value::Boolean(flag) => Ok(flag),
+            _ => Err(format!("`{key}` must be true or false")),
+        };
+        let settings = PackageSettings {
+            target: text_value("build.target", take("build.target")?)?,
+            out_dir: text_value("build.out-dir", take("build.out-dir")?)?,
+            out_name: text_value("build.out-name", take("build.out-name")?)?,
+            profile: text_value("build.profile", take("build.profile")?)?,
+            typescript: bool_value("build.typescript", take("build.typescript")?)?,
+            package_json: bool_value("build.package-json", take("build.package-json")?)?,
+            budget_gzip_bytes: match take("budget.gzip-bytes")? {
+                Value::Integer(bytes) => bytes,
+                _ => return Err("`budget.gzip-bytes` must be an integer".into()),
+            },
+        };
+        if let Some(unknown) = keys.keys().next() {
+            return Err(format!("unknown key `{unknown}`"));
+        }
+        if !["release", "profiling", "dev"].contains(&settings.profile.as_str()) {
+            return Err(format!(
+                "`build.profile` is `{}`; expected release, profiling or dev",
+                settings.profile
+            ));
+        }
+        Ok(settings)
+    }
+
+    /// The `wasm-pack build` arguments these settings stand for (crate path last).
+    pub fn wasm_pack_args(&self) -> Vec<String> {
+        let mut args = vec![
+            "build".to_string(),
+            "--target".into(),
+            self.target.clone(),
+            "--out-dir".into(),
+            self.out_dir.clone(),
+            "--out-name".into(),
+            self.out_name.clone(),
+            format!("--{}", self.profile),
+        ];
+        if !self.typescript {
+            args.push("--no-typescript".into());
+        }
+        if !self.package_json {
+            args.push("--no-pack".into());
+        }
+        args.push(".".into());
+        args
+    }
+}
+
+/// Flattens `[table] key = value` lines into `table.key -> value`.
+fn parse_tables(text: &str) -> Result<BTreeMap<String, Value>, String> {
+    let mut table = String::new();
+    let mut keys = BTreeMap::new();
+    for (index, raw) in text.lines().enumerate() {
+        let line_number = index + 1;
+        let line = strip_comment(raw).trim();
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[') {
+            let name = name
+                .strip_suffix(']')
+                .ok_or_else(|| format!("line {line_number}: unclosed table header"))?;
+            table = name.trim().to_string();
+            continue;
+        }
+        let (key, value) = line
+            .split_once('=')
+            .ok_or_else(|| format!("line {line_number}: expected `key = value`"))?;
+        let value = parse_value(value.trim())
+            .map_err(|problem| format!("line {line_number}: {problem}"))?;
+        let full_key = if table.is_empty() {
+            key.trim().to_string()
+        } else {
+            format!("{table}.{}", key.trim())
+        };
+        if keys.insert(full_key.clone(), value).is_some() {
+            return Err(format!("line {line_number}: `{full_key}` is set twice"));
+        }
+    }
+    Ok(keys)
+}
+
+/// Drops a `#` comment that is not inside a string.
+fn strip_comment(line: &str) -> &str {
+    let mut in_string = false;
+    for (at, character) in line.char_indices() {
+        match character {
+            '"' => in_string = !in_string,
+            '#' if !in_string => return &line[..at],
+            _ => {}
+        }
+    }
+    line
+}
+
+fn parse_value(text: &str) -> Result<Value, String> {
+    if let Some(inner) = text.strip_prefix('"') {
+        let inner = inner
+            .strip_suffix('"')
+            .ok_or_else(|| format!("unterminated string {text}"))?;
+        if inner.contains(['"', '\\']) {
+            return Err(format!("escapes are not supported in {text}"));
+        }
+        return Ok(Value::Text(inner.to_string()));
+    }
+    match text {
+        "true" => return Ok(Value::Boolean(true)),
+        "false" => return Ok(Value::Boolean(false)),
+        _ => {}
+    }
+    text.replace('_', "")
+        .parse()
+        .map(Value::Integer)
+        .map_err(|_| {
+            format!("unsupported value {text} (use a \"string\", an integer, true or false)")
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"
+# comment
+[build]
+target = "web"  # trailing comment
+out-dir = "www/pkg"
+out-name = "netreach"
+profile = "release"
+typescript = false
+package-json = false
+
+[budget]
+gzip-bytes = 32_768
+"#;
+
+    #[test]
+    fn reads_the_settings_and_turns_them_into_wasm_pack_flags() {
+        let settings = PackageSettings::parse(SAMPLE).unwrap();
+        assert_eq!(settings.budget_gzip_bytes, 32768);
+        assert_eq!(
+            settings.wasm_pack_args().join(" "),
+            "build --target web --out-dir www/pkg --out-name netreach --release \
+             --no-typescript --no-pack ."
+        );
+    }
+
+    #[test]
+    fn the_committed_wasm_pack_toml_parses() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wasm-pack.toml");
+        let settings = PackageSettings::load(&path).unwrap();
+        assert_eq!(settings.target, "web");
+        assert_eq!(settings.out_dir, "www/pkg");
+        assert_eq!(settings.budget_gzip_bytes, 32 * 1024);
+    }
+
+    #[test]
+    fn a_misspelt_key_is_refused_by_name() {
+        let text = SAMPLE.replace("out-name", "outname");
+        let error = PackageSettings::parse(&text).unwrap_err();
+        assert_eq!(error, "missing key `build.out-name`");
+        let text = format!("{SAMPLE}\nbudgett = 1\n");
+        let error = PackageSettings::parse(&text).unwrap_err();
+        assert!(error.contains("unknown key `budget.budgett`"), "{error}");
+    }
+
+    #[test]
+    fn a_wrong_type_or_profile_is_refused() {
+        let text = SAMPLE.replace("gzip-bytes = 32_768", "gzip-bytes = \"32k\"");
+        assert!(PackageSettings::parse(&text)
+            .unwrap_err()
+            .contains("integer"));
+        let text = SAMPLE.replace("\"release\"", "\"fast\"");
+        assert!(PackageSettings::parse(&text)
+            .unwrap_err()
+            .contains("profile"));
+        let text = SAMPLE.replace("target = \"web\"", "target = \"web");
+        assert!(PackageSettings::parse(&text)
+            .unwrap_err()
+            .contains("line 4"));
+    }
+}

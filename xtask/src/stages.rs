@@ -1,0 +1,343 @@
+//! `cargo xtask test`: every check in one command, stage after stage. A failed stage does not
+//! stop the run, so one run shows every result; the summary ends with `N passed, M failed`.
+
+use std::env;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use crate::workspace::{describe, is_root, output, run, run_with_limit, Workspace};
+use crate::{package, setup};
+
+/// How a stage ended.
+enum Outcome {
+    Passed,
+    Failed(String),
+    /// Did not run, and says why; never counted as passed.
+    Skipped(String),
+}
+
+impl From<Result<(), String>> for Outcome {
+    fn from(result: Result<(), String>) -> Outcome {
+        match result {
+            Ok(()) => Outcome::Passed,
+            Err(error) => Outcome::Failed(error),
+        }
+    }
+}
+
+struct Stage {
+    name: &'static str,
+    about: &'static str,
+    run: fn(&Workspace) -> Outcome,
+}
+
+const STAGES: &[Stage] = &[
+    Stage {
+        name: "setup",
+        about: "install what is missing",
+        run: |w| setup::setup(w).into(),
+    },
+    Stage {
+        name: "fmt",
+        about: "cargo fmt --all -- --check",
+        run: fmt,
+    },
+    Stage {
+        name: "clippy",
+        about: "clippy, native, all targets, -D warnings",
+        run: clippy_native,
+    },
+    Stage {
+        name: "clippy-wasm",
+        about: "clippy on the engine for wasm32, -D warnings",
+        run: clippy_wasm,
+    },
+    Stage {
+        name: "native",
+        about: "cargo test --workspace (engine core, collector, lab, xtask)",
+        run: native_tests,
+    },
+    Stage {
+        name: "package",
+        about: "Wasm package build and size budget",
+        run: wasm_package,
+    },
+    Stage {
+        name: "browser",
+        about: "engine tests in headless Chromium against the fixture server",
+        run: browser_tests,
+    },
+    Stage {
+        name: "lab",
+        about: "censorship lab: real browser against simulated censors",
+        run: lab,
+    },
+];
+
+/// Runs the stages (all, or those named in `args`) and prints the summary.
+///
+/// # Errors
+/// A stage failed, or an unknown stage was named.
+pub fn test(workspace: &Workspace, args: &[String]) -> Result<(), String> {
+    let mut chosen: Vec<&Stage> = Vec::new();
+    let mut with_setup = true;
+    for arg in args {
+        if arg == "--no-setup" {
+            with_setup = false;
+        } else if let Some(stage) = STAGES.iter().find(|stage| stage.name == arg) {
+            chosen.push(stage);
+        } else {
+            let names: Vec<&str> = STAGES.iter().map(|stage| stage.name).collect();
+            return Err(format!(
+                "test: unknown stage {arg} (stages: {})",
+                names.join(", ")
+            ));
+        }
+    }
+    if chosen.is_empty() {
+        chosen = STAGES.iter().collect();
+    }
+    if !with_setup {
+        chosen.retain(|stage| stage.name != "setup");
+    } else if !chosen.iter().any(|stage| stage.name == "setup") {
+        chosen.insert(0, &STAGES[0]);
+    }
+
+    let mut results = Vec::new();
+    for (index, stage) in chosen.iter().enumerate() {
+        println!();
+        println!(
+            "==> [{}/{}] {}: {}",
+            index + 1,
+            chosen.len(),
+            stage.name,
+            stage.about
+        );
+        let started = Instant::now();
+        let outcome = (stage.run)(workspace);
+        let took = started.elapsed();
+        match &outcome {
+            Outcome::Passed => println!("<== {}: passed ({})", stage.name, seconds(took)),
+            Outcome::Failed(why) => {
+                println!("<== {}: FAILED ({}): {why}", stage.name, seconds(took))
+            }
+            Outcome::Skipped(why) => println!("<== {}: SKIPPED: {why}", stage.name),
+        }
+        results.push((stage.name, outcome, took));
+    }
+
+    let count = |wanted: fn(&Outcome) -> bool| results.iter().filter(|(_, o, _)| wanted(o)).count();
+    let passed = count(|o| matches!(o, Outcome::Passed));
+    let failed = count(|o| matches!(o, Outcome::Failed(_)));
+    let skipped = count(|o| matches!(o, Outcome::Skipped(_)));
+    println!();
+    println!("== summary of cargo xtask test");
+    for (name, outcome, took) in &results {
+        let (word, why) = match outcome {
+            Outcome::Passed => ("passed", String::new()),
+            Outcome::Failed(why) => ("FAILED", format!("  {why}")),
+            Outcome::Skipped(why) => ("SKIPPED", format!("  {why}")),
+        };
+        println!("{word:<8} {name:<12} {:>8}{why}", seconds(*took));
+    }
+    if skipped > 0 {
+        println!("stages: {passed} passed, {failed} failed, {skipped} skipped");
+    } else {
+        println!("stages: {passed} passed, {failed} failed");
+    }
+    if failed > 0 {
+        // The summary above says it all; keep it the last thing printed.
+        Err(String::new())
+    } else {
+        Ok(())
+    }
+}
+
+fn seconds(duration: Duration) -> String {
+    format!("{:.1}s", duration.as_secs_f64())
+}
+
+/// Time limits per stage: generous for a fresh 2-core machine, short enough that a hung stage
+/// leaves time for the others within CI's 90 minutes.
+const BUILD_LIMIT: Duration = Duration::from_secs(30 * 60);
+const BROWSER_LIMIT: Duration = Duration::from_secs(20 * 60);
+const LAB_LIMIT: Duration = Duration::from_secs(20 * 60);
+
+fn fmt(workspace: &Workspace) -> Outcome {
+    run_with_limit(
+        &mut workspace.cargo(&["fmt", "--all", "--", "--check"]),
+        Duration::from_secs(300),
+    )
+    .into()
+}
+
+fn clippy_native(workspace: &Workspace) -> Outcome {
+    let args = [
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ];
+    run_with_limit(&mut workspace.cargo(&args), BUILD_LIMIT).into()
+}
+
+fn clippy_wasm(workspace: &Workspace) -> Outcome {
+    let args = [
+        "clippy",
+        "-p",
+        "netreach",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ];
+    run_with_limit(&mut workspace.cargo(&args), BUILD_LIMIT).into()
+}
+
+fn native_tests(workspace: &Workspace) -> Outcome {
+    let mut command = workspace.cargo(&["test", "--workspace"]);
+    // The collector's tests start their own PostgreSQL; Debian keeps its server programs off PATH.
+    if let Some(bin) = setup::postgres_bin_dir() {
+        let path = env::var_os("PATH").unwrap_or_default();
+        let mut paths: Vec<_> = env::split_paths(&path).collect();
+        paths.push(bin);
+        if let Ok(joined) = env::join_paths(paths) {
+            command.env("PATH", joined);
+        }
+    }
+    run_with_limit(&mut command, BUILD_LIMIT).into()
+}
+
+fn wasm_package(workspace: &Workspace) -> Outcome {
+    package::build(workspace).map(|_| ()).into()
+}
+
+/// Fixed so that `NETREACH_FIXTURES`, compiled into the tests with `option_env!`, does not
+/// change between runs and force a rebuild; another free port is used if it is taken.
+const FIXTURES_ADDRESS: &str = "127.0.0.1:8718";
+
+fn browser_tests(workspace: &Workspace) -> Outcome {
+    let binary = match helper_binary(workspace, "netreach-fixtures", false, "--listen") {
+        Ok(binary) => binary,
+        Err(why) => return Outcome::Failed(format!("fixture server: {why}")),
+    };
+    let address = free_address(FIXTURES_ADDRESS);
+    let mut command = Command::new(&binary);
+    command
+        .args(["--listen", &address.to_string()])
+        .current_dir(&workspace.root);
+    println!("$ {} &", describe(&command));
+    let mut fixtures = match command.spawn() {
+        Ok(child) => Background(child),
+        Err(error) => return Outcome::Failed(format!("cannot start the fixture server: {error}")),
+    };
+    if let Err(why) = wait_for_port(address, Duration::from_secs(30), &mut fixtures) {
+        return Outcome::Failed(format!("fixture server: {why}"));
+    }
+    let mut tests = workspace.cargo(&[
+        "test",
+        "-p",
+        "netreach",
+        "--target",
+        "wasm32-unknown-unknown",
+    ]);
+    tests
+        .env("NETREACH_FIXTURES", format!("http://{address}"))
+        .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+        .env("WASM_BINDGEN_TEST_NO_ORIGIN_ISOLATION", "1")
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "180");
+    let result = run_with_limit(&mut tests, BROWSER_LIMIT);
+    drop(fixtures);
+    result.into()
+}
+
+fn lab(workspace: &Workspace) -> Outcome {
+    let binary = match helper_binary(workspace, "netreach-lab", true, "all") {
+        Ok(binary) => binary,
+        Err(why) => return Outcome::Skipped(format!("lab: not present ({why})")),
+    };
+    if !is_root() {
+        return Outcome::Skipped("lab: needs root (network namespaces, iptables, tc)".into());
+    }
+    let mut command = Command::new(binary);
+    command.arg("all").current_dir(&workspace.root);
+    run_with_limit(&mut command, LAB_LIMIT).into()
+}
+
+/// Builds a workspace binary and checks, through its `--help`, that it is the real program and
+/// not the placeholder crate (which prints nothing).
+fn helper_binary(
+    workspace: &Workspace,
+    package: &str,
+    release: bool,
+    help_mentions: &str,
+) -> Result<std::path::PathBuf, String> {
+    let mut args = vec!["build", "-p", package];
+    if release {
+        args.insert(1, "--release");
+    }
+    run(&mut workspace.cargo(&args))?;
+    let binary = workspace.binary(package, release);
+    let help = output(Command::new(&binary).arg("--help")).unwrap_or_default();
+    if help.contains(help_mentions) {
+        Ok(binary)
+    } else {
+        Err(format!(
+            "`{package} --help` does not offer `{help_mentions}` yet"
+        ))
+    }
+}
+
+/// `preferred` if nothing listens there, else a port the system picks.
+fn free_address(preferred: &str) -> SocketAddr {
+    let preferred: SocketAddr = preferred.parse().expect("FIXTURES_ADDRESS is an address");
+    if let Ok(listener) = TcpListener::bind(preferred) {
+        drop(listener);
+        return preferred;
+    }
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .unwrap_or(preferred)
+}
+
+fn wait_for_port(
+    address: SocketAddr,
+    limit: Duration,
+    server: &mut Background,
+) -> Result<(), String> {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
+            return Ok(());
+        }
+        if server.exited() {
+            return Err("exited before it accepted connections".into());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!(
+        "nothing listens on {address} after {}",
+        seconds(limit)
+    ))
+}
+
+/// A helper process that is stopped when the stage ends, whichever way it ends.
+struct Background(Child);
+
+impl Background {
+    fn exited(&mut self) -> bool {
+        !matches!(self.0.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
