@@ -18,6 +18,10 @@ mod engine;
 #[cfg(target_arch = "wasm32")]
 mod api;
 
+// The JS API, also callable from Rust (the browser tests call it directly).
+#[cfg(target_arch = "wasm32")]
+pub use api::{run, submit, validate, RunOptions};
+
 pub use campaign::{Campaign, CampaignError, Endpoint, Platform, ProbeKind};
 pub use classify::{classify_report, Reason, Verdict};
 pub use report::{Attempt, Client, Condition, EndpointResult, Outcome, PlatformResult, Report};

@@ -177,7 +177,11 @@ function summarize(platforms) {
   const count = (v) => platforms.filter((p) => p.verdict === v).length;
   const troubled = count("blocked") + count("partial") + count("throttled");
   const unsure = count("inconclusive");
-  if (unsure === platforms.length) return "No verdict was possible on this connection; see below for why.";
+  if (unsure === platforms.length) {
+    const reasons = new Set(platforms.map((p) => p.reason));
+    const shared = reasons.size === 1 && REASONS[platforms[0].reason];
+    return shared || "No verdict was possible on this connection; see below for why.";
+  }
   const parts = [];
   if (troubled === 0) parts.push("No sign of blocking or slowing on this connection.");
   else parts.push(troubled + " of " + platforms.length + " platforms show signs of blocking or slowing.");

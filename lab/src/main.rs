@@ -1,1 +1,515 @@
-fn main() {}
+//! netreach-lab: the real page, in headless Chromium, against simulated censors.
+//!
+//! Each scenario gets its own network namespace with HTTPS servers under the real platform
+//! host names, the collector, chromedriver and Chromium; the censor (iptables, tc, resolver
+//! rules, an intercepting server) acts inside it. The page is driven through WebDriver like
+//! a visitor would, and the verdicts it shows and the report the collector stored are checked
+//! against what the scenario expects. Needs root, iproute2, iptables, chromium and
+//! chromium-driver.
+
+mod browser;
+mod censor;
+mod certs;
+mod collector;
+mod content;
+mod error;
+mod inside;
+mod namespace;
+mod scenarios;
+mod servers;
+mod topology;
+
+use clap::{Parser, Subcommand};
+use error::{bail, Context, Result};
+use namespace::Namespace;
+use scenarios::{Observation, Scenario};
+use std::path::{Path, PathBuf};
+use std::process::{ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+/// Longest a scenario may take, start to cleanup, before it counts as failed.
+const SCENARIO_LIMIT: Duration = Duration::from_secs(240);
+
+#[derive(Parser)]
+#[command(name = "netreach-lab", version, about)]
+struct Cli {
+    /// The collector binary to run in the lab; by default the lab builds it
+    /// (`cargo build --release -p netreach-collector`) and uses target/release's.
+    #[arg(long, global = true, value_name = "PATH")]
+    collector: Option<PathBuf>,
+    /// The folder the collector serves (the page and `pkg/` with the engine).
+    #[arg(long, global = true, value_name = "DIR")]
+    www: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Lists the scenarios with what each censor does and the verdicts expected.
+    List,
+    /// Runs the whole matrix: one line per scenario, then `N passed, M failed`.
+    All,
+    /// Runs one scenario.
+    Run { scenario: String },
+    /// Runs a scenario and leaves it up, printing the page's URL (reachable from this host),
+    /// or writes a screenshot of the results and stops.
+    Show {
+        scenario: String,
+        #[arg(long, value_name = "FILE.png")]
+        screenshot: Option<PathBuf>,
+    },
+    /// Only the lab's HTTPS servers, in the current namespace, until Ctrl-C (for checking the
+    /// censors by hand with curl).
+    #[command(hide = true)]
+    Serve {
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
+    },
+    /// The half of a scenario that runs inside its namespace (started by the lab itself).
+    #[command(hide = true)]
+    Inside {
+        scenario: String,
+        #[arg(long)]
+        workdir: PathBuf,
+        #[arg(long)]
+        www: PathBuf,
+        #[arg(long)]
+        collector_binary: PathBuf,
+        #[arg(long)]
+        hold: bool,
+        #[arg(long)]
+        screenshot: Option<PathBuf>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::List => {
+            for s in scenarios::all() {
+                println!(
+                    "{:<22} {}\n{:<22} expected: {}",
+                    s.name,
+                    s.about,
+                    "",
+                    s.expected_summary()
+                );
+                if !s.latency.is_zero() {
+                    println!("{:<22} server latency: {} ms", "", s.latency.as_millis());
+                }
+                for c in &s.censors {
+                    println!("{:<22} censor: {c}", "");
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Inside {
+            scenario,
+            workdir,
+            www,
+            collector_binary,
+            hold,
+            screenshot,
+        } => {
+            let Some(s) = scenarios::find(&scenario) else {
+                eprintln!("unknown scenario {scenario}");
+                return ExitCode::FAILURE;
+            };
+            let afterwards = match (hold, screenshot) {
+                (_, Some(path)) => inside::Afterwards::Screenshot(path),
+                (true, None) => inside::Afterwards::Hold,
+                (false, None) => inside::Afterwards::Finish,
+            };
+            let setup = inside::Setup {
+                workdir: &workdir,
+                www: &www,
+                collector: &collector_binary,
+                afterwards,
+            };
+            let seen = inside::run(&s, &setup).await;
+            match inside::write_observation(&workdir, &seen) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("{e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Serve { latency_ms } => {
+            match inside::serve(Duration::from_millis(latency_ms)).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("netreach-lab serve: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        command => match outside(command, cli.collector, cli.www).await {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("netreach-lab: {e}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+/// Everything that runs on the host side: checks, the collector build, one namespace per
+/// scenario, the verdict lines.
+async fn outside(
+    command: Command,
+    collector: Option<PathBuf>,
+    www: Option<PathBuf>,
+) -> Result<ExitCode> {
+    preflight()?;
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .ok_or_else(|| error::Error::new("locating the repository"))?;
+    let www = std::path::absolute(www.unwrap_or_else(|| repo.join("www"))).context("www path")?;
+    for needed in [
+        "index.html",
+        "app.js",
+        "pkg/netreach.js",
+        "pkg/netreach_bg.wasm",
+    ] {
+        if !www.join(needed).exists() {
+            bail!(
+                "{} is missing: build the page and engine first (`cargo xtask build`)",
+                www.join(needed).display()
+            );
+        }
+    }
+    let collector = match collector {
+        Some(path) => std::path::absolute(path).context("collector path")?,
+        None => build_collector(&repo)?,
+    };
+    // A run that was killed (kill -9, power loss) leaves namespaces and processes behind.
+    namespace::remove_stale();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        namespace::remove_own();
+        previous(info);
+    }));
+    // Listening from the start: a Ctrl-C between two scenarios must stop the matrix too.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        interrupted().await;
+        let _ = stop.send(true);
+    });
+    let lab = Lab {
+        workroot: repo.join("target/netreach-lab"),
+        www,
+        collector,
+        stopped,
+    };
+
+    match command {
+        Command::All => {
+            let matrix = scenarios::all();
+            println!(
+                "netreach lab: {} scenarios, each in its own network namespace",
+                matrix.len()
+            );
+            let started = Instant::now();
+            let (mut passed, mut failed) = (0, 0);
+            for (i, s) in matrix.iter().enumerate() {
+                if lab.verdict_line(s, i).await? {
+                    passed += 1;
+                } else {
+                    failed += 1;
+                }
+            }
+            println!("matrix took {:.0} s", started.elapsed().as_secs_f64());
+            println!("{passed} passed, {failed} failed");
+            Ok(if failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Run { scenario } => {
+            let s = find(&scenario)?;
+            let ok = lab.verdict_line(&s, 0).await?;
+            println!("{} passed, {} failed", u8::from(ok), u8::from(!ok));
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Show {
+            scenario,
+            screenshot,
+        } => {
+            let s = find(&scenario)?;
+            let screenshot = match screenshot {
+                Some(path) => Some(std::path::absolute(&path).context("screenshot path")?),
+                None => None,
+            };
+            let hold = screenshot.is_none();
+            let seen = lab.scenario(&s, 0, hold, screenshot).await?;
+            print_line(&s, &seen, Duration::ZERO);
+            Ok(if seen.error.is_none() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::List | Command::Inside { .. } | Command::Serve { .. } => {
+            unreachable!("handled in main")
+        }
+    }
+}
+
+fn find(name: &str) -> Result<Scenario> {
+    match scenarios::find(name) {
+        Some(s) => Ok(s),
+        None => {
+            let names: Vec<&str> = scenarios::all().iter().map(|s| s.name).collect();
+            bail!(
+                "unknown scenario {name}; the scenarios are: {}",
+                names.join(", ")
+            )
+        }
+    }
+}
+
+/// The lab needs root and these programs; say which Debian package brings a missing one.
+fn preflight() -> Result<()> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        bail!("the lab needs root (network namespaces, iptables, tc)");
+    }
+    let tools = [
+        ("ip", "iproute2"),
+        ("tc", "iproute2"),
+        ("iptables", "iptables"),
+        ("chromium", "chromium"),
+        ("chromedriver", "chromium-driver"),
+    ];
+    for (tool, package) in tools {
+        let found = std::env::var_os("PATH")
+            .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).exists()))
+            || Path::new("/usr/sbin").join(tool).exists();
+        if !found {
+            bail!("`{tool}` not found: install the Debian package {package}");
+        }
+    }
+    Ok(())
+}
+
+/// Builds the collector in release (a no-op when it is up to date) and returns its path.
+fn build_collector(repo: &Path) -> Result<PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    eprintln!("building the collector: cargo build --release -p netreach-collector");
+    let status = std::process::Command::new(cargo)
+        .args(["build", "--release", "--quiet", "-p", "netreach-collector"])
+        .current_dir(repo)
+        .status()
+        .context("running cargo")?;
+    if !status.success() {
+        bail!("building netreach-collector failed");
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo.join("target"));
+    Ok(target.join("release/netreach-collector"))
+}
+
+struct Lab {
+    workroot: PathBuf,
+    www: PathBuf,
+    collector: PathBuf,
+    /// Becomes `true` on Ctrl-C or SIGTERM.
+    stopped: tokio::sync::watch::Receiver<bool>,
+}
+
+impl Lab {
+    /// Runs a scenario and prints its line; `true` if it passed.
+    async fn verdict_line(&self, s: &Scenario, index: usize) -> Result<bool> {
+        let started = Instant::now();
+        let seen = self.scenario(s, index, false, None).await?;
+        print_line(s, &seen, started.elapsed());
+        Ok(seen.error.is_none() && s.problems(&seen).is_empty())
+    }
+
+    /// One scenario in a fresh namespace, torn down whatever happens.
+    ///
+    /// # Errors
+    /// Only if the lab itself cannot work (namespace, rules) or is interrupted; a scenario
+    /// that goes wrong comes back as an [`Observation`] with its error.
+    async fn scenario(
+        &self,
+        s: &Scenario,
+        index: usize,
+        hold: bool,
+        screenshot: Option<PathBuf>,
+    ) -> Result<Observation> {
+        if *self.stopped.borrow() {
+            bail!("interrupted");
+        }
+        let workdir = self.workroot.join(s.name);
+        let _ = std::fs::remove_dir_all(&workdir);
+        std::fs::create_dir_all(&workdir)
+            .context(format_args!("creating {}", workdir.display()))?;
+        let mut ns = Namespace::create(index)?;
+        if hold {
+            ns.connect_host()?;
+        }
+        censor::apply(&ns, &s.censors)?;
+
+        let exe = std::env::current_exe().context("locating netreach-lab")?;
+        let mut command = tokio::process::Command::new("ip");
+        command
+            .args(["netns", "exec", ns.name()])
+            .arg(exe)
+            .args(["inside", s.name, "--workdir"])
+            .arg(&workdir)
+            .arg("--www")
+            .arg(&self.www)
+            .arg("--collector-binary")
+            .arg(&self.collector)
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        if hold {
+            command.arg("--hold");
+        }
+        if let Some(path) = &screenshot {
+            command.arg("--screenshot").arg(path);
+        }
+        if !hold && screenshot.is_none() {
+            let log = std::fs::File::create(workdir.join("lab.log")).context("creating lab.log")?;
+            command
+                .stdout(log.try_clone().context("lab.log")?)
+                .stderr(log);
+        }
+        let mut child = command
+            .spawn()
+            .context("starting the lab inside the namespace")?;
+        let limit = if hold { Duration::MAX } else { SCENARIO_LIMIT };
+        let mut stopped = self.stopped.clone();
+        let finished = tokio::select! {
+            status = child.wait() => Some(status.context("waiting for the lab")?),
+            _ = tokio::time::sleep(limit) => None,
+            _ = stopped.wait_for(|stopped| *stopped) => {
+                drop(child);
+                drop(ns);
+                if hold {
+                    return Ok(read_observation(&workdir));
+                }
+                bail!("interrupted during {}; its namespace was removed", s.name);
+            }
+        };
+        drop(child);
+        drop(ns);
+        let mut seen = read_observation(&workdir);
+        match finished {
+            None => {
+                seen.error = Some(format!(
+                    "no result within {} s (logs in {})",
+                    SCENARIO_LIMIT.as_secs(),
+                    workdir.display()
+                ))
+            }
+            Some(status) if !status.success() && seen.error.is_none() => {
+                seen.error = Some(format!(
+                    "the in-namespace lab exited with {status}; see {}",
+                    workdir.join("lab.log").display()
+                ));
+            }
+            Some(_) => {}
+        }
+        Ok(seen)
+    }
+}
+
+fn read_observation(workdir: &Path) -> Observation {
+    let path = workdir.join("observation.json");
+    std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_else(|| Observation {
+            error: Some(format!(
+                "no observation written (logs in {})",
+                workdir.display()
+            )),
+            ..Observation::default()
+        })
+}
+
+/// Ctrl-C or SIGTERM.
+async fn interrupted() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+/// `PASS name  expected …  got …  verdicts in … s`, and on failure what went wrong with the
+/// attempts behind it.
+fn print_line(s: &Scenario, seen: &Observation, wall: Duration) {
+    let problems = match &seen.error {
+        Some(e) => vec![e.clone()],
+        None => s.problems(seen),
+    };
+    let got = if seen.page.is_empty() {
+        "nothing".to_string()
+    } else {
+        seen.page
+            .iter()
+            .map(|j| format!("{}={}/{}", j.platform, j.verdict, j.reason))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mark = if problems.is_empty() { "PASS" } else { "FAIL" };
+    let wall = if wall.is_zero() {
+        String::new()
+    } else {
+        format!(" (scenario {:.0} s)", wall.as_secs_f64())
+    };
+    println!(
+        "{mark} {:<21} expected: {} | got: {got} | verdicts in {:.1} s{wall}",
+        s.name,
+        s.expected_summary(),
+        seen.verdicts_ms as f64 / 1000.0,
+    );
+    if problems.is_empty() {
+        return;
+    }
+    for p in &problems {
+        println!("     - {p}");
+    }
+    if let Some(report) = &seen.report {
+        println!("     attempts (outcome ms/duration ms):");
+        let line = |e: &netreach::EndpointResult| {
+            let attempts: Vec<String> = e
+                .attempts
+                .iter()
+                .map(|a| {
+                    let outcome = serde_json::to_value(a.outcome)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default();
+                    match a.duration_ms {
+                        Some(d) => format!("{outcome} {}/{d}", a.ms),
+                        None => format!("{outcome} {}", a.ms),
+                    }
+                })
+                .collect();
+            println!("       {:<62} {}", e.url, attempts.join(", "));
+        };
+        println!("       controls:");
+        report.controls.iter().for_each(line);
+        for p in &report.platforms {
+            println!("       {} ({}/{:?}):", p.id, p.verdict.as_str(), p.reason);
+            p.endpoints.iter().for_each(line);
+        }
+    }
+}

@@ -18,24 +18,22 @@ pub enum MainJob {
     StaticFiles { why: String },
 }
 
-/// Picks the collector as soon as it is a real server: it builds and its `--help` offers
-/// `--listen`. The placeholder crate (`fn main() {}`) prints nothing and is passed over.
-pub fn main_job(workspace: &Workspace) -> MainJob {
-    let build = run(&mut workspace.cargo(&["build", "--release", "-p", "netreach-collector"]));
-    if let Err(error) = build {
-        return MainJob::StaticFiles {
-            why: format!("the collector does not build: {error}"),
-        };
-    }
+/// Picks the collector as soon as it is a real server: its `--help` offers `--listen`. The
+/// placeholder crate (`fn main() {}`) prints nothing and is passed over.
+///
+/// # Errors
+/// The collector does not build.
+pub fn main_job(workspace: &Workspace) -> Result<MainJob, String> {
+    run(&mut workspace.cargo(&["build", "--release", "-p", "netreach-collector"]))?;
     let binary = workspace.binary("netreach-collector", true);
     let help = output(Command::new(&binary).arg("--help")).unwrap_or_default();
-    if help.contains("--listen") {
+    Ok(if help.contains("--listen") {
         MainJob::Collector
     } else {
         MainJob::StaticFiles {
             why: "the collector binary has no --listen option yet".into(),
         }
-    }
+    })
 }
 
 /// # Errors
@@ -58,13 +56,17 @@ pub fn serve(workspace: &Workspace, args: &[String]) -> Result<(), String> {
         setup::setup(workspace)?;
     }
     println!("== build: Wasm package");
-    package::build(workspace)?;
+    let settings = package::wasm_pack(workspace)?;
+    // Over budget fails `build` and `test`, but the page still works: serve it and say so.
+    if let Err(error) = package::check_size(workspace, &settings) {
+        println!("warning: {error}");
+    }
     let job = if static_only {
         MainJob::StaticFiles {
             why: "--static was given".into(),
         }
     } else {
-        main_job(workspace)
+        main_job(workspace)?
     };
     match job {
         MainJob::Collector => {

@@ -70,10 +70,10 @@ impl PackageSize {
 
     /// Prints one line per file and the total against the budget; returns whether it fits.
     pub fn print_against(&self, budget: u64) -> bool {
-        println!("{:<28} {:>10} {:>12}", "file", "raw", "gzip -9");
+        println!("{:<24} {:>22} {:>22}", "file", "raw", "gzip -9");
         for file in &self.files {
             println!(
-                "{:<28} {:>10} {:>12}",
+                "{:<24} {:>22} {:>22}",
                 file.label,
                 bytes(file.raw),
                 bytes(file.gzip)
@@ -81,7 +81,7 @@ impl PackageSize {
         }
         let (raw, gzip) = (self.raw(), self.gzip());
         println!(
-            "{:<28} {:>10} {:>12}",
+            "{:<24} {:>22} {:>22}",
             "total (wasm + JS glue)",
             bytes(raw),
             bytes(gzip)

@@ -3,10 +3,11 @@
 
 use std::env;
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use crate::workspace::{describe, is_root, output, run, run_with_limit, Workspace};
+use crate::workspace::{describe, is_root, output, run_with_limit, Workspace};
 use crate::{package, setup};
 
 /// How a stage ended.
@@ -200,7 +201,7 @@ fn clippy_wasm(workspace: &Workspace) -> Outcome {
 }
 
 fn native_tests(workspace: &Workspace) -> Outcome {
-    let mut command = workspace.cargo(&["test", "--workspace"]);
+    let mut command = workspace.cargo(&["test", "--workspace", "--no-fail-fast"]);
     // The collector's tests start their own PostgreSQL; Debian keeps its server programs off PATH.
     if let Some(bin) = setup::postgres_bin_dir() {
         let path = env::var_os("PATH").unwrap_or_default();
@@ -223,7 +224,10 @@ const FIXTURES_ADDRESS: &str = "127.0.0.1:8718";
 
 fn browser_tests(workspace: &Workspace) -> Outcome {
     let binary = match helper_binary(workspace, "netreach-fixtures", false, "--listen") {
-        Ok(binary) => binary,
+        Ok(Some(binary)) => binary,
+        Ok(None) => {
+            return Outcome::Failed("fixture server: tests/fixtures has no --listen option".into())
+        }
         Err(why) => return Outcome::Failed(format!("fixture server: {why}")),
     };
     let address = free_address(FIXTURES_ADDRESS);
@@ -245,6 +249,7 @@ fn browser_tests(workspace: &Workspace) -> Outcome {
         "netreach",
         "--target",
         "wasm32-unknown-unknown",
+        "--no-fail-fast",
     ]);
     tests
         .env("NETREACH_FIXTURES", format!("http://{address}"))
@@ -257,9 +262,12 @@ fn browser_tests(workspace: &Workspace) -> Outcome {
 }
 
 fn lab(workspace: &Workspace) -> Outcome {
-    let binary = match helper_binary(workspace, "netreach-lab", true, "all") {
-        Ok(binary) => binary,
-        Err(why) => return Outcome::Skipped(format!("lab: not present ({why})")),
+    let binary = match helper_binary(workspace, "netreach-lab", true, "  all") {
+        Ok(Some(binary)) => binary,
+        Ok(None) => {
+            return Outcome::Skipped("lab: not present (lab/ has no `all` command yet)".into())
+        }
+        Err(why) => return Outcome::Failed(why),
     };
     if !is_root() {
         return Outcome::Skipped("lab: needs root (network namespaces, iptables, tc)".into());
@@ -269,28 +277,25 @@ fn lab(workspace: &Workspace) -> Outcome {
     run_with_limit(&mut command, LAB_LIMIT).into()
 }
 
-/// Builds a workspace binary and checks, through its `--help`, that it is the real program and
-/// not the placeholder crate (which prints nothing).
+/// Builds a workspace binary; `None` when its `--help` does not mention `help_mentions`, i.e.
+/// when it is still the placeholder crate (which prints nothing).
+///
+/// # Errors
+/// The build fails.
 fn helper_binary(
     workspace: &Workspace,
     package: &str,
     release: bool,
     help_mentions: &str,
-) -> Result<std::path::PathBuf, String> {
+) -> Result<Option<PathBuf>, String> {
     let mut args = vec!["build", "-p", package];
     if release {
         args.insert(1, "--release");
     }
-    run(&mut workspace.cargo(&args))?;
+    run_with_limit(&mut workspace.cargo(&args), BUILD_LIMIT)?;
     let binary = workspace.binary(package, release);
     let help = output(Command::new(&binary).arg("--help")).unwrap_or_default();
-    if help.contains(help_mentions) {
-        Ok(binary)
-    } else {
-        Err(format!(
-            "`{package} --help` does not offer `{help_mentions}` yet"
-        ))
-    }
+    Ok(help.contains(help_mentions).then_some(binary))
 }
 
 /// `preferred` if nothing listens there, else a port the system picks.

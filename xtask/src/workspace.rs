@@ -59,8 +59,8 @@ impl Workspace {
 /// # Errors
 /// The command could not start or did not exit with status 0.
 pub fn run(command: &mut Command) -> Result<(), String> {
-    let line = describe(command);
-    println!("$ {line}");
+    println!("$ {}", describe(command));
+    let line = program_and_args(command);
     let status = command
         .status()
         .map_err(|error| format!("cannot start `{line}`: {error}"))?;
@@ -73,8 +73,8 @@ pub fn run(command: &mut Command) -> Result<(), String> {
 /// # Errors
 /// The command could not start, did not exit with status 0, or ran out of time.
 pub fn run_with_limit(command: &mut Command, limit: Duration) -> Result<(), String> {
-    let line = describe(command);
-    println!("$ {line}");
+    println!("$ {}", describe(command));
+    let line = program_and_args(command);
     let mut child = command
         .spawn()
         .map_err(|error| format!("cannot start `{line}`: {error}"))?;
@@ -97,12 +97,27 @@ pub fn run_with_limit(command: &mut Command, limit: Duration) -> Result<(), Stri
 }
 
 /// Kills a process and all its descendants (cargo does not pass a kill on to its children).
+/// Each process is stopped before its children are listed, so none can start or react to
+/// another while the tree is taken down.
 pub fn kill_tree(pid: u32) {
-    for child in children(pid) {
-        kill_tree(child);
+    let mut tree = Vec::new();
+    stop_tree(pid, &mut tree);
+    for pid in tree {
+        signal(pid, "-KILL");
     }
+}
+
+fn stop_tree(pid: u32, tree: &mut Vec<u32>) {
+    signal(pid, "-STOP");
+    tree.push(pid);
+    for child in children(pid) {
+        stop_tree(child, tree);
+    }
+}
+
+fn signal(pid: u32, signal: &str) {
     let _ = Command::new("kill")
-        .args(["-KILL", &pid.to_string()])
+        .args([signal, &pid.to_string()])
         .status();
 }
 
@@ -138,7 +153,7 @@ pub fn output(command: &mut Command) -> Option<String> {
         .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
-/// The command line as a person would type it (environment overrides first).
+/// The command line as a person would type it, environment overrides first.
 pub fn describe(command: &Command) -> String {
     let mut line = String::new();
     for (key, value) in command.get_envs() {
@@ -152,12 +167,17 @@ pub fn describe(command: &Command) -> String {
             );
         }
     }
+    line + &program_and_args(command)
+}
+
+/// The program and its arguments, for error messages and the test summary.
+pub fn program_and_args(command: &Command) -> String {
     let program = command.get_program().to_string_lossy();
     // Show `cargo`, not the absolute path cargo hands us in $CARGO.
     let program = Path::new(program.as_ref())
         .file_name()
         .map_or(program.clone(), |name| name.to_string_lossy());
-    line.push_str(&program);
+    let mut line = program.into_owned();
     for arg in command.get_args() {
         let arg = arg.to_string_lossy();
         if arg.is_empty() || arg.contains([' ', '"', '\'']) {

@@ -1,0 +1,75 @@
+//! Prints a valid report for a campaign file (every endpoint loads; the verdicts are computed
+//! with the engine's classifier), for load tests and manual checks:
+//! `cargo run -p netreach-collector --example sample_report -- www/campaigns/default.json`.
+
+use netreach::classify::{classify, figures, Baseline};
+use netreach::{
+    Attempt, Campaign, Client, Endpoint, EndpointResult, Outcome, PlatformResult, Report,
+};
+
+fn loaded(endpoint: &Endpoint, ms: u32) -> EndpointResult {
+    let attempts = (0..3)
+        .map(|i| Attempt {
+            outcome: Outcome::Ok,
+            ms: ms + 7 * i,
+            duration_ms: endpoint.bytes.map(|_| ms * 3 + i),
+            bytes: endpoint.bytes,
+            hidden: false,
+        })
+        .collect();
+    EndpointResult {
+        url: endpoint.url.clone(),
+        kind: endpoint.kind,
+        attempts,
+    }
+}
+
+fn main() {
+    let path = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "www/campaigns/default.json".into());
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let campaign: Campaign = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+    campaign
+        .validate()
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
+    let controls: Vec<EndpointResult> = campaign.controls.iter().map(|e| loaded(e, 40)).collect();
+    let baseline = Baseline::new(&controls);
+    let platforms = campaign
+        .platforms
+        .iter()
+        .map(|p| {
+            let endpoints: Vec<EndpointResult> =
+                p.endpoints.iter().map(|e| loaded(e, 60)).collect();
+            let (verdict, reason) = classify(&baseline, &[], &endpoints);
+            let (median_ms, kbps) = figures(&endpoints);
+            PlatformResult {
+                id: p.id.clone(),
+                verdict,
+                reason,
+                median_ms,
+                kbps,
+                endpoints,
+            }
+        })
+        .collect();
+    let hour = netreach_collector::time::floor_hour(netreach_collector::time::now());
+    let report = Report {
+        schema: netreach::report::SCHEMA.into(),
+        campaign: campaign.id.clone(),
+        started_at: netreach_collector::time::format_utc(hour).replace('Z', ".000Z"),
+        runtime_ms: 4321,
+        client: Client {
+            browser: "chrome".into(),
+            version: 156,
+            os: "android".into(),
+        },
+        conditions: vec![],
+        controls,
+        platforms,
+    };
+    println!(
+        "{}",
+        serde_json::to_string(&report).expect("a report serializes")
+    );
+}

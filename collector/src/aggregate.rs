@@ -1,0 +1,215 @@
+//! Aggregates: verdict counts per cell (time bucket, country, network, platform), with every
+//! cell of fewer than k reports left out.
+//!
+//! Cells are always the finest grouping of the query; filters only choose whole cells, so no
+//! choice of filters opens a suppressed cell. (Comparing an hourly and a daily query of the
+//! same cell can still reveal a suppressed hour's counts by subtraction when it is the only
+//! one suppressed that day: the dashboard's audience is newsrooms, and reports carry no
+//! identity, but deployments with small networks should raise k.)
+
+use crate::storage::CountRow;
+use crate::time::format_utc;
+use serde::Serialize;
+
+/// Verdict names, in the order of aggregate columns.
+pub const VERDICTS: [&str; 5] = [
+    "reachable",
+    "throttled",
+    "partial",
+    "blocked",
+    "inconclusive",
+];
+
+/// One published cell.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Cell {
+    /// Start of the bucket, `YYYY-MM-DDTHH:00:00Z`.
+    pub bucket: String,
+    pub cc: String,
+    pub asn: u32,
+    pub platform: String,
+    /// Reports in the cell (the sum of the verdict counts).
+    pub reports: u64,
+    pub reachable: u64,
+    pub throttled: u64,
+    pub partial: u64,
+    pub blocked: u64,
+    pub inconclusive: u64,
+}
+
+/// The answer to an aggregates query.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Aggregate {
+    pub k: u32,
+    /// `hour` or `day`.
+    pub bucket: &'static str,
+    pub from: String,
+    pub to: String,
+    pub cells: Vec<Cell>,
+    /// Cells left out because they had fewer than k reports.
+    pub suppressed_cells: u64,
+}
+
+impl Cell {
+    fn add(&mut self, verdict: &str, count: u64) {
+        let slot = match verdict {
+            "reachable" => &mut self.reachable,
+            "throttled" => &mut self.throttled,
+            "partial" => &mut self.partial,
+            "blocked" => &mut self.blocked,
+            _ => &mut self.inconclusive,
+        };
+        *slot += count;
+        self.reports += count;
+    }
+
+    fn counts(&self) -> [u64; 5] {
+        [
+            self.reachable,
+            self.throttled,
+            self.partial,
+            self.blocked,
+            self.inconclusive,
+        ]
+    }
+}
+
+/// Groups rows (ordered by cell, as storage returns them) into cells and suppresses those
+/// under `k`.
+pub fn cells(rows: &[CountRow], k: u32) -> (Vec<Cell>, u64) {
+    let mut out: Vec<Cell> = Vec::new();
+    let mut current: Option<(i64, &str, u32, &str)> = None;
+    let mut all = Vec::new();
+    for row in rows {
+        let key = (row.bucket, row.cc.as_str(), row.asn, row.platform.as_str());
+        if current != Some(key) {
+            current = Some(key);
+            all.push(Cell {
+                bucket: format_utc(row.bucket),
+                cc: row.cc.clone(),
+                asn: row.asn,
+                platform: row.platform.clone(),
+                reports: 0,
+                reachable: 0,
+                throttled: 0,
+                partial: 0,
+                blocked: 0,
+                inconclusive: 0,
+            });
+        }
+        if let Some(cell) = all.last_mut() {
+            cell.add(&row.verdict, row.count);
+        }
+    }
+    let mut suppressed = 0;
+    for cell in all {
+        if cell.reports >= u64::from(k) {
+            out.push(cell);
+        } else {
+            suppressed += 1;
+        }
+    }
+    (out, suppressed)
+}
+
+fn csv_field(s: &str) -> String {
+    // Quote what could split a field; prefix what a spreadsheet would run as a formula.
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+impl Aggregate {
+    /// CSV with a header line; suppression is reported in response headers.
+    pub fn to_csv(&self) -> String {
+        let mut out = format!("bucket,cc,asn,platform,reports,{}\n", VERDICTS.join(","));
+        for c in &self.cells {
+            let counts: Vec<String> = c.counts().iter().map(u64::to_string).collect();
+            out += &format!(
+                "{},{},{},{},{},{}\n",
+                c.bucket,
+                csv_field(&c.cc),
+                c.asn,
+                csv_field(&c.platform),
+                c.reports,
+                counts.join(",")
+            );
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(bucket: i64, cc: &str, platform: &str, verdict: &str, count: u64) -> CountRow {
+        CountRow {
+            bucket,
+            cc: cc.into(),
+            asn: 64500,
+            platform: platform.into(),
+            verdict: verdict.into(),
+            count,
+        }
+    }
+
+    #[test]
+    fn cells_under_k_are_suppressed_and_counted() {
+        let rows = [
+            row(0, "PK", "x", "blocked", 4),
+            row(0, "PK", "x", "reachable", 1),
+            row(0, "PK", "youtube", "reachable", 4),
+            row(3600, "PK", "x", "blocked", 7),
+        ];
+        let (cells, suppressed) = cells(&rows, 5);
+        assert_eq!(suppressed, 1);
+        assert_eq!(cells.len(), 2);
+        assert_eq!(cells[0].platform, "x");
+        assert_eq!(
+            (cells[0].reports, cells[0].blocked, cells[0].reachable),
+            (5, 4, 1)
+        );
+        assert_eq!(cells[1].bucket, "1970-01-01T01:00:00Z");
+    }
+
+    #[test]
+    fn csv_has_a_header_and_escapes_fields() {
+        let (cells, _) = cells(
+            &[
+                row(0, "PK", "a,\"b\"", "partial", 2),
+                row(0, "PK", "=1", "blocked", 2),
+            ],
+            1,
+        );
+        let agg = Aggregate {
+            k: 1,
+            bucket: "hour",
+            from: String::new(),
+            to: String::new(),
+            cells,
+            suppressed_cells: 0,
+        };
+        let csv = agg.to_csv();
+        let mut lines = csv.lines();
+        assert_eq!(
+            lines.next(),
+            Some("bucket,cc,asn,platform,reports,reachable,throttled,partial,blocked,inconclusive")
+        );
+        assert_eq!(
+            lines.next(),
+            Some("1970-01-01T00:00:00Z,PK,64500,\"a,\"\"b\"\"\",2,0,0,2,0,0")
+        );
+        assert_eq!(
+            lines.next(),
+            Some("1970-01-01T00:00:00Z,PK,64500,'=1,2,0,0,0,2,0")
+        );
+    }
+}

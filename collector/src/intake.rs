@@ -1,0 +1,347 @@
+//! From a request body to a report fit to store, or the first thing wrong with it.
+//!
+//! Order matters for the answers a sender gets: malformed JSON (400) before schema errors
+//! (422, naming the field), schema errors before verdict checks (422), so that each answer
+//! names the most basic problem. Only the fields of [`Report`] are kept: anything else the
+//! body carries is dropped, so no identifier can ride along into storage.
+
+use crate::campaigns::valid_id;
+use crate::time::{self, HOUR};
+use netreach::campaign::{MAX_ENDPOINTS, MAX_PLATFORMS, MAX_URL_LEN};
+use netreach::classify::{classify, figures, Baseline};
+use netreach::report::SCHEMA;
+use netreach::{Campaign, Endpoint, EndpointResult, Report};
+use std::collections::HashSet;
+
+/// Most attempts per endpoint (twice the most trials a campaign may ask for, for retries).
+pub const MAX_ATTEMPTS: usize = 2 * netreach::campaign::MAX_TRIALS as usize;
+/// Longest run accepted, in milliseconds.
+pub const MAX_RUNTIME_MS: u32 = 3_600_000;
+/// Longest single attempt accepted, in milliseconds.
+pub const MAX_ATTEMPT_MS: u32 = 600_000;
+/// Reports older than this are refused: they would rewrite history already published.
+pub const MAX_AGE_SECS: i64 = 30 * 86_400;
+/// Browser families the engine reports (`Client::from_user_agent`).
+pub const BROWSERS: [&str; 7] = [
+    "chrome", "firefox", "safari", "edge", "opera", "samsung", "other",
+];
+/// OS families the engine reports.
+pub const OSES: [&str; 7] = [
+    "windows", "macos", "ios", "android", "linux", "chromeos", "other",
+];
+
+/// A body that is not an acceptable report.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Rejection {
+    /// Not JSON at all, or truncated: 400.
+    Malformed(String),
+    /// JSON, but a field is missing, of the wrong type, or out of bounds: 422.
+    Schema { field: String, problem: String },
+}
+
+impl Rejection {
+    fn field(field: impl Into<String>, problem: impl Into<String>) -> Self {
+        Rejection::Schema {
+            field: field.into(),
+            problem: problem.into(),
+        }
+    }
+
+    /// The message sent back to the client.
+    pub fn message(&self) -> String {
+        match self {
+            Rejection::Malformed(m) => format!("malformed JSON: {m}"),
+            Rejection::Schema { field, problem } => format!("{field}: {problem}"),
+        }
+    }
+}
+
+/// Parses a body into a [`Report`], naming the field of a type error.
+///
+/// # Errors
+/// [`Rejection::Malformed`] for syntax errors and truncation, [`Rejection::Schema`] for
+/// missing fields and wrong types.
+pub fn parse(body: &[u8]) -> Result<Report, Rejection> {
+    // serde would also take a struct as a positional array: only an object is a report.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(
+            match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+                Ok(_) => Rejection::field("report", "must be a JSON object"),
+                Err(e) => Rejection::Malformed(e.to_string()),
+            },
+        );
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let report: Report = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let field = if path == "." { "report".into() } else { path };
+                Rejection::field(field, strip_position(&inner.to_string()))
+            }
+            _ => Rejection::Malformed(inner.to_string()),
+        }
+    })?;
+    de.end().map_err(|e| Rejection::Malformed(e.to_string()))?;
+    Ok(report)
+}
+
+/// serde_json appends " at line L column C"; in a field-named message it only adds noise.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// A report ready to store.
+#[derive(Debug)]
+pub struct Accepted {
+    /// The report as it will be stored: only known fields, URLs as in the campaign,
+    /// display figures recomputed from the attempts.
+    pub report: Report,
+    /// `started_at` in Unix seconds (a whole hour).
+    pub started_at: i64,
+}
+
+/// The campaign id a report names, checked before the campaign is looked up.
+///
+/// # Errors
+/// [`Rejection::Schema`] on `schema` or `campaign`.
+pub fn check_header(report: &Report) -> Result<(), Rejection> {
+    if report.schema != SCHEMA {
+        return Err(Rejection::field("schema", format!("must be {SCHEMA:?}")));
+    }
+    if !valid_id(&report.campaign) {
+        return Err(Rejection::field(
+            "campaign",
+            "must be a campaign id (letters, digits, - and _)",
+        ));
+    }
+    Ok(())
+}
+
+/// The url of a report endpoint without the engine's cache-busting `nr=` query
+/// (`netreach::schedule::probe_url` puts it last, before any fragment).
+fn without_nonce(url: &str) -> String {
+    let (base, fragment) = url.split_at(url.find('#').unwrap_or(url.len()));
+    for sep in ["?nr=", "&nr="] {
+        if let Some(i) = base.rfind(sep) {
+            let digits = &base[i + sep.len()..];
+            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                return format!("{}{fragment}", &base[..i]);
+            }
+        }
+    }
+    url.to_owned()
+}
+
+fn check_endpoints(
+    at: &str,
+    results: &mut [EndpointResult],
+    allowed: &[Endpoint],
+    whose: &str,
+) -> Result<(), Rejection> {
+    if results.len() > MAX_ENDPOINTS {
+        return Err(Rejection::field(
+            at,
+            format!("too many endpoints (at most {MAX_ENDPOINTS})"),
+        ));
+    }
+    let mut seen = HashSet::new();
+    for (i, result) in results.iter_mut().enumerate() {
+        let at = format!("{at}[{i}]");
+        if result.url.len() > MAX_URL_LEN {
+            return Err(Rejection::field(format!("{at}.url"), "too long"));
+        }
+        let url = without_nonce(&result.url);
+        let Some(endpoint) = allowed.iter().find(|e| e.url == url) else {
+            return Err(Rejection::field(
+                format!("{at}.url"),
+                format!("not an endpoint of {whose}"),
+            ));
+        };
+        if endpoint.kind != result.kind {
+            return Err(Rejection::field(
+                format!("{at}.kind"),
+                format!("does not match the campaign's kind for this endpoint in {whose}"),
+            ));
+        }
+        if !seen.insert(url.to_owned()) {
+            return Err(Rejection::field(format!("{at}.url"), "duplicate endpoint"));
+        }
+        result.url = endpoint.url.clone();
+        if result.attempts.len() > MAX_ATTEMPTS {
+            return Err(Rejection::field(
+                format!("{at}.attempts"),
+                format!("too many attempts (at most {MAX_ATTEMPTS})"),
+            ));
+        }
+        for (j, attempt) in result.attempts.iter().enumerate() {
+            let at = format!("{at}.attempts[{j}]");
+            if attempt.ms > MAX_ATTEMPT_MS {
+                return Err(Rejection::field(
+                    format!("{at}.ms"),
+                    "longer than 10 minutes",
+                ));
+            }
+            if attempt.duration_ms.is_some_and(|d| d > MAX_ATTEMPT_MS) {
+                return Err(Rejection::field(
+                    format!("{at}.duration_ms"),
+                    "longer than 10 minutes",
+                ));
+            }
+            if attempt.bytes.is_some_and(|b| b > 1 << 30) {
+                return Err(Rejection::field(format!("{at}.bytes"), "larger than 1 GiB"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks a parsed report against its campaign and the classifier.
+///
+/// # Errors
+/// [`Rejection::Schema`] naming the first field out of bounds, not in the campaign, or whose
+/// verdict does not follow from the report's own attempts.
+pub fn check(mut report: Report, campaign: &Campaign, now: i64) -> Result<Accepted, Rejection> {
+    check_header(&report)?;
+    let started_at =
+        time::parse_hour(&report.started_at).map_err(|p| Rejection::field("started_at", p))?;
+    if started_at > time::floor_hour(now) + HOUR {
+        return Err(Rejection::field("started_at", "is in the future"));
+    }
+    if started_at < now - MAX_AGE_SECS {
+        return Err(Rejection::field("started_at", "is more than 30 days ago"));
+    }
+    report.started_at = time::format_utc(started_at).replace('Z', ".000Z");
+    if report.runtime_ms > MAX_RUNTIME_MS {
+        return Err(Rejection::field("runtime_ms", "longer than an hour"));
+    }
+    if !BROWSERS.contains(&report.client.browser.as_str()) {
+        return Err(Rejection::field(
+            "client.browser",
+            format!("must be one of {}", BROWSERS.join(", ")),
+        ));
+    }
+    if !OSES.contains(&report.client.os.as_str()) {
+        return Err(Rejection::field(
+            "client.os",
+            format!("must be one of {}", OSES.join(", ")),
+        ));
+    }
+    if report.client.version > 999 {
+        return Err(Rejection::field(
+            "client.version",
+            "must be a major version (0-999)",
+        ));
+    }
+    if report.conditions.len() > 4 {
+        return Err(Rejection::field(
+            "conditions",
+            "too many conditions (at most 4)",
+        ));
+    }
+    let whose = format!("the controls of campaign {:?}", campaign.id);
+    check_endpoints("controls", &mut report.controls, &campaign.controls, &whose)?;
+    if report.platforms.is_empty() {
+        return Err(Rejection::field(
+            "platforms",
+            "at least one platform is needed",
+        ));
+    }
+    if report.platforms.len() > MAX_PLATFORMS {
+        return Err(Rejection::field(
+            "platforms",
+            format!("too many platforms (at most {MAX_PLATFORMS})"),
+        ));
+    }
+    let baseline = Baseline::new(&report.controls);
+    let mut seen = HashSet::new();
+    for (i, platform) in report.platforms.iter_mut().enumerate() {
+        let at = format!("platforms[{i}]");
+        let Some(known) = campaign.platforms.iter().find(|p| p.id == platform.id) else {
+            return Err(Rejection::field(
+                format!("{at}.id"),
+                format!(
+                    "no platform {:?} in campaign {:?}",
+                    platform.id, campaign.id
+                ),
+            ));
+        };
+        if !seen.insert(platform.id.clone()) {
+            return Err(Rejection::field(format!("{at}.id"), "duplicate platform"));
+        }
+        let whose = format!("platform {:?} in campaign {:?}", known.id, campaign.id);
+        check_endpoints(
+            &format!("{at}.endpoints"),
+            &mut platform.endpoints,
+            &known.endpoints,
+            &whose,
+        )?;
+        // The same classifier as the engine: a verdict must follow from the attempts sent.
+        let (verdict, reason) = classify(&baseline, &report.conditions, &platform.endpoints);
+        if (verdict, reason) != (platform.verdict, platform.reason) {
+            return Err(Rejection::field(
+                format!("{at}.verdict"),
+                format!(
+                    "{}/{} does not follow from its attempts (the classifier gives {}/{})",
+                    platform.verdict.as_str(),
+                    name(&platform.reason),
+                    verdict.as_str(),
+                    name(&reason)
+                ),
+            ));
+        }
+        (platform.median_ms, platform.kbps) = figures(&platform.endpoints);
+    }
+    Ok(Accepted { report, started_at })
+}
+
+/// The snake_case name of a serde enum value (e.g. a `Reason`).
+pub fn name<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_busting_nonce_is_removed_and_nothing_else() {
+        assert_eq!(without_nonce("https://x.com/a?nr=123"), "https://x.com/a");
+        assert_eq!(
+            without_nonce("https://x.com/a?v=1&nr=9"),
+            "https://x.com/a?v=1"
+        );
+        assert_eq!(
+            without_nonce("https://x.com/a?nr=abc"),
+            "https://x.com/a?nr=abc"
+        );
+        assert_eq!(without_nonce("https://x.com/a"), "https://x.com/a");
+        assert_eq!(without_nonce("https://x.com/a?nr=5#f"), "https://x.com/a#f");
+    }
+
+    #[test]
+    fn syntax_errors_are_malformed_and_type_errors_name_the_field() {
+        assert!(matches!(
+            parse(b"{\"schema\":"),
+            Err(Rejection::Malformed(_))
+        ));
+        assert!(matches!(parse(b"\xff\xfe"), Err(Rejection::Malformed(_))));
+        let r = parse(br#"{"schema":"netreach.report/1","campaign":"t","started_at":"x","runtime_ms":"slow"}"#);
+        assert_eq!(
+            r.unwrap_err().message(),
+            "runtime_ms: invalid type: string \"slow\", expected u32"
+        );
+        assert_eq!(
+            parse(b" []").unwrap_err().message(),
+            "report: must be a JSON object"
+        );
+        assert!(matches!(parse(b"[1,"), Err(Rejection::Malformed(_))));
+    }
+}

@@ -1,0 +1,200 @@
+//! `GET /v1/aggregates?cc=&asn=&platform=&from=&to=&bucket=hour|day&format=json|csv`.
+//!
+//! `from` is inclusive and `to` exclusive (UTC dates or date-times, on `started_at`); by
+//! default the last 7 days. Cells with fewer than k reports are left out and counted.
+
+use super::State;
+use crate::aggregate::{cells, Aggregate};
+use crate::error::ApiError;
+use crate::storage::{AggregateQuery, MAX_AGGREGATE_ROWS};
+use crate::time::{self, format_utc, DAY, HOUR};
+use axum::extract::{Query, State as Extract};
+use axum::http::{header, HeaderName, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+
+/// Header with the number of suppressed cells (CSV answers carry it only there).
+pub const SUPPRESSED_HEADER: HeaderName = HeaderName::from_static("x-netreach-suppressed-cells");
+/// Header with k.
+pub const K_HEADER: HeaderName = HeaderName::from_static("x-netreach-k");
+/// Longest time range of one query.
+const MAX_RANGE: i64 = 400 * DAY;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Params {
+    cc: Option<String>,
+    asn: Option<String>,
+    platform: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    bucket: Option<String>,
+    format: Option<String>,
+}
+
+fn nonempty(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Turns query parameters into a storage query, or says which one is wrong.
+fn query(p: &Params, now: i64) -> Result<AggregateQuery, ApiError> {
+    let cc = match nonempty(&p.cc) {
+        Some(cc) if cc.len() == 2 && cc.bytes().all(|b| b.is_ascii_alphabetic()) => {
+            Some(cc.to_ascii_uppercase())
+        }
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "cc: must be a two-letter country code",
+            ))
+        }
+        None => None,
+    };
+    let asn = match nonempty(&p.asn) {
+        Some(asn) => Some(
+            asn.trim_start_matches("AS")
+                .parse::<u32>()
+                .map_err(|_| ApiError::bad_request("asn: must be a number like 17557"))?,
+        ),
+        None => None,
+    };
+    let platform = match nonempty(&p.platform) {
+        Some(id) if crate::campaigns::valid_id(id) => Some(id.to_owned()),
+        Some(_) => return Err(ApiError::bad_request("platform: must be a platform id")),
+        None => None,
+    };
+    let bucket = match nonempty(&p.bucket) {
+        None | Some("hour") => HOUR,
+        Some("day") => DAY,
+        Some(_) => return Err(ApiError::bad_request("bucket: must be hour or day")),
+    };
+    let parse = |name: &str, v: &Option<String>| -> Result<Option<i64>, ApiError> {
+        nonempty(v)
+            .map(|s| {
+                time::parse_utc(s).ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "{name}: must be a UTC date (2026-11-22) or date-time (2026-11-22T21:00:00Z)"
+                    ))
+                })
+            })
+            .transpose()
+    };
+    let to = parse("to", &p.to)?.unwrap_or(time::floor_hour(now) + HOUR);
+    let from = parse("from", &p.from)?.unwrap_or(to - 7 * DAY);
+    if from >= to {
+        return Err(ApiError::bad_request("from: must be before to"));
+    }
+    if to - from > MAX_RANGE {
+        return Err(ApiError::bad_request(
+            "from: the range is limited to 400 days",
+        ));
+    }
+    Ok(AggregateQuery {
+        cc,
+        asn,
+        platform,
+        // Whole buckets only, so a cell is never cut in two by the range.
+        from: from.div_euclid(bucket) * bucket,
+        to,
+        bucket,
+    })
+}
+
+pub async fn get_aggregates(
+    Extract(state): Extract<State>,
+    Query(params): Query<Params>,
+) -> Result<Response, ApiError> {
+    state.metrics.aggregate_requested();
+    let csv = match nonempty(&params.format) {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => return Err(ApiError::bad_request("format: must be json or csv")),
+    };
+    let q = query(&params, time::now())?;
+    let (from, to, bucket) = (q.from, q.to, q.bucket);
+    let rows = state.storage.aggregate(q).await.map_err(|e| {
+        eprintln!("netreach-collector: aggregate query failed: {e}");
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "storage is unavailable")
+    })?;
+    if rows.len() > MAX_AGGREGATE_ROWS {
+        return Err(ApiError::bad_request(
+            "too many cells: narrow the query (cc, asn, platform, a shorter range or bucket=day)",
+        ));
+    }
+    let (cells, suppressed) = cells(&rows, state.k);
+    let aggregate = Aggregate {
+        k: state.k,
+        bucket: if bucket == DAY { "day" } else { "hour" },
+        from: format_utc(from),
+        to: format_utc(to),
+        cells,
+        suppressed_cells: suppressed,
+    };
+    let headers = [
+        (SUPPRESSED_HEADER, suppressed.to_string()),
+        (K_HEADER, state.k.to_string()),
+        (header::CACHE_CONTROL, "no-cache".to_owned()),
+    ];
+    Ok(if csv {
+        let mut response = (headers, aggregate.to_csv()).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("text/csv; charset=utf-8"),
+        );
+        response
+    } else {
+        (headers, Json(aggregate)).into_response()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> Params {
+        let mut p = Params::default();
+        for (k, v) in pairs {
+            let v = Some(v.to_string());
+            match *k {
+                "cc" => p.cc = v,
+                "asn" => p.asn = v,
+                "platform" => p.platform = v,
+                "from" => p.from = v,
+                "to" => p.to = v,
+                "bucket" => p.bucket = v,
+                _ => unreachable!(),
+            }
+        }
+        p
+    }
+
+    #[test]
+    fn filters_are_parsed_and_bad_ones_named() {
+        let now = 1_795_384_799;
+        let q = query(
+            &params(&[("cc", "pk"), ("asn", "AS17557"), ("bucket", "day")]),
+            now,
+        )
+        .unwrap();
+        assert_eq!(q.cc.as_deref(), Some("PK"));
+        assert_eq!(q.asn, Some(17557));
+        assert_eq!(q.bucket, DAY);
+        assert_eq!(q.to, 1_795_384_800);
+        assert_eq!(q.from % DAY, 0);
+        for (k, v, start) in [
+            ("cc", "PAK", "cc:"),
+            ("asn", "x", "asn:"),
+            ("bucket", "week", "bucket:"),
+            ("from", "yesterday", "from:"),
+            ("platform", "../x", "platform:"),
+        ] {
+            let e = query(&params(&[(k, v)]), now).unwrap_err();
+            assert!(e.message.starts_with(start), "{k}={v}: {}", e.message);
+        }
+        let e = query(
+            &params(&[("from", "2026-11-22"), ("to", "2026-11-21")]),
+            now,
+        )
+        .unwrap_err();
+        assert_eq!(e.message, "from: must be before to");
+    }
+}

@@ -1,0 +1,158 @@
+//! Where reports go: one small trait, two implementations chosen by the database URL.
+//!
+//! - `sqlite://PATH`: the default, nothing to install. WAL journal with `synchronous=FULL`;
+//!   a single writer thread commits queued reports in batches and answers each insert only
+//!   after its batch has committed (one fsync for many reports).
+//! - `postgres://…`: for several stateless collectors sharing one database. Each insert is its
+//!   own transaction, answered after COMMIT (PostgreSQL's default `synchronous_commit=on`).
+//!
+//! Both keep the same two tables: `reports` (one row per report, with the report's JSON as
+//! stored) and `verdicts` (one row per platform result, denormalized with the cell columns so
+//! aggregates are one GROUP BY). Times are Unix seconds rounded down to the hour; no column
+//! holds an address, and no column could.
+
+mod postgres;
+mod sqlite;
+
+use netreach::report::Client;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+pub use postgres::PostgresStorage;
+pub use sqlite::SqliteStorage;
+
+/// A boxed future, so that [`Storage`] can be used as a trait object.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A storage failure (the database is unreachable, full, or refused a statement).
+#[derive(Clone, Debug)]
+pub struct StorageError(pub String);
+
+impl fmt::Display for StorageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StorageError {}
+
+impl From<rusqlite::Error> for StorageError {
+    fn from(e: rusqlite::Error) -> Self {
+        StorageError(format!("sqlite: {e}"))
+    }
+}
+
+impl From<tokio_postgres::Error> for StorageError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        StorageError(format!("postgres: {e}"))
+    }
+}
+
+/// One platform's verdict in a stored report.
+#[derive(Clone, Debug)]
+pub struct VerdictRow {
+    pub platform: String,
+    pub verdict: String,
+    pub reason: String,
+}
+
+/// A checked, anonymized report, ready to insert.
+#[derive(Clone, Debug)]
+pub struct NewReport {
+    /// When it arrived, rounded down to the hour (Unix seconds).
+    pub received_at: i64,
+    /// When the run started, as reported (a whole hour, Unix seconds).
+    pub started_at: i64,
+    pub campaign: String,
+    /// Country (ISO 3166-1 alpha-2 or `ZZ`).
+    pub cc: String,
+    /// Autonomous system number (0 when unknown).
+    pub asn: u32,
+    pub client: Client,
+    pub runtime_ms: u32,
+    pub verdicts: Vec<VerdictRow>,
+    /// The report as stored (only the schema's fields).
+    pub json: String,
+}
+
+/// What `GET /v1/aggregates` asks for; `None` means no filter.
+#[derive(Clone, Debug, Default)]
+pub struct AggregateQuery {
+    pub cc: Option<String>,
+    pub asn: Option<u32>,
+    pub platform: Option<String>,
+    /// Inclusive lower bound on `started_at` (Unix seconds).
+    pub from: i64,
+    /// Exclusive upper bound on `started_at`.
+    pub to: i64,
+    /// Width of a time bucket in seconds (3600 or 86400).
+    pub bucket: i64,
+}
+
+/// A count of one verdict in one cell (bucket, country, network, platform).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CountRow {
+    pub bucket: i64,
+    pub cc: String,
+    pub asn: u32,
+    pub platform: String,
+    pub verdict: String,
+    pub count: u64,
+}
+
+/// Rows returned at most by one aggregate query (a year of hourly cells for a busy country
+/// would be more; such a request must narrow its filters).
+pub const MAX_AGGREGATE_ROWS: usize = 500_000;
+
+/// Report storage.
+pub trait Storage: Send + Sync {
+    /// Stores a report; resolves with its id once the write is durable.
+    fn insert(&self, report: NewReport) -> BoxFuture<'_, Result<i64, StorageError>>;
+    /// Verdict counts per cell, ordered by bucket, country, ASN, platform, verdict.
+    fn aggregate(
+        &self,
+        query: AggregateQuery,
+    ) -> BoxFuture<'_, Result<Vec<CountRow>, StorageError>>;
+    /// Checks that the database answers.
+    fn health(&self) -> BoxFuture<'_, Result<(), StorageError>>;
+    /// Stops taking writes and waits until every queued write has finished.
+    fn close(&self) -> BoxFuture<'_, ()>;
+    /// `sqlite` or `postgres`, for logs and metrics.
+    fn kind(&self) -> &'static str;
+}
+
+/// Opens the storage named by `url`, creating the schema (migrations run on every start and
+/// are idempotent).
+///
+/// # Errors
+/// An unknown URL scheme, or a database that cannot be opened or migrated.
+pub async fn open(
+    url: &str,
+    pool_size: usize,
+    metrics: Arc<crate::metrics::Metrics>,
+) -> Result<Arc<dyn Storage>, StorageError> {
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        let path = path.split('?').next().unwrap_or(path);
+        if path.is_empty() {
+            return Err(StorageError("sqlite URL without a path".into()));
+        }
+        Ok(Arc::new(SqliteStorage::open(
+            path.as_ref(),
+            pool_size,
+            metrics,
+        )?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(
+            PostgresStorage::open(url, pool_size, metrics).await?,
+        ))
+    } else {
+        Err(StorageError(
+            "database URL must start with sqlite:// or postgres://".into(),
+        ))
+    }
+}

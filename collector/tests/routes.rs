@@ -1,0 +1,238 @@
+//! The non-report routes: static files with the right types, campaigns (and no way out of
+//! their folder), CORS for embedding news sites, health and metrics.
+
+mod common;
+
+use common::{campaigns_in, request, Collector, Store, TempDir};
+
+fn start(dir: &TempDir, www: &std::path::Path, campaigns: &std::path::Path) -> Collector {
+    let store = Store::sqlite(dir.path());
+    let url = store.url();
+    Collector::start(
+        &[
+            "--database",
+            &url,
+            "--www",
+            www.to_str().unwrap(),
+            "--campaigns",
+            campaigns.to_str().unwrap(),
+        ],
+        &dir.path().join("collector.log"),
+    )
+}
+
+#[test]
+fn static_files_are_served_with_their_types_including_wasm() {
+    let dir = TempDir::new("static");
+    let www = dir.path().join("www");
+    std::fs::create_dir_all(www.join("pkg")).unwrap();
+    std::fs::write(
+        www.join("index.html"),
+        "<!doctype html><title>netreach</title>",
+    )
+    .unwrap();
+    std::fs::write(
+        www.join("dashboard.html"),
+        "<!doctype html><title>dashboard</title>",
+    )
+    .unwrap();
+    std::fs::write(www.join("pkg/netreach.js"), "export default 1;").unwrap();
+    std::fs::write(www.join("pkg/netreach_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    let campaigns = campaigns_in(dir.path());
+    let c = start(&dir, &www, &campaigns);
+
+    let index = c.get("/");
+    assert_eq!(index.status, 200);
+    assert!(index
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(index.body.contains("<title>netreach</title>"));
+    let wasm = c.get("/pkg/netreach_bg.wasm");
+    assert_eq!(
+        (wasm.status, wasm.header("content-type")),
+        (200, Some("application/wasm"))
+    );
+    let js = c.get("/pkg/netreach.js");
+    assert!(
+        js.header("content-type").unwrap().contains("javascript"),
+        "{:?}",
+        js.headers
+    );
+    let dash = c.get("/dashboard");
+    assert_eq!(dash.status, 200);
+    assert!(dash.body.contains("<title>dashboard</title>"));
+    assert_eq!(c.get("/nope.html").status, 404);
+    assert_ne!(c.get("/../Cargo.toml").status, 200);
+    assert_ne!(c.get("/%2e%2e/campaigns/t.json").status, 200);
+}
+
+#[test]
+fn campaigns_come_from_their_folder_validated_and_nothing_else_does() {
+    let dir = TempDir::new("campaigns");
+    let campaigns = campaigns_in(dir.path());
+    std::fs::write(
+        campaigns.join("broken.json"),
+        r#"{"id":"broken","controls":[],"platforms":[]}"#,
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("secret.json"), r#"{"secret":true}"#).unwrap();
+    let c = start(&dir, &common::www(), &campaigns);
+
+    let t = c.get("/v1/campaigns/t");
+    assert_eq!(t.status, 200, "{}", t.body);
+    assert_eq!(t.json()["id"], "t");
+    assert_eq!(t.json()["platforms"][1]["id"], "yt");
+    assert_eq!(c.get("/v1/campaigns/t.json").json()["id"], "t");
+
+    let missing = c.get("/v1/campaigns/nope");
+    assert_eq!(
+        (missing.status, missing.error().as_str()),
+        (404, "no campaign \"nope\"")
+    );
+    for path in [
+        "/v1/campaigns/..%2Fsecret",
+        "/v1/campaigns/%2e%2e%2fsecret",
+        "/v1/campaigns/..",
+        "/v1/campaigns/a%00b",
+    ] {
+        let r = c.get(path);
+        assert_eq!(r.status, 404, "{path}: {}", r.body);
+        assert!(!r.body.contains("secret\":true"));
+    }
+    let broken = c.get("/v1/campaigns/broken");
+    assert_eq!(broken.status, 500);
+    assert_eq!(
+        broken.error(),
+        "campaign \"broken\" is misconfigured on this server"
+    );
+    assert!(
+        c.log_text()
+            .contains("invalid campaign: controls: at least one control is needed"),
+        "{}",
+        c.log_text()
+    );
+}
+
+#[test]
+fn the_repository_default_campaign_is_served() {
+    let dir = TempDir::new("default-campaign");
+    let www = common::www();
+    let c = start(&dir, &www, &www.join("campaigns"));
+    let r = c.get("/v1/campaigns/default");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["id"], "default");
+    assert!(r.json()["platforms"].as_array().unwrap().len() >= 8);
+}
+
+#[test]
+fn any_origin_may_submit_and_read_aggregates() {
+    let dir = TempDir::new("cors");
+    let campaigns = campaigns_in(dir.path());
+    let c = start(&dir, &common::www(), &campaigns);
+    let preflight = request(
+        c.addr,
+        "OPTIONS",
+        "/v1/reports",
+        &[
+            ("Origin", "https://news.example"),
+            ("Access-Control-Request-Method", "POST"),
+            ("Access-Control-Request-Headers", "content-type"),
+        ],
+        b"",
+    );
+    assert!(
+        preflight.status == 200 || preflight.status == 204,
+        "{preflight:?}"
+    );
+    assert_eq!(preflight.header("access-control-allow-origin"), Some("*"));
+    assert!(preflight
+        .header("access-control-allow-methods")
+        .unwrap()
+        .contains("POST"));
+    assert!(preflight
+        .header("access-control-allow-headers")
+        .unwrap()
+        .contains("content-type"));
+    let post = request(
+        c.addr,
+        "POST",
+        "/v1/reports",
+        &[
+            ("Origin", "https://news.example"),
+            ("Content-Type", "text/plain"),
+        ],
+        common::report_json(1, netreach::Outcome::Ok, netreach::Outcome::Ok).as_bytes(),
+    );
+    assert_eq!(post.status, 201);
+    assert_eq!(post.header("access-control-allow-origin"), Some("*"));
+    let agg = request(
+        c.addr,
+        "GET",
+        "/v1/aggregates",
+        &[("Origin", "https://news.example")],
+        b"",
+    );
+    assert_eq!(agg.header("access-control-allow-origin"), Some("*"));
+    assert!(agg
+        .header("access-control-expose-headers")
+        .unwrap()
+        .contains("x-netreach-suppressed-cells"));
+}
+
+#[test]
+fn health_and_metrics_answer() {
+    let dir = TempDir::new("health");
+    let campaigns = campaigns_in(dir.path());
+    let c = start(&dir, &common::www(), &campaigns);
+    let h = c.get("/healthz");
+    assert_eq!((h.status, h.body.as_str()), (200, "ok\n"));
+    assert_eq!(
+        c.post(&common::report_json(
+            1,
+            netreach::Outcome::Ok,
+            netreach::Outcome::Ok
+        ))
+        .status,
+        201
+    );
+    assert_eq!(c.post("{").status, 400);
+    let m = c.get("/metrics");
+    assert!(m
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    for line in [
+        "netreach_reports_total{status=\"201\"} 1",
+        "netreach_reports_total{status=\"400\"} 1",
+        "netreach_write_seconds_count 1",
+        "netreach_reports_stored_total{storage=\"sqlite\"} 1",
+        "netreach_write_batch_reports_bucket{le=\"1\"} 1",
+    ] {
+        assert!(m.body.contains(line), "{line} missing:\n{}", m.body);
+    }
+}
+
+#[test]
+fn help_lists_every_flag() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_netreach-collector"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for flag in [
+        "--listen",
+        "--database",
+        "--www",
+        "--campaigns",
+        "--k",
+        "--geo-country",
+        "--geo-asn",
+        "--trusted-proxy",
+        "--rate-limit",
+        "--max-body",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from --help");
+    }
+}

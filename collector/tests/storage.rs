@@ -1,0 +1,162 @@
+//! Both storages (SQLite file, real PostgreSQL server): reports are stored with their ids,
+//! survive a restart, migrations are idempotent, and aggregates count verdicts per cell with
+//! cells under k suppressed.
+
+mod common;
+
+use common::{campaigns_in, report_json, Collector, Store, TempDir};
+use netreach::Outcome;
+
+fn start(store: &Store, dir: &TempDir, k: &str, log: &str) -> Collector {
+    let campaigns = campaigns_in(dir.path());
+    let url = store.url();
+    Collector::start(
+        &[
+            "--database",
+            &url,
+            "--campaigns",
+            campaigns.to_str().unwrap(),
+            "--rate-limit",
+            "0",
+            "--k",
+            k,
+        ],
+        &dir.path().join(log),
+    )
+}
+
+fn stores_report_and_aggregate(store: Store) {
+    let dir = TempDir::new(store.name());
+    let mut collector = start(&store, &dir, "5", "first.log");
+    let mut ids = Vec::new();
+    // x: three blocked, one reachable; yt: four reachable. Markers 101..104.
+    for (marker, x) in [
+        (101, Outcome::Timeout),
+        (102, Outcome::Timeout),
+        (103, Outcome::Error),
+        (104, Outcome::Ok),
+    ] {
+        let r = collector.post(&report_json(marker, x, Outcome::Ok));
+        assert_eq!(r.status, 201, "{}", r.body);
+        ids.push(r.json()["id"].as_i64().unwrap());
+    }
+    let rows = store.query("SELECT id, runtime_ms FROM reports ORDER BY runtime_ms");
+    let want: Vec<String> = ids
+        .iter()
+        .zip(101..)
+        .map(|(id, m)| format!("{id}\t{m}"))
+        .collect();
+    assert_eq!(
+        rows,
+        want,
+        "{}: each 201 id is the stored row",
+        store.name()
+    );
+
+    // k = 5: both cells (x, yt) have 4 reports and are suppressed.
+    let agg = collector.get("/v1/aggregates").json();
+    assert_eq!(agg["cells"].as_array().unwrap().len(), 0, "{agg}");
+    assert_eq!(agg["suppressed_cells"], 2);
+    assert_eq!(agg["k"], 5);
+    assert_eq!(collector.terminate().code(), Some(0));
+
+    // Restart with k = 3 on the same database: migrations run again, data is there.
+    let collector = start(&store, &dir, "3", "second.log");
+    assert_eq!(store.query("SELECT version FROM schema_migrations"), ["1"]);
+    let agg = collector.get("/v1/aggregates?platform=x").json();
+    let cells = agg["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 1, "{agg}");
+    let x = &cells[0];
+    assert_eq!(
+        (x["platform"].as_str(), x["cc"].as_str(), x["asn"].as_u64()),
+        (Some("x"), Some("ZZ"), Some(0))
+    );
+    assert_eq!(
+        (
+            x["reports"].as_u64(),
+            x["blocked"].as_u64(),
+            x["reachable"].as_u64()
+        ),
+        (Some(4), Some(3), Some(1))
+    );
+    assert!(x["bucket"].as_str().unwrap().ends_with(":00:00Z"));
+    assert_eq!(agg["suppressed_cells"], 0);
+
+    let day = collector.get("/v1/aggregates?bucket=day&format=csv");
+    assert_eq!(day.status, 200);
+    assert!(day.header("content-type").unwrap().starts_with("text/csv"));
+    assert_eq!(day.header("x-netreach-suppressed-cells"), Some("0"));
+    let lines: Vec<&str> = day.body.lines().collect();
+    assert_eq!(
+        lines[0],
+        "bucket,cc,asn,platform,reports,reachable,throttled,partial,blocked,inconclusive"
+    );
+    assert_eq!(lines.len(), 3, "{}", day.body);
+    assert!(
+        lines[1].ends_with("T00:00:00Z,ZZ,0,x,4,1,0,0,3,0"),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[2].ends_with(",ZZ,0,yt,4,4,0,0,0,0"), "{}", lines[2]);
+
+    // Filters that match nothing, and a range in the past.
+    let none = collector.get("/v1/aggregates?cc=PK").json();
+    assert_eq!(
+        (
+            none["cells"].as_array().unwrap().len(),
+            none["suppressed_cells"].as_u64()
+        ),
+        (0, Some(0))
+    );
+    let past = collector
+        .get("/v1/aggregates?from=2020-01-01&to=2020-02-01")
+        .json();
+    assert_eq!(past["cells"].as_array().unwrap().len(), 0);
+    let bad = collector.get("/v1/aggregates?bucket=week");
+    assert_eq!(
+        (bad.status, bad.error().as_str()),
+        (400, "bucket: must be hour or day")
+    );
+    assert_eq!(collector.get("/healthz").status, 200);
+
+    // Stored times are whole hours.
+    let times = store.query("SELECT received_at, started_at FROM reports");
+    for row in times {
+        for t in row.split('\t') {
+            assert_eq!(t.parse::<i64>().unwrap() % 3600, 0, "unrounded time {t}");
+        }
+    }
+}
+
+#[test]
+fn sqlite_stores_reports_and_aggregates_them_k_anonymously() {
+    let dir = TempDir::new("sqlite-store");
+    stores_report_and_aggregate(Store::sqlite(dir.path()));
+}
+
+#[test]
+fn postgres_stores_reports_and_aggregates_them_k_anonymously() {
+    stores_report_and_aggregate(Store::postgres());
+}
+
+#[test]
+fn two_collectors_share_one_postgres_database() {
+    let store = Store::postgres();
+    let dir = TempDir::new("replicas");
+    let a = start(&store, &dir, "1", "a.log");
+    let b = start(&store, &dir, "1", "b.log");
+    let mut ids = Vec::new();
+    for i in 0..10 {
+        let c = if i % 2 == 0 { &a } else { &b };
+        let r = c.post(&report_json(200 + i, Outcome::Ok, Outcome::Ok));
+        assert_eq!(r.status, 201, "{}", r.body);
+        ids.push(r.json()["id"].as_i64().unwrap());
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 10, "ids are unique across replicas");
+    let from_a = a.get("/v1/aggregates?platform=yt").json();
+    let from_b = b.get("/v1/aggregates?platform=yt").json();
+    assert_eq!(from_a["cells"][0]["reports"], 10);
+    assert_eq!(from_a, from_b);
+}

@@ -1,0 +1,251 @@
+//! What censors do, made real inside a scenario's namespace: iptables for drops, resets and
+//! loss, tc for throttling, Chromium's resolver rules for NXDOMAIN and for sending a host to
+//! the TLS interceptor.
+
+use crate::error::Result;
+use crate::namespace::Namespace;
+use crate::topology::{self, Host, HOSTS, INTERCEPTOR};
+use std::fmt;
+
+/// The hosts a censor acts on.
+#[derive(Clone, Copy, Debug)]
+pub enum Targets {
+    /// Every host of a platform (its main site and its CDN).
+    Platform(&'static str),
+    /// Some hosts by name.
+    Hosts(&'static [&'static str]),
+    /// Every lab server, the controls included.
+    Everything,
+}
+
+impl Targets {
+    pub fn hosts(self) -> Vec<Host> {
+        match self {
+            Targets::Platform(id) => topology::of_platform(id),
+            Targets::Hosts(names) => names.iter().map(|n| topology::by_name(n)).collect(),
+            Targets::Everything => HOSTS.to_vec(),
+        }
+    }
+
+    fn names(self) -> String {
+        match self {
+            Targets::Everything => "every host, controls included".into(),
+            _ => self
+                .hosts()
+                .iter()
+                .map(|h| h.name)
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+}
+
+/// One censor behaviour.
+#[derive(Clone, Copy, Debug)]
+pub enum Censor {
+    /// Packets silently dropped (`iptables -j DROP`): the browser waits for its timeout.
+    Drop(Targets),
+    /// The connection reset once the handshake is done, as a DPI box does on seeing the name
+    /// (`REJECT --reject-with tcp-reset`).
+    Reset(Targets),
+    /// The name does not resolve (a DNS block answering NXDOMAIN).
+    Nxdomain(Targets),
+    /// Bandwidth capped per destination (tc htb class + u32 filters).
+    Throttle { targets: Targets, kbit: u32 },
+    /// The host answered by a middlebox with a certificate the browser does not trust.
+    Intercept(Targets),
+    /// A share of packets dropped at random (`-m statistic --mode random`).
+    Loss { targets: Targets, percent: u32 },
+}
+
+impl fmt::Display for Censor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Censor::Drop(t) => write!(f, "drop {}", t.names()),
+            Censor::Reset(t) => write!(f, "reset {}", t.names()),
+            Censor::Nxdomain(t) => write!(f, "NXDOMAIN for {}", t.names()),
+            Censor::Throttle { targets, kbit } => {
+                write!(f, "throttle {} to {kbit} kbit/s", targets.names())
+            }
+            Censor::Intercept(t) => write!(f, "TLS interception of {}", t.names()),
+            Censor::Loss { targets, percent } => {
+                write!(f, "{percent}% packet loss to {}", targets.names())
+            }
+        }
+    }
+}
+
+/// Installs the packet-level censors (drop, reset, loss, throttle) in the namespace. The
+/// rules sit in INPUT, which sees the browser's packets whether it runs in the namespace or
+/// (for `show`) reaches it through the veth.
+///
+/// # Errors
+/// If iptables or tc refuse a rule (missing kernel module, not root).
+pub fn apply(ns: &Namespace, censors: &[Censor]) -> Result<()> {
+    let mut throttle_class = 10;
+    for censor in censors {
+        match *censor {
+            Censor::Drop(targets) => {
+                for h in targets.hosts() {
+                    iptables(ns, &[&dst(h), "-j", "DROP"])?;
+                }
+            }
+            Censor::Reset(targets) => {
+                for h in targets.hosts() {
+                    iptables(
+                        ns,
+                        &[
+                            &dst(h),
+                            "-p",
+                            "tcp",
+                            "--dport",
+                            "443",
+                            "!",
+                            "--syn",
+                            "-j",
+                            "REJECT",
+                            "--reject-with",
+                            "tcp-reset",
+                        ],
+                    )?;
+                }
+            }
+            Censor::Loss { targets, percent } => {
+                let p = format!("{:.2}", f64::from(percent) / 100.0);
+                for h in targets.hosts() {
+                    iptables(
+                        ns,
+                        &[
+                            &dst(h),
+                            "-m",
+                            "statistic",
+                            "--mode",
+                            "random",
+                            "--probability",
+                            &p,
+                            "-j",
+                            "DROP",
+                        ],
+                    )?;
+                }
+            }
+            Censor::Throttle { targets, kbit } => {
+                throttle(ns, throttle_class, &targets.hosts(), kbit)?;
+                throttle_class += 1;
+            }
+            Censor::Nxdomain(_) | Censor::Intercept(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn dst(h: Host) -> String {
+    format!("{}/32", h.ip)
+}
+
+fn iptables(ns: &Namespace, rule: &[&str]) -> Result<()> {
+    let mut args = vec!["-w", "-A", "INPUT", "-d"];
+    args.extend_from_slice(rule);
+    ns.exec("iptables", &args).map(drop)
+}
+
+/// One htb class at `kbit` for these hosts, on every device that carries their answers.
+/// Unclassified traffic bypasses htb (`default 0`), so nothing else is slowed.
+fn throttle(ns: &Namespace, class: u32, hosts: &[Host], kbit: u32) -> Result<()> {
+    let classid = format!("1:{class}");
+    let rate = format!("{kbit}kbit");
+    for dev in ns.devices() {
+        if class == 10 {
+            ns.exec(
+                "tc",
+                &["qdisc", "add", "dev", dev, "root", "handle", "1:", "htb"],
+            )?;
+        }
+        ns.exec(
+            "tc",
+            &[
+                "class", "add", "dev", dev, "parent", "1:", "classid", &classid, "htb", "rate",
+                &rate, "ceil", &rate, "quantum", "1514",
+            ],
+        )?;
+        for h in hosts {
+            // Both directions: over loopback the answer goes to the browser's address, which
+            // for a local destination is the destination itself; through the veth it comes
+            // from the server's address.
+            for side in ["dst", "src"] {
+                ns.exec(
+                    "tc",
+                    &[
+                        "filter",
+                        "add",
+                        "dev",
+                        dev,
+                        "parent",
+                        "1:",
+                        "protocol",
+                        "ip",
+                        "prio",
+                        "1",
+                        "u32",
+                        "match",
+                        "ip",
+                        side,
+                        &dst(*h),
+                        "flowid",
+                        &classid,
+                    ],
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Chromium's `--host-resolver-rules`: every lab host mapped to its address, to the
+/// interceptor, or to NXDOMAIN.
+pub fn resolver_rules(censors: &[Censor]) -> String {
+    let hit = |name: &str, pick: fn(&Censor) -> Option<Targets>| {
+        censors
+            .iter()
+            .filter_map(pick)
+            .any(|t| t.hosts().iter().any(|h| h.name == name))
+    };
+    HOSTS
+        .iter()
+        .map(|h| {
+            let to = if hit(h.name, |c| match c {
+                Censor::Nxdomain(t) => Some(*t),
+                _ => None,
+            }) {
+                "~NOTFOUND".to_string()
+            } else if hit(h.name, |c| match c {
+                Censor::Intercept(t) => Some(*t),
+                _ => None,
+            }) {
+                INTERCEPTOR.to_string()
+            } else {
+                h.ip.to_string()
+            };
+            format!("MAP {} {to}", h.name)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolver_rules_map_every_host_and_apply_dns_censors() {
+        let rules = resolver_rules(&[
+            Censor::Nxdomain(Targets::Platform("x")),
+            Censor::Intercept(Targets::Hosts(&["www.youtube.com"])),
+        ]);
+        assert!(rules.contains("MAP x.com ~NOTFOUND"));
+        assert!(rules.contains("MAP abs.twimg.com ~NOTFOUND"));
+        assert!(rules.contains(&format!("MAP www.youtube.com {INTERCEPTOR}")));
+        assert!(rules.contains("MAP i.ytimg.com 10.77.0.31"));
+        assert_eq!(rules.matches("MAP ").count(), HOSTS.len());
+    }
+}

@@ -1,0 +1,141 @@
+//! The real collector inside the namespace, with a fresh SQLite file: it serves the page and
+//! the lab campaign, and stores the report the page submits, which the lab then reads back.
+
+use crate::error::{bail, Context, Result};
+use netreach::Report;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::process::{Child, Command};
+
+/// A running collector; killed when dropped.
+pub struct Collector {
+    _child: Child,
+    database: PathBuf,
+}
+
+/// How the collector is started.
+pub struct Options<'a> {
+    pub binary: &'a Path,
+    pub listen: SocketAddr,
+    pub www: &'a Path,
+    pub campaigns: &'a Path,
+    pub workdir: &'a Path,
+}
+
+/// A platform's verdict, as shown or as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Judged {
+    pub platform: String,
+    pub verdict: String,
+    pub reason: String,
+}
+
+/// What the collector holds for one report: the report itself and its rows of verdicts.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Stored {
+    pub report: Report,
+    pub rows: Vec<Judged>,
+}
+
+impl Collector {
+    /// Starts the collector (k = 1 so a single report is visible; no rate limit) and waits
+    /// until `/healthz` answers.
+    ///
+    /// # Errors
+    /// If it cannot start or is not healthy within 20 s (its log is in the workdir).
+    pub async fn start(options: &Options<'_>) -> Result<Self> {
+        let database = options.workdir.join("reports.db");
+        let log = std::fs::File::create(options.workdir.join("collector.log"))
+            .context("creating collector.log")?;
+        let child = Command::new(options.binary)
+            .arg("--listen")
+            .arg(options.listen.to_string())
+            .arg("--database")
+            .arg(format!("sqlite://{}", database.display()))
+            .arg("--www")
+            .arg(options.www)
+            .arg("--campaigns")
+            .arg(options.campaigns)
+            .args(["--k", "1", "--rate-limit", "0"])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().context("collector log")?)
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .context(format_args!("starting {}", options.binary.display()))?;
+        let mut collector = Collector {
+            _child: child,
+            database,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(status) = get_status(options.listen, "/healthz").await {
+                if status == 200 {
+                    return Ok(collector);
+                }
+            }
+            if let Ok(Some(exit)) = collector._child.try_wait() {
+                bail!("the collector exited at start ({exit}); see collector.log");
+            }
+            if Instant::now() > deadline {
+                bail!("the collector did not answer /healthz within 20 s; see collector.log");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The stored report `id` and its verdict rows, read from the collector's SQLite file.
+    ///
+    /// # Errors
+    /// If the file, the row or its JSON is not as the collector's schema says.
+    pub fn stored(&self, id: i64) -> Result<Stored> {
+        let db = rusqlite::Connection::open_with_flags(
+            &self.database,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .context("opening the collector's database")?;
+        let json: String = db
+            .query_row("SELECT report FROM reports WHERE id = ?1", [id], |row| {
+                row.get(0)
+            })
+            .context(format_args!("reading stored report {id}"))?;
+        let report: Report =
+            serde_json::from_str(&json).context(format_args!("parsing stored report {id}"))?;
+        let mut statement = db
+            .prepare(
+                "SELECT platform, verdict, reason FROM verdicts WHERE report_id = ?1
+                 ORDER BY platform",
+            )
+            .context("querying stored verdicts")?;
+        let rows = statement
+            .query_map([id], |row| {
+                Ok(Judged {
+                    platform: row.get(0)?,
+                    verdict: row.get(1)?,
+                    reason: row.get(2)?,
+                })
+            })
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .context(format_args!("reading stored verdicts of report {id}"))?;
+        Ok(Stored { report, rows })
+    }
+}
+
+/// The HTTP status of a GET, over a bare HTTP/1.0 exchange (enough for a health check).
+async fn get_status(addr: SocketAddr, path: &str) -> std::io::Result<u16> {
+    let mut stream = TcpStream::connect(addr).await?;
+    stream
+        .write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .await?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).await?;
+    std::str::from_utf8(&head[9..12])
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other("not an HTTP answer"))
+}

@@ -1,0 +1,171 @@
+//! The half of a scenario that runs inside its namespace: lab servers, collector, browser;
+//! the page is driven like a visitor would, and what it showed is compared later with what
+//! the collector stored.
+
+use crate::browser::Browser;
+use crate::censor;
+use crate::certs::Identity;
+use crate::collector::{self, Collector, Judged};
+use crate::content::Content;
+use crate::error::{Context, Result};
+use crate::scenarios::{Observation, Scenario};
+use crate::servers::Servers;
+use crate::topology::{self, COLLECTOR, COLLECTOR_PORT, HOSTS, INTERCEPTOR};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What to do once the verdicts are in.
+pub enum Afterwards {
+    Finish,
+    /// Write a PNG of the results there.
+    Screenshot(PathBuf),
+    /// Keep everything running and print how to look at it, until Ctrl-C.
+    Hold,
+}
+
+/// Where things are.
+pub struct Setup<'a> {
+    pub workdir: &'a Path,
+    pub www: &'a Path,
+    pub collector: &'a Path,
+    pub afterwards: Afterwards,
+}
+
+/// Runs the scenario and reports what was seen, as far as the run got.
+pub async fn run(scenario: &Scenario, setup: &Setup<'_>) -> Observation {
+    let mut seen = Observation::default();
+    if let Err(e) = observe(scenario, setup, &mut seen).await {
+        seen.error = Some(e.to_string());
+    }
+    seen
+}
+
+async fn observe(scenario: &Scenario, setup: &Setup<'_>, seen: &mut Observation) -> Result<()> {
+    let campaign = topology::campaign();
+    let campaigns = setup.workdir.join("campaigns");
+    std::fs::create_dir_all(&campaigns).context("creating the campaigns folder")?;
+    let json = serde_json::to_string_pretty(&campaign).context("serializing the lab campaign")?;
+    std::fs::write(campaigns.join("lab.json"), json).context("writing lab.json")?;
+
+    let (servers, lab) = start_servers(scenario.latency).await?;
+
+    let listen = SocketAddr::from((COLLECTOR, COLLECTOR_PORT));
+    let collector = Collector::start(&collector::Options {
+        binary: setup.collector,
+        listen,
+        www: setup.www,
+        campaigns: &campaigns,
+        workdir: setup.workdir,
+    })
+    .await?;
+
+    let flags = browser_flags(scenario, &lab);
+    let browser = Browser::start(setup.workdir, 9515, &flags).await?;
+    let url = format!("http://{listen}/?campaign=/v1/campaigns/lab");
+    let page = browser.run_page(&url).await?;
+    seen.page = page.verdicts;
+    seen.verdicts_ms = page.verdicts_in.as_millis() as u64;
+    seen.report = serde_json::from_str(&page.report_json).ok();
+
+    let id = browser.submit().await?;
+    let stored = collector.stored(id)?;
+    seen.stored = stored
+        .report
+        .platforms
+        .iter()
+        .map(|p| Judged {
+            platform: p.id.clone(),
+            verdict: p.verdict.as_str().into(),
+            reason: serde_json::to_value(p.reason)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+        })
+        .collect();
+    seen.rows = stored.rows;
+    seen.report = Some(stored.report);
+
+    match &setup.afterwards {
+        Afterwards::Finish => {}
+        Afterwards::Screenshot(path) => {
+            let png = browser.screenshot_results().await?;
+            std::fs::write(path, png).context(format_args!("writing {}", path.display()))?;
+            println!("screenshot written to {}", path.display());
+        }
+        Afterwards::Hold => {
+            // Written now: Ctrl-C ends this process before it could write it later.
+            write_observation(setup.workdir, seen)?;
+            println!("\nThe page has run under this scenario in headless Chromium; stored report id {id}.");
+            println!("Open it from this host (the censor rules apply to this path too):");
+            println!("  http://{listen}/?campaign=/v1/campaigns/lab");
+            println!("in a browser started with the lab's name mapping and certificate trust:");
+            println!(
+                "  chromium --user-data-dir=$(mktemp -d) --disable-quic {}",
+                flags
+                    .iter()
+                    .map(|f| format!("'{f}'"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+            println!("Press Ctrl-C to stop the lab and remove its namespace.");
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+    let _ = browser.client.close().await;
+    drop(servers);
+    Ok(())
+}
+
+/// Saves what was seen for the host side of the lab.
+///
+/// # Errors
+/// If the workdir cannot be written.
+pub fn write_observation(workdir: &Path, seen: &Observation) -> Result<()> {
+    let json = serde_json::to_string_pretty(seen).context("serializing the observation")?;
+    std::fs::write(workdir.join("observation.json"), json).context("writing observation.json")
+}
+
+/// Every lab server and the interceptor, with fresh keys; returns the lab's identity.
+async fn start_servers(latency: Duration) -> Result<(Servers, Identity)> {
+    let names: Vec<&str> = HOSTS.iter().map(|h| h.name).collect();
+    let lab = Identity::generate(&names)?;
+    let interceptor = Identity::generate(&names)?;
+    let content = Arc::new(Content::new(
+        &topology::large_objects(&topology::campaign()),
+    ));
+    let mut servers = Servers::default();
+    for host in HOSTS {
+        servers
+            .start(host.ip, lab.acceptor()?, content.clone(), latency)
+            .await?;
+    }
+    servers
+        .start(INTERCEPTOR, interceptor.acceptor()?, content, latency)
+        .await?;
+    Ok((servers, lab))
+}
+
+/// The servers alone, until Ctrl-C.
+///
+/// # Errors
+/// If the lab addresses are not configured here.
+pub async fn serve(latency: Duration) -> Result<()> {
+    let (_servers, lab) = start_servers(latency).await?;
+    println!("lab servers up; SPKI sha256 {}", lab.spki_sha256);
+    let _ = tokio::signal::ctrl_c().await;
+    Ok(())
+}
+
+/// The flags that put Chromium in the lab: names mapped to lab servers (or to NXDOMAIN, or to
+/// the interceptor), and the lab key trusted.
+fn browser_flags(scenario: &Scenario, lab: &Identity) -> Vec<String> {
+    vec![
+        format!(
+            "--host-resolver-rules={}",
+            censor::resolver_rules(&scenario.censors)
+        ),
+        format!("--ignore-certificate-errors-spki-list={}", lab.spki_sha256),
+    ]
+}

@@ -1,0 +1,337 @@
+//! The scenario matrix: what each censor does and the verdict each platform must get, on the
+//! page and in the report the collector stored.
+
+use crate::censor::{Censor, Targets};
+use crate::collector::Judged;
+use crate::topology::PLATFORMS;
+use netreach::Verdict;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::time::Duration;
+
+/// What a platform's verdict must be.
+#[derive(Clone, Copy, Debug)]
+pub enum Expect {
+    Is(Verdict),
+    /// Anything but this one (20% loss may look like anything except a block).
+    Not(Verdict),
+}
+
+impl Expect {
+    fn allows(self, verdict: &str) -> bool {
+        match self {
+            Expect::Is(v) => v.as_str() == verdict,
+            Expect::Not(v) => v.as_str() != verdict,
+        }
+    }
+}
+
+impl fmt::Display for Expect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expect::Is(v) => f.write_str(v.as_str()),
+            Expect::Not(v) => write!(f, "not {}", v.as_str()),
+        }
+    }
+}
+
+/// One situation the page must judge correctly.
+pub struct Scenario {
+    pub name: &'static str,
+    pub about: &'static str,
+    /// Added by every lab server before it answers.
+    pub latency: Duration,
+    pub censors: Vec<Censor>,
+    /// Platforms with a verdict of their own; every other platform gets `others`.
+    pub expect: Vec<(&'static str, Expect)>,
+    pub others: Expect,
+    /// All verdicts must be on the page within this long after the click.
+    pub verdicts_within: Option<Duration>,
+}
+
+impl Scenario {
+    /// The expected verdict of a platform.
+    pub fn expected(&self, platform: &str) -> Expect {
+        self.expect
+            .iter()
+            .find(|(id, _)| *id == platform)
+            .map_or(self.others, |(_, e)| *e)
+    }
+
+    /// The expectation in one short phrase: `x=blocked, others reachable`.
+    pub fn expected_summary(&self) -> String {
+        let mut parts: Vec<String> = self
+            .expect
+            .iter()
+            .map(|(id, e)| format!("{id}={e}"))
+            .collect();
+        let others = if parts.is_empty() { "all" } else { "others" };
+        parts.push(format!("{others} {}", self.others));
+        parts.join(", ")
+    }
+
+    /// Everything wrong with an observation; empty when the scenario passed.
+    pub fn problems(&self, seen: &Observation) -> Vec<String> {
+        let mut problems = Vec::new();
+        for platform in PLATFORMS {
+            let expected = self.expected(platform);
+            let on_page = seen.page.iter().find(|j| j.platform == *platform);
+            match on_page {
+                None => problems.push(format!("{platform}: no verdict on the page")),
+                Some(j) if !expected.allows(&j.verdict) => problems.push(format!(
+                    "{platform}: expected {expected}, page says {}/{}",
+                    j.verdict, j.reason
+                )),
+                Some(_) => {}
+            }
+            for (place, list) in [
+                ("stored report", &seen.stored),
+                ("stored verdict rows", &seen.rows),
+            ] {
+                let stored = list.iter().find(|j| j.platform == *platform);
+                if stored != on_page {
+                    problems.push(format!(
+                        "{platform}: {place} has {} but the page showed {}",
+                        show(stored),
+                        show(on_page)
+                    ));
+                }
+            }
+        }
+        if seen.page.len() != PLATFORMS.len() {
+            problems.push(format!(
+                "the page shows {} platforms, the campaign has {}",
+                seen.page.len(),
+                PLATFORMS.len()
+            ));
+        }
+        if let Some(limit) = self.verdicts_within {
+            if seen.verdicts_ms > limit.as_millis() as u64 {
+                problems.push(format!(
+                    "verdicts took {:.1} s, more than {} s",
+                    seen.verdicts_ms as f64 / 1000.0,
+                    limit.as_secs()
+                ));
+            }
+        }
+        problems
+    }
+}
+
+fn show(j: Option<&Judged>) -> String {
+    j.map_or("nothing".into(), |j| format!("{}/{}", j.verdict, j.reason))
+}
+
+/// What the lab saw in one scenario run (written by the in-namespace half as JSON).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Observation {
+    /// Verdicts read from the page's `[data-platform]` rows.
+    pub page: Vec<Judged>,
+    /// Verdicts in the report the collector stored.
+    pub stored: Vec<Judged>,
+    /// The collector's rows of verdicts for that report (what aggregates count).
+    pub rows: Vec<Judged>,
+    /// From the click on Start to `data-state=done`.
+    pub verdicts_ms: u64,
+    /// The stored report (or, if storing failed, the page's), for the attempt details.
+    pub report: Option<netreach::Report>,
+    /// Why the run did not get as far as verdicts.
+    pub error: Option<String>,
+}
+
+const HEALTHY: Expect = Expect::Is(Verdict::Reachable);
+
+/// The whole matrix, in the order `all` runs it.
+pub fn all() -> Vec<Scenario> {
+    use Verdict::*;
+    let x = Targets::Platform("x");
+    vec![
+        Scenario {
+            name: "healthy-50ms",
+            about: "no censor, every server answers after 50 ms",
+            latency: Duration::from_millis(50),
+            censors: vec![],
+            expect: vec![],
+            others: HEALTHY,
+            verdicts_within: None,
+        },
+        Scenario {
+            name: "drop-x",
+            about: "every packet to X's hosts dropped; verdicts within 10 s",
+            latency: Duration::from_millis(0),
+            censors: vec![Censor::Drop(x)],
+            expect: vec![("x", Expect::Is(Blocked))],
+            others: HEALTHY,
+            verdicts_within: Some(Duration::from_secs(10)),
+        },
+        Scenario {
+            name: "drop-youtube",
+            about:
+                "every packet to YouTube's hosts dropped, its CDN with the larger image included",
+            latency: Duration::from_millis(0),
+            censors: vec![Censor::Drop(Targets::Platform("youtube"))],
+            expect: vec![("youtube", Expect::Is(Blocked))],
+            others: HEALTHY,
+            verdicts_within: None,
+        },
+        Scenario {
+            name: "reset-x",
+            about: "connections to X's hosts reset after the TCP handshake",
+            latency: Duration::from_millis(0),
+            censors: vec![Censor::Reset(x)],
+            expect: vec![("x", Expect::Is(Blocked))],
+            others: HEALTHY,
+            verdicts_within: None,
+        },
+        Scenario {
+            name: "nxdomain-x",
+            about: "X's host names do not resolve",
+            latency: Duration::from_millis(0),
+            censors: vec![Censor::Nxdomain(x)],
+            expect: vec![("x", Expect::Is(Blocked))],
+            others: HEALTHY,
+            verdicts_within: None,
+        },
+        Scenario {
+            name: "throttle-youtube-cdn",
+            about: "YouTube's CDN (i.ytimg.com, with the larger object) capped at 128 kbit/s",
+            latency: Duration::from_millis(0),
+            censors: vec![Censor::Throttle {
+                targets: Targets::Hosts(&["i.ytimg.com"]),
+                kbit: 128,
+            }],
+            expect: vec![("youtube", Expect::Is(Throttled))],
+            others: HEALTHY,
+            verdicts_within: None,
+        },
+        Scenario {
+            name: "drop-x-cdn",
+            about: "only X's CDN (abs.twimg.com) dropped, x.com untouched",
+            latency: Duration::from_millis(0),
+            censors: vec![Censor::Drop(Targets::Hosts(&["abs.twimg.com"]))],
+            expect: vec![("x", Expect::Is(Partial))],
+            others: HEALTHY,
+            verdicts_within: None,
+        },
+        Scenario {
+            name: "drop-everything",
+            about: "every host dropped, the controls included (the visitor is offline)",
+            latency: Duration::from_millis(0),
+            censors: vec![Censor::Drop(Targets::Everything)],
+            expect: vec![],
+            others: Expect::Is(Inconclusive),
+            verdicts_within: None,
+        },
+        Scenario {
+            name: "latency-400ms",
+            about: "no censor, every server answers after 400 ms",
+            latency: Duration::from_millis(400),
+            censors: vec![],
+            expect: vec![],
+            others: HEALTHY,
+            verdicts_within: None,
+        },
+        Scenario {
+            name: "intercept-x",
+            about: "X's hosts answered by a middlebox with an untrusted certificate",
+            latency: Duration::from_millis(0),
+            censors: vec![Censor::Intercept(x)],
+            expect: vec![("x", Expect::Is(Blocked))],
+            others: HEALTHY,
+            verdicts_within: None,
+        },
+        Scenario {
+            name: "loss-20pct",
+            about: "20% of packets to every host dropped at random, the controls included",
+            latency: Duration::from_millis(0),
+            censors: vec![Censor::Loss {
+                targets: Targets::Everything,
+                percent: 20,
+            }],
+            expect: vec![],
+            others: Expect::Not(Blocked),
+            verdicts_within: None,
+        },
+    ]
+}
+
+/// The scenario of that name.
+pub fn find(name: &str) -> Option<Scenario> {
+    all().into_iter().find(|s| s.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn judged(platform: &str, verdict: &str) -> Judged {
+        Judged {
+            platform: platform.into(),
+            verdict: verdict.into(),
+            reason: "r".into(),
+        }
+    }
+
+    fn observation(verdicts: &[(&str, &str)]) -> Observation {
+        let list: Vec<Judged> = verdicts.iter().map(|(p, v)| judged(p, v)).collect();
+        Observation {
+            page: list.clone(),
+            stored: list.clone(),
+            rows: list,
+            verdicts_ms: 5_000,
+            ..Observation::default()
+        }
+    }
+
+    #[test]
+    fn names_are_unique() {
+        let mut names: Vec<&str> = all().iter().map(|s| s.name).collect();
+        let n = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), n);
+    }
+
+    #[test]
+    fn a_wrong_verdict_a_stored_mismatch_and_slowness_are_problems() {
+        let drop_x = find("drop-x").unwrap();
+        let good = [
+            ("x", "blocked"),
+            ("youtube", "reachable"),
+            ("facebook", "reachable"),
+            ("telegram", "reachable"),
+        ];
+        assert!(drop_x.problems(&observation(&good)).is_empty());
+
+        let mut wrong = good;
+        wrong[0].1 = "inconclusive";
+        assert_eq!(drop_x.problems(&observation(&wrong)).len(), 1);
+
+        let mut stored_differs = observation(&good);
+        stored_differs.stored[1].verdict = "partial".into();
+        assert_eq!(drop_x.problems(&stored_differs).len(), 1);
+
+        let mut slow = observation(&good);
+        slow.verdicts_ms = 12_000;
+        assert_eq!(drop_x.problems(&slow).len(), 1);
+    }
+
+    #[test]
+    fn loss_allows_anything_but_blocked() {
+        let loss = find("loss-20pct").unwrap();
+        let fine = [
+            ("x", "partial"),
+            ("youtube", "inconclusive"),
+            ("facebook", "throttled"),
+            ("telegram", "reachable"),
+        ];
+        assert!(loss.problems(&observation(&fine)).is_empty());
+        let bad = [
+            ("x", "blocked"),
+            ("youtube", "reachable"),
+            ("facebook", "reachable"),
+            ("telegram", "reachable"),
+        ];
+        assert_eq!(loss.problems(&observation(&bad)).len(), 1);
+    }
+}

@@ -1,0 +1,356 @@
+//! One run of a campaign: the controls first (their latency sets every later timeout), then
+//! every endpoint's trials in shuffled rounds through a small pool, then the verdicts.
+//!
+//! The policy (timeouts, order, verdict rules) lives in the pure modules; this file only
+//! drives the browser layer with it and assembles the anonymized report.
+
+use crate::browser::{self, first, Cancel, Either, PageWatch, Probe, Sleep};
+use crate::campaign::{Campaign, Endpoint, ProbeKind};
+use crate::classify::{classify, figures, Baseline};
+use crate::report::{
+    round_time, Attempt, Client, Condition, EndpointResult, Outcome, PlatformResult, Report, SCHEMA,
+};
+use crate::schedule::{self, Task};
+use crate::stats::median;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::task::Poll;
+
+/// Attempts in flight at once. Browsers open about six connections per host; more would make
+/// probes queue behind each other and time the queue instead of the network.
+const POOL: usize = 6;
+
+/// Resource Timing entries the browser keeps: room for a whole campaign on a busy host page.
+const TIMING_BUFFER: u32 = 2_000;
+
+/// One finished attempt, for a progress bar.
+pub struct Progress<'a> {
+    pub done: u32,
+    pub total: u32,
+    /// `None` for a control.
+    pub platform: Option<&'a str>,
+    pub url: &'a str,
+    pub outcome: Outcome,
+}
+
+/// An endpoint of the run's flat list: the controls first, then each platform's endpoints.
+struct Target<'a> {
+    endpoint: &'a Endpoint,
+    platform: Option<&'a str>,
+}
+
+type Running<'a> = Vec<Pin<Box<dyn Future<Output = (usize, Attempt)> + 'a>>>;
+
+/// Runs a validated campaign and returns its report. A cancelled run returns what it has,
+/// with the `cancelled` condition (every verdict is then inconclusive).
+pub async fn run(
+    campaign: &Campaign,
+    cancel: &mut Cancel,
+    progress: &dyn Fn(&Progress<'_>),
+) -> Report {
+    let started_at = browser::iso_time(round_time(browser::date_now()));
+    let t0 = browser::now();
+    let page = PageWatch::new();
+    browser::raise_timing_buffer(TIMING_BUFFER);
+
+    let targets: Vec<Target<'_>> = campaign
+        .controls
+        .iter()
+        .map(|endpoint| Target {
+            endpoint,
+            platform: None,
+        })
+        .chain(campaign.platforms.iter().flat_map(|p| {
+            p.endpoints.iter().map(move |endpoint| Target {
+                endpoint,
+                platform: Some(p.id.as_str()),
+            })
+        }))
+        .collect();
+    let controls = campaign.controls.len();
+    let mut probes = Probes {
+        targets: &targets,
+        page: &page,
+        attempts: targets.iter().map(|_| Vec::new()).collect(),
+        // A per-run random base keeps probe URLs unique across runs and visitors' caches.
+        nonce: (browser::random() * 4_294_967_296.0) as u64 * 1_000,
+        done: 0,
+        total: (targets.len() as u32).saturating_mul(campaign.trials),
+    };
+
+    // Controls first, with a generous timeout: their latency sets everyone else's.
+    let first_round = (0..controls)
+        .map(|endpoint| Task { endpoint, trial: 0 })
+        .collect();
+    let mut finished = probes
+        .run(first_round, schedule::CONTROL_TIMEOUT_MS, cancel, progress)
+        .await;
+    if finished {
+        let control_ms = median(
+            probes.attempts[..controls]
+                .iter()
+                .flatten()
+                .filter(|a| a.outcome == Outcome::Ok && !a.hidden)
+                .map(|a| f64::from(a.ms)),
+        );
+        let timeout = schedule::attempt_timeout(control_ms);
+        let rest = schedule::plan(targets.len(), campaign.trials, browser::random)
+            .into_iter()
+            .filter(|t| !(t.endpoint < controls && t.trial == 0))
+            .collect();
+        finished = probes.run(rest, timeout, cancel, progress).await;
+    }
+
+    // A violation event is queued as a task after the refused load: let the last ones arrive.
+    Sleep::new(0).await;
+    let mut conditions = Vec::new();
+    if !finished {
+        conditions.push(Condition::Cancelled);
+    }
+    if probes.attempts.iter().flatten().any(|a| a.hidden) {
+        conditions.push(Condition::PageHidden);
+    }
+    if browser::cross_origin_isolated() {
+        conditions.push(Condition::CrossOriginIsolated);
+    }
+    let refused = page.refused();
+    if targets
+        .iter()
+        .any(|t| refused.iter().any(|r| refuses(r, &t.endpoint.url)))
+    {
+        conditions.push(Condition::CspViolation);
+    }
+
+    let mut results = targets
+        .iter()
+        .zip(probes.attempts)
+        .map(|(t, attempts)| EndpointResult {
+            url: t.endpoint.url.clone(),
+            kind: t.endpoint.kind,
+            attempts,
+        });
+    let controls: Vec<EndpointResult> = results.by_ref().take(controls).collect();
+    let baseline = Baseline::new(&controls);
+    let platforms = campaign
+        .platforms
+        .iter()
+        .map(|p| {
+            let endpoints: Vec<EndpointResult> = results.by_ref().take(p.endpoints.len()).collect();
+            let (verdict, reason) = classify(&baseline, &conditions, &endpoints);
+            let (median_ms, kbps) = figures(&endpoints);
+            PlatformResult {
+                id: p.id.clone(),
+                verdict,
+                reason,
+                median_ms,
+                kbps,
+                endpoints,
+            }
+        })
+        .collect();
+
+    Report {
+        schema: SCHEMA.into(),
+        campaign: campaign.id.clone(),
+        started_at,
+        runtime_ms: elapsed_ms(t0),
+        client: Client::from_user_agent(&browser::user_agent()),
+        conditions,
+        controls,
+        platforms,
+    }
+}
+
+/// Whether a CSP `blockedURI` (a full URL, or only its origin for some loads) is one of
+/// this endpoint's probes.
+fn refuses(blocked: &str, endpoint_url: &str) -> bool {
+    let base = endpoint_url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or(endpoint_url);
+    blocked.contains("://") && (blocked.starts_with(base) || endpoint_url.starts_with(blocked))
+}
+
+/// The attempts of a run so far, and how to make more.
+struct Probes<'a> {
+    targets: &'a [Target<'a>],
+    page: &'a PageWatch,
+    attempts: Vec<Vec<Attempt>>,
+    nonce: u64,
+    done: u32,
+    total: u32,
+}
+
+impl<'a> Probes<'a> {
+    /// Makes the attempts of `queue`, at most [`POOL`] at once and never two on one endpoint.
+    /// Returns `false` if cancelled (attempts in flight are then aborted and not recorded).
+    async fn run(
+        &mut self,
+        mut queue: Vec<Task>,
+        timeout_ms: u32,
+        cancel: &mut Cancel,
+        progress: &dyn Fn(&Progress<'_>),
+    ) -> bool {
+        let mut busy = vec![false; self.targets.len()];
+        let mut running: Running<'a> = Vec::new();
+        loop {
+            // Timers are throttled in hidden pages: start nothing new until the page is back.
+            while running.len() < POOL && !self.page.hidden() {
+                let Some(i) = schedule::next_ready(&queue, &busy) else {
+                    break;
+                };
+                let task = queue.remove(i);
+                busy[task.endpoint] = true;
+                self.nonce += 1;
+                let endpoint = self.targets[task.endpoint].endpoint;
+                let url = browser::href(&schedule::probe_url(
+                    &endpoint.url,
+                    endpoint.bust,
+                    self.nonce,
+                ));
+                running.push(Box::pin(attempt(
+                    task.endpoint,
+                    endpoint,
+                    url,
+                    timeout_ms,
+                    self.page,
+                )));
+            }
+            if running.is_empty() {
+                if queue.is_empty() {
+                    return true;
+                }
+                // Nothing in flight and work left: the page is hidden.
+                let Some(mut shown) = self.page.next_change() else {
+                    continue;
+                };
+                if let Either::Right(()) = first(&mut shown, cancel).await {
+                    return false;
+                }
+                continue;
+            }
+            let mut next = next_finished(&mut running);
+            let (index, attempt) = match first(&mut next, cancel).await {
+                Either::Left(done) => done,
+                Either::Right(()) => return false,
+            };
+            busy[index] = false;
+            self.done += 1;
+            let target = &self.targets[index];
+            progress(&Progress {
+                done: self.done,
+                total: self.total,
+                platform: target.platform,
+                url: &target.endpoint.url,
+                outcome: attempt.outcome,
+            });
+            self.attempts[index].push(attempt);
+        }
+    }
+}
+
+/// The first attempt in `running` to finish, removed from it.
+fn next_finished<'r, 'a>(
+    running: &'r mut Running<'a>,
+) -> impl Future<Output = (usize, Attempt)> + Unpin + use<'r, 'a> {
+    poll_fn(move |cx| {
+        for i in 0..running.len() {
+            if let Poll::Ready(done) = running[i].as_mut().poll(cx) {
+                drop(running.swap_remove(i));
+                return Poll::Ready(done);
+            }
+        }
+        Poll::Pending
+    })
+}
+
+/// How long to look for the Resource Timing entry of an image after it loaded: the browser
+/// adds it together with the load, so it is there at once.
+const IMAGE_TIMING_WAIT_MS: u32 = 1_000;
+/// How long to look for the entry of a `fetch` with `bytes`. Chromium adds no entry at all for
+/// cross-origin `no-cors` fetches, so waiting for the whole body would only hold the endpoint:
+/// throughput is measured reliably only on `image` endpoints (their load is the whole body).
+const FETCH_TIMING_WAIT_MS: u32 = 250;
+
+/// One timed attempt on `url` (a unique probe URL of `endpoint`).
+async fn attempt(
+    index: usize,
+    endpoint: &Endpoint,
+    url: String,
+    timeout_ms: u32,
+    page: &PageWatch,
+) -> (usize, Attempt) {
+    let changes = page.changes();
+    let hidden_at_start = page.hidden();
+    let started = browser::now();
+    // An image's load is its whole body: a large one gets the time to transfer it.
+    let (answer_ms, timing_ms) = match (endpoint.kind, endpoint.bytes) {
+        (ProbeKind::Image, bytes) => (
+            schedule::body_timeout(timeout_ms, bytes),
+            IMAGE_TIMING_WAIT_MS,
+        ),
+        (ProbeKind::Fetch, Some(_)) => (timeout_ms, FETCH_TIMING_WAIT_MS),
+        (ProbeKind::Fetch, None) => (timeout_ms, 0),
+    };
+    let (outcome, ms, duration_ms) = match Probe::start(endpoint.kind, &url) {
+        Ok(probe) => measure(probe, &url, started, answer_ms, timing_ms).await,
+        Err(_) => (Outcome::Error, 0, None),
+    };
+    let attempt = Attempt {
+        outcome,
+        ms,
+        duration_ms,
+        bytes: endpoint.bytes.filter(|_| duration_ms.is_some()),
+        hidden: hidden_at_start || page.hidden() || page.changes() != changes,
+    };
+    (index, attempt)
+}
+
+/// Waits for the answer (or the timeout), then up to `timing_ms` for the Resource Timing
+/// entry that gives the whole transfer's duration. The probe lives until then: dropping it
+/// aborts the request, and would cut a body still arriving.
+async fn measure(
+    mut probe: Probe,
+    url: &str,
+    started: f64,
+    timeout_ms: u32,
+    timing_ms: u32,
+) -> (Outcome, u32, Option<u32>) {
+    let mut timer = Sleep::new(timeout_ms);
+    let outcome = match first(&mut probe, &mut timer).await {
+        Either::Left(true) => Outcome::Ok,
+        Either::Left(false) => Outcome::Error,
+        Either::Right(()) => Outcome::Timeout,
+    };
+    let ms = elapsed_ms(started);
+    drop(timer);
+    if outcome != Outcome::Ok {
+        return (outcome, ms, None);
+    }
+    (
+        outcome,
+        ms,
+        transfer_duration(url, started, timing_ms).await,
+    )
+}
+
+/// Polls for the Resource Timing entry of `url` for up to `limit_ms`.
+async fn transfer_duration(url: &str, started: f64, limit_ms: u32) -> Option<u32> {
+    let deadline = browser::now() + f64::from(limit_ms);
+    let mut pause = 4;
+    loop {
+        if let Some(duration) = browser::resource_duration(url, started) {
+            return Some(duration.round() as u32);
+        }
+        let left = deadline - browser::now();
+        if left <= 0.0 {
+            return None;
+        }
+        Sleep::new(pause.min(left as u32 + 1)).await;
+        pause = (pause * 2).min(100);
+    }
+}
+
+fn elapsed_ms(since: f64) -> u32 {
+    (browser::now() - since).max(0.0).round() as u32
+}

@@ -1,0 +1,170 @@
+//! The probes in a real browser against the local fixture server: what counts as an answer,
+//! a failure and a timeout, and what Resource Timing adds.
+#![cfg(target_arch = "wasm32")]
+
+mod support;
+
+use support::*;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+async fn any_http_answer_is_ok_for_fetch_including_404_and_html() {
+    let c = campaign(
+        vec![
+            fetch_endpoint(&at("/text")),
+            fetch_endpoint(&at("/missing")),
+            fetch_endpoint(&at("/page")),
+        ],
+        2,
+    );
+    let (report, _) = run(&c).await;
+    for i in 0..3 {
+        assert_eq!(outcomes(&report, i), ["ok", "ok"], "endpoint {i}");
+    }
+    assert_eq!(
+        verdict(&report),
+        ("reachable".into(), "endpoints_loaded".into())
+    );
+}
+
+#[wasm_bindgen_test]
+async fn refused_connections_and_resets_are_errors_and_read_as_blocked() {
+    let c = campaign(
+        vec![
+            fetch_endpoint(&refused_url("/favicon.ico").await),
+            fetch_endpoint(&at("/reset")),
+        ],
+        2,
+    );
+    let (report, _) = run(&c).await;
+    assert_eq!(outcomes(&report, 0), ["error", "error"]);
+    assert_eq!(outcomes(&report, 1), ["error", "error"]);
+    // The control (/text) loaded, so consistent failures are a block.
+    assert_eq!(
+        verdict(&report),
+        ("blocked".into(), "endpoints_error".into())
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_silent_server_times_out_and_the_request_is_aborted() {
+    let tag = token("hang");
+    let c = campaign(vec![fetch_endpoint(&at(&format!("/hang?{tag}")))], 2);
+    let started = js_sys::Date::now();
+    let (report, _) = run(&c).await;
+    let took = js_sys::Date::now() - started;
+    assert_eq!(outcomes(&report, 0), ["timeout", "timeout"]);
+    // A fast local control puts the timeout at its floor (2.5 s).
+    for a in report["platforms"][0]["endpoints"][0]["attempts"]
+        .as_array()
+        .unwrap()
+    {
+        let ms = a["ms"].as_u64().unwrap();
+        assert!((2_450..=3_500).contains(&ms), "timed out after {ms} ms");
+        assert!(a.get("duration_ms").is_none());
+    }
+    assert!(took < 9_000.0, "run took {took} ms");
+    assert_eq!(
+        verdict(&report),
+        ("blocked".into(), "endpoints_timeout".into())
+    );
+    // The server saw the browser give up: the AbortController closed each connection.
+    sleep(200).await;
+    let hung = requests(&tag).await;
+    assert_eq!(hung.len(), 2, "{hung:?}");
+    for request in hung {
+        assert_eq!(request["event"], "client_closed", "{request}");
+        let after = request["closed_after_ms"].as_u64().unwrap();
+        assert!((2_300..=3_800).contains(&after), "closed after {after} ms");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn real_images_load() {
+    let c = campaign(
+        vec![
+            image_endpoint(&at("/image.png")),
+            image_endpoint(&at("/image.gif")),
+        ],
+        2,
+    );
+    let (report, _) = run(&c).await;
+    assert_eq!(outcomes(&report, 0), ["ok", "ok"]);
+    assert_eq!(outcomes(&report, 1), ["ok", "ok"]);
+    assert_eq!(verdict(&report).0, "reachable");
+    // Resource Timing gave each loaded image its transfer time, within the time to decoded.
+    for a in report["platforms"][0]["endpoints"][0]["attempts"]
+        .as_array()
+        .unwrap()
+    {
+        let duration = a["duration_ms"].as_u64().expect("duration_ms");
+        assert!(duration <= a["ms"].as_u64().unwrap(), "{a}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_page_served_where_an_image_should_be_is_an_error() {
+    let c = campaign(
+        vec![
+            image_endpoint(&at("/not-image.png")),
+            image_endpoint(&at("/image.png")),
+        ],
+        2,
+    );
+    let (report, _) = run(&c).await;
+    assert_eq!(outcomes(&report, 0), ["error", "error"]);
+    assert_eq!(outcomes(&report, 1), ["ok", "ok"]);
+    assert_eq!(
+        verdict(&report),
+        ("partial".into(), "some_endpoints_failed".into())
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_same_origin_corp_answer_is_an_error() {
+    let c = campaign(vec![fetch_endpoint(&at("/corp"))], 2);
+    let (report, _) = run(&c).await;
+    assert_eq!(outcomes(&report, 0), ["error", "error"]);
+}
+
+#[wasm_bindgen_test]
+async fn throughput_comes_from_declared_bytes_and_slow_objects_read_as_throttled() {
+    let c = serde_json::json!({
+        "id": "throughput",
+        "trials": 2,
+        "controls": [
+            { "url": at("/text"), "kind": "fetch" },
+            { "url": at("/image.png?n=50000"), "kind": "image", "bytes": 50000 },
+        ],
+        "platforms": [{ "id": "p", "name": "Slow platform", "endpoints": [
+            { "url": at("/image.png?n=50000&kbps=400"), "kind": "image", "bytes": 50000 },
+        ]}],
+    });
+    let (report, parsed) = run(&c).await;
+    for a in report["platforms"][0]["endpoints"][0]["attempts"]
+        .as_array()
+        .unwrap()
+    {
+        assert_eq!(a["outcome"], "ok");
+        assert_eq!(a["bytes"], 50000, "{a}");
+        // 50 kB at 400 kbit/s: about one second; an image loads only with its whole body.
+        let duration = a["duration_ms"].as_u64().expect("duration");
+        assert!((800..=2_000).contains(&duration), "duration {duration} ms");
+        assert!(a["ms"].as_u64().unwrap() >= duration);
+    }
+    let kbps = report["platforms"][0]["kbps"].as_u64().expect("kbps");
+    assert!(
+        (200..=500).contains(&kbps),
+        "measured {kbps} kbit/s for 400"
+    );
+    let control = parsed.controls[1].attempts[0]
+        .kbps()
+        .expect("control throughput");
+    assert!(control > 5_000.0, "local control at {control} kbit/s");
+    assert_eq!(
+        verdict(&report),
+        ("throttled".into(), "low_throughput".into())
+    );
+}
