@@ -43,7 +43,7 @@ impl From<Error> for js_sys::Error {
             }
             Error::Submit(SubmitFailure::Refused { status, message }) => {
                 let mut s = "the collector refused the report (HTTP ".to_owned();
-                s.push_str(&u32::from(status).to_string());
+                crate::text::push_number(&mut s, u64::from(status));
                 s.push(')');
                 if let Some(message) = message {
                     s.push_str(": ");
@@ -181,7 +181,7 @@ fn list<T>(
             let mut item_at = String::with_capacity(at.len() + 4);
             item_at.push_str(at);
             item_at.push('[');
-            item_at.push_str(&i.to_string());
+            crate::text::push_number(&mut item_at, i as u64);
             item_at.push(']');
             item(v, &item_at)
         })

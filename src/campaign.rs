@@ -155,7 +155,7 @@ fn indexed(path: &str, i: usize) -> String {
     let mut s = String::with_capacity(path.len() + 4);
     s.push_str(path);
     s.push('[');
-    s.push_str(&i.to_string());
+    crate::text::push_number(&mut s, i as u64);
     s.push(']');
     s
 }
@@ -173,7 +173,10 @@ fn check_name(field: &str, value: &str) -> Result<(), CampaignError> {
 fn check_endpoint(at: &str, endpoint: &Endpoint) -> Result<(), CampaignError> {
     check_url(&(at.to_owned() + ".url"), &endpoint.url)?;
     if endpoint.bytes == Some(0) {
-        return Err(err(at.to_owned() + ".bytes", "must be a positive size in bytes"));
+        return Err(err(
+            at.to_owned() + ".bytes",
+            "must be a positive size in bytes",
+        ));
     }
     Ok(())
 }
@@ -234,7 +237,7 @@ fn host_of(authority: &str) -> Option<&str> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-.:_".contains(&b))
         && !host.starts_with(['.', '-'])
-        && !host.contains("..");
+        && !crate::text::contains(host, "..");
     valid.then_some(host)
 }
 
@@ -285,7 +288,11 @@ mod tests {
         let e = c.validate().unwrap_err();
         assert_eq!(e.field, "platforms[0].endpoints[0].url");
         assert!(e.problem.contains("https"));
-        for ok in ["http://127.0.0.1:8000/a", "http://localhost/x", "http://[::1]:9/"] {
+        for ok in [
+            "http://127.0.0.1:8000/a",
+            "http://localhost/x",
+            "http://[::1]:9/",
+        ] {
             c.platforms[0].endpoints[0].url = ok.into();
             assert_eq!(c.validate(), Ok(()), "{ok}");
         }
@@ -351,7 +358,9 @@ mod tests {
     #[test]
     fn unknown_kind_is_a_parse_error_naming_the_value() {
         let json = r#"{"url":"https://x.com/","kind":"websocket"}"#;
-        let e = serde_json::from_str::<Endpoint>(json).unwrap_err().to_string();
+        let e = serde_json::from_str::<Endpoint>(json)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("websocket"), "{e}");
     }
 

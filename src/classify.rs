@@ -144,7 +144,9 @@ impl Baseline {
         let states: Vec<State> = controls.iter().map(state).collect();
         Baseline {
             healthy: !states.is_empty() && states.iter().all(|s| *s == State::Up),
-            any_loaded: states.iter().any(|s| matches!(s, State::Up | State::Degraded)),
+            any_loaded: states
+                .iter()
+                .any(|s| matches!(s, State::Up | State::Degraded)),
             median_ms: median_latency(controls),
             kbps: median(controls.iter().filter_map(endpoint_kbps)),
         }
@@ -346,7 +348,10 @@ mod tests {
 
     #[test]
     fn consistent_timeouts_with_healthy_controls_are_blocked() {
-        let r = verdict(&healthy(), &[fail3(Outcome::Timeout), fail3(Outcome::Timeout)]);
+        let r = verdict(
+            &healthy(),
+            &[fail3(Outcome::Timeout), fail3(Outcome::Timeout)],
+        );
         assert_eq!(r, (Verdict::Blocked, Reason::EndpointsTimeout));
     }
 
@@ -354,14 +359,20 @@ mod tests {
     fn consistent_errors_are_blocked_and_mixed_failures_say_so() {
         let r = verdict(&healthy(), &[fail3(Outcome::Error), fail3(Outcome::Error)]);
         assert_eq!(r, (Verdict::Blocked, Reason::EndpointsError));
-        let r = verdict(&healthy(), &[fail3(Outcome::Error), fail3(Outcome::Timeout)]);
+        let r = verdict(
+            &healthy(),
+            &[fail3(Outcome::Error), fail3(Outcome::Timeout)],
+        );
         assert_eq!(r, (Verdict::Blocked, Reason::EndpointsFailed));
     }
 
     #[test]
     fn failures_with_failed_controls_are_never_blocked() {
         let offline = Baseline::new(&[fail3(Outcome::Error), fail3(Outcome::Timeout)]);
-        let r = verdict(&offline, &[fail3(Outcome::Timeout), fail3(Outcome::Timeout)]);
+        let r = verdict(
+            &offline,
+            &[fail3(Outcome::Timeout), fail3(Outcome::Timeout)],
+        );
         assert_eq!(r, (Verdict::Inconclusive, Reason::ControlsFailed));
     }
 
@@ -481,7 +492,11 @@ mod tests {
         for a in &mut hidden.attempts {
             a.hidden = true;
         }
-        let r = classify(&healthy(), &[Condition::PageHidden], &[hidden.clone(), hidden]);
+        let r = classify(
+            &healthy(),
+            &[Condition::PageHidden],
+            &[hidden.clone(), hidden],
+        );
         assert_eq!(r, (Verdict::Inconclusive, Reason::PageHidden));
     }
 

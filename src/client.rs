@@ -2,6 +2,7 @@
 //! The full user-agent string is never kept: with its minor versions it narrows a visitor down.
 
 use crate::report::Client;
+use crate::text::{contains, find};
 
 impl Client {
     /// Coarse client description from a user-agent string.
@@ -16,30 +17,31 @@ impl Client {
             ("Chrome/", "chrome"),
             ("Version/", "safari"),
         ];
+        let has = |token: &str| contains(ua, token);
         let (browser, version) = BROWSERS
             .iter()
             .find_map(|(token, name)| {
-                let at = ua.find(token)? + token.len();
-                let major = ua[at..]
-                    .split(|c: char| !c.is_ascii_digit())
-                    .next()
-                    .and_then(|d| d.parse().ok())
-                    .unwrap_or(0);
-                let safari_ok = *name != "safari" || ua.contains("Safari/");
+                let at = find(ua, token)? + token.len();
+                let major = ua.as_bytes()[at..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_digit())
+                    .take(6)
+                    .fold(0, |n, b| n * 10 + u32::from(b - b'0'));
+                let safari_ok = *name != "safari" || has("Safari/");
                 safari_ok.then_some((*name, major))
             })
             .unwrap_or(("other", 0));
-        let os = if ua.contains("Android") {
+        let os = if has("Android") {
             "android"
-        } else if ua.contains("iPhone") || ua.contains("iPad") || ua.contains("iPod") {
+        } else if has("iPhone") || has("iPad") || has("iPod") {
             "ios"
-        } else if ua.contains("Windows") {
+        } else if has("Windows") {
             "windows"
-        } else if ua.contains("CrOS") {
+        } else if has("CrOS") {
             "chromeos"
-        } else if ua.contains("Mac OS X") || ua.contains("Macintosh") {
+        } else if has("Mac OS X") || has("Macintosh") {
             "macos"
-        } else if ua.contains("Linux") {
+        } else if has("Linux") {
             "linux"
         } else {
             "other"
@@ -55,6 +57,7 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use crate::report::Client;
+use crate::text::{contains, find};
 
     fn c(ua: &str) -> (String, u32, String) {
         let c = Client::from_user_agent(ua);

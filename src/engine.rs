@@ -4,7 +4,7 @@
 //! The policy (timeouts, order, verdict rules) lives in the pure modules; this file only
 //! drives the browser layer with it and assembles the anonymized report.
 
-use crate::browser::{self, first, Cancel, Either, PageWatch, Probe, Sleep};
+use crate::browser::{self, first, Cancel, Either, FetchProbe, PageWatch, Probe, Sleep};
 use crate::campaign::{Campaign, Endpoint, ProbeKind};
 use crate::classify::{classify, figures, Baseline};
 use crate::report::{
@@ -168,7 +168,7 @@ fn refuses(blocked: &str, endpoint_url: &str) -> bool {
         .split(['?', '#'])
         .next()
         .unwrap_or(endpoint_url);
-    blocked.contains("://") && (blocked.starts_with(base) || endpoint_url.starts_with(blocked))
+    crate::text::contains(blocked, "://") && (blocked.starts_with(base) || endpoint_url.starts_with(blocked))
 }
 
 /// The attempts of a run so far, and how to make more.
@@ -208,10 +208,16 @@ impl<'a> Probes<'a> {
                     endpoint.bust,
                     self.nonce,
                 ));
+                // A large image's answer detector gets its own URL (and so no cache entry).
+                let head_url = (endpoint.kind == ProbeKind::Image && endpoint.bytes.is_some())
+                    .then(|| {
+                        self.nonce += 1;
+                        schedule::probe_url(&endpoint.url, true, self.nonce)
+                    });
                 running.push(Box::pin(attempt(
                     task.endpoint,
                     endpoint,
-                    url,
+                    (url, head_url),
                     timeout_ms,
                     self.page,
                 )));
@@ -272,19 +278,20 @@ const IMAGE_TIMING_WAIT_MS: u32 = 1_000;
 /// throughput is measured reliably only on `image` endpoints (their load is the whole body).
 const FETCH_TIMING_WAIT_MS: u32 = 250;
 
-/// One timed attempt on `url` (a unique probe URL of `endpoint`).
+/// One timed attempt on `urls.0` (a unique probe URL of `endpoint`). `urls.1`, for a large
+/// image, is where a `HEAD` request checks that the host answers at all.
 async fn attempt(
     index: usize,
     endpoint: &Endpoint,
-    url: String,
+    (url, head_url): (String, Option<String>),
     timeout_ms: u32,
     page: &PageWatch,
 ) -> (usize, Attempt) {
     let changes = page.changes();
     let hidden_at_start = page.hidden();
     let started = browser::now();
-    // An image's load is its whole body: a large one gets the time to transfer it.
-    let (answer_ms, timing_ms) = match (endpoint.kind, endpoint.bytes) {
+    let (body_ms, timing_ms) = match (endpoint.kind, endpoint.bytes) {
+        // An image's load is its whole body: a large one gets the time to transfer it.
         (ProbeKind::Image, bytes) => (
             schedule::body_timeout(timeout_ms, bytes),
             IMAGE_TIMING_WAIT_MS,
@@ -292,8 +299,21 @@ async fn attempt(
         (ProbeKind::Fetch, Some(_)) => (timeout_ms, FETCH_TIMING_WAIT_MS),
         (ProbeKind::Fetch, None) => (timeout_ms, 0),
     };
+    // The image load says nothing until its last byte, so a dropped host would hold a large
+    // image for its whole body time. The HEAD answers as soon as the host does: only then
+    // does the body get more than the ordinary timeout. Without a detector (small objects),
+    // the body time is the timeout anyway.
+    let head = head_url.and_then(|u| FetchProbe::head(&u).ok());
+    let answer_ms = if head.is_some() { timeout_ms } else { body_ms };
     let (outcome, ms, duration_ms) = match Probe::start(endpoint.kind, &url) {
-        Ok(probe) => measure(probe, &url, started, answer_ms, timing_ms).await,
+        Ok(probe) => {
+            let deadlines = Deadlines {
+                answer_ms,
+                body_ms,
+                timing_ms,
+            };
+            measure(probe, head, &url, started, deadlines).await
+        }
         Err(_) => (Outcome::Error, 0, None),
     };
     let attempt = Attempt {
@@ -306,34 +326,53 @@ async fn attempt(
     (index, attempt)
 }
 
+/// How long an attempt may take, from its start.
+struct Deadlines {
+    /// Until the answer (for a large image: until its host answers the HEAD).
+    answer_ms: u32,
+    /// Until the whole body, once the host answered.
+    body_ms: u32,
+    /// Then, at most this long for the Resource Timing entry.
+    timing_ms: u32,
+}
+
 /// Waits for the answer (or the timeout), then up to `timing_ms` for the Resource Timing
 /// entry that gives the whole transfer's duration. The probe lives until then: dropping it
 /// aborts the request, and would cut a body still arriving.
 async fn measure(
     mut probe: Probe,
+    mut head: Option<FetchProbe>,
     url: &str,
     started: f64,
-    timeout_ms: u32,
-    timing_ms: u32,
+    deadlines: Deadlines,
 ) -> (Outcome, u32, Option<u32>) {
-    let mut timer = Sleep::new(timeout_ms);
-    let outcome = match first(&mut probe, &mut timer).await {
-        Either::Left(true) => Outcome::Ok,
-        Either::Left(false) => Outcome::Error,
-        Either::Right(()) => Outcome::Timeout,
-    };
+    let mut timer = Sleep::new(deadlines.answer_ms);
+    let outcome = poll_fn(|cx| {
+        if let Poll::Ready(loaded) = Pin::new(&mut probe).poll(cx) {
+            return Poll::Ready(if loaded { Outcome::Ok } else { Outcome::Error });
+        }
+        if let Some(Poll::Ready(answered)) = head.as_mut().map(|h| Pin::new(h).poll(cx)) {
+            head = None;
+            if answered {
+                let left = f64::from(deadlines.body_ms) - (browser::now() - started);
+                timer = Sleep::new(left.max(0.0) as u32);
+            }
+        }
+        Pin::new(&mut timer).poll(cx).map(|()| Outcome::Timeout)
+    })
+    .await;
     let ms = elapsed_ms(started);
     drop(timer);
+    drop(head);
     if outcome != Outcome::Ok {
         return (outcome, ms, None);
     }
     (
         outcome,
         ms,
-        transfer_duration(url, started, timing_ms).await,
+        transfer_duration(url, started, deadlines.timing_ms).await,
     )
 }
-
 /// Polls for the Resource Timing entry of `url` for up to `limit_ms`.
 async fn transfer_duration(url: &str, started: f64, limit_ms: u32) -> Option<u32> {
     let deadline = browser::now() + f64::from(limit_ms);

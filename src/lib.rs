@@ -10,13 +10,14 @@ pub mod client;
 pub mod report;
 pub mod schedule;
 pub mod stats;
+mod text;
 
+#[cfg(target_arch = "wasm32")]
+mod api;
 #[cfg(target_arch = "wasm32")]
 mod browser;
 #[cfg(target_arch = "wasm32")]
 mod engine;
-#[cfg(target_arch = "wasm32")]
-mod api;
 
 // The JS API, also callable from Rust (the browser tests call it directly).
 #[cfg(target_arch = "wasm32")]

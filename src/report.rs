@@ -164,7 +164,10 @@ mod tests {
             "endpoints":[{"url":"https://x.com/","kind":"image","attempts":[{"outcome":"timeout","ms":3000}]}]}]}"#;
         let r: Report = serde_json::from_str(json).unwrap();
         assert_eq!(r.platforms[0].verdict, Verdict::Reachable);
-        assert_eq!(r.platforms[0].endpoints[0].attempts[0].outcome, Outcome::Timeout);
+        assert_eq!(
+            r.platforms[0].endpoints[0].attempts[0].outcome,
+            Outcome::Timeout
+        );
         let back = serde_json::to_value(&r).unwrap();
         assert_eq!(back["platforms"][0]["reason"], "endpoints_loaded");
         assert!(back.get("conditions").is_none());

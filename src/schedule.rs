@@ -79,7 +79,7 @@ pub fn probe_url(url: &str, bust: bool, nonce: u64) -> String {
     s.push_str(base);
     s.push(sep);
     s.push_str("nr=");
-    s.push_str(&nonce.to_string());
+    crate::text::push_number(&mut s, nonce);
     s.push_str(fragment);
     s
 }
@@ -119,20 +119,37 @@ mod tests {
             assert!(chunk.iter().all(|t| t.trial == round as u32));
         }
         // Shuffled: with this seed no round is in index order.
-        assert!(tasks.chunks(5).any(|c| c.windows(2).any(|w| w[0].endpoint > w[1].endpoint)));
+        assert!(tasks
+            .chunks(5)
+            .any(|c| c.windows(2).any(|w| w[0].endpoint > w[1].endpoint)));
     }
 
     #[test]
     fn busy_endpoints_are_skipped() {
-        let q = [Task { endpoint: 1, trial: 1 }, Task { endpoint: 0, trial: 1 }];
+        let q = [
+            Task {
+                endpoint: 1,
+                trial: 1,
+            },
+            Task {
+                endpoint: 0,
+                trial: 1,
+            },
+        ];
         assert_eq!(next_ready(&q, &[false, true]), Some(1));
         assert_eq!(next_ready(&q, &[true, true]), None);
     }
 
     #[test]
     fn probe_urls_are_unique_and_keep_query_and_fragment() {
-        assert_eq!(probe_url("https://x.com/a", true, 5), "https://x.com/a?nr=5");
-        assert_eq!(probe_url("https://x.com/a?b=1#f", true, 6), "https://x.com/a?b=1&nr=6#f");
+        assert_eq!(
+            probe_url("https://x.com/a", true, 5),
+            "https://x.com/a?nr=5"
+        );
+        assert_eq!(
+            probe_url("https://x.com/a?b=1#f", true, 6),
+            "https://x.com/a?b=1&nr=6#f"
+        );
         assert_eq!(probe_url("https://x.com/a", false, 7), "https://x.com/a");
     }
 }

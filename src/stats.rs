@@ -6,7 +6,14 @@ pub fn median(values: impl IntoIterator<Item = f64>) -> Option<f64> {
     if v.is_empty() {
         return None;
     }
-    v.sort_by(f64::total_cmp);
+    // Insertion sort: a handful of values, and the standard sort costs KiBs of Wasm.
+    for i in 1..v.len() {
+        let mut j = i;
+        while j > 0 && v[j - 1].total_cmp(&v[j]).is_gt() {
+            v.swap(j - 1, j);
+            j -= 1;
+        }
+    }
     let mid = v.len() / 2;
     Some(if v.len() % 2 == 1 {
         v[mid]

@@ -168,3 +168,49 @@ async fn throughput_comes_from_declared_bytes_and_slow_objects_read_as_throttled
         ("throttled".into(), "low_throughput".into())
     );
 }
+
+#[wasm_bindgen_test]
+async fn a_large_image_on_a_silent_host_times_out_like_a_small_one() {
+    // 1 MB declared: its body time would be 60 s; a host that never answers must not get it.
+    let tag = token("hang-large");
+    let mut endpoint = image_endpoint(&at(&format!("/hang?{tag}")));
+    endpoint["bytes"] = 1_000_000.into();
+    let c = campaign(vec![endpoint], 2);
+    let started = js_sys::Date::now();
+    let (report, _) = run(&c).await;
+    let took = js_sys::Date::now() - started;
+    assert_eq!(outcomes(&report, 0), ["timeout", "timeout"]);
+    for a in report["platforms"][0]["endpoints"][0]["attempts"]
+        .as_array()
+        .unwrap()
+    {
+        let ms = a["ms"].as_u64().unwrap();
+        assert!((2_450..=3_500).contains(&ms), "timed out after {ms} ms");
+    }
+    assert!(took < 9_000.0, "run took {took} ms");
+    assert_eq!(
+        verdict(&report),
+        ("blocked".into(), "endpoints_timeout".into())
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_large_image_from_an_answering_host_gets_its_body_time() {
+    // 200 kB at 400 kbit/s: about 4 s, beyond the 2.5 s answer timeout. The host answers the
+    // HEAD at once, so the image is given the time its declared size needs.
+    let mut endpoint = image_endpoint(&at("/image.png?n=200000&kbps=400"));
+    endpoint["bytes"] = 200_000.into();
+    let c = campaign(vec![endpoint], 2);
+    let (report, _) = run(&c).await;
+    assert_eq!(outcomes(&report, 0), ["ok", "ok"]);
+    for a in report["platforms"][0]["endpoints"][0]["attempts"]
+        .as_array()
+        .unwrap()
+    {
+        let duration = a["duration_ms"].as_u64().expect("duration");
+        assert!(
+            (3_000..=6_000).contains(&duration),
+            "duration {duration} ms"
+        );
+    }
+}

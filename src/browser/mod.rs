@@ -16,7 +16,7 @@ mod submit;
 mod time;
 
 pub use page::{cross_origin_isolated, user_agent, Cancel, PageWatch};
-pub use probe::Probe;
+pub use probe::{FetchProbe, Probe};
 pub use submit::{post_report, SubmitFailure};
 pub use time::{
     date_now, href, iso_time, now, raise_timing_buffer, random, resource_duration, Sleep,

@@ -27,8 +27,21 @@ impl FetchProbe {
     /// # Errors
     /// The browser has no AbortController (too old to measure honestly).
     pub fn start(url: &str) -> Result<Self, JsValue> {
+        Self::with_method(url, "GET")
+    }
+
+    /// A `HEAD` request: tells whether the host answers at all, without a body to wait for.
+    ///
+    /// # Errors
+    /// As [`FetchProbe::start`].
+    pub fn head(url: &str) -> Result<Self, JsValue> {
+        Self::with_method(url, "HEAD")
+    }
+
+    fn with_method(url: &str, method: &str) -> Result<Self, JsValue> {
         let controller = AbortController::new()?;
         let init = RequestInit::new();
+        init.set_method(method);
         init.set_mode(RequestMode::NoCors);
         init.set_cache(RequestCache::NoStore);
         init.set_credentials(RequestCredentials::Omit);
