@@ -57,7 +57,6 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use crate::report::Client;
-use crate::text::{contains, find};
 
     fn c(ua: &str) -> (String, u32, String) {
         let c = Client::from_user_agent(ua);

@@ -168,7 +168,8 @@ fn refuses(blocked: &str, endpoint_url: &str) -> bool {
         .split(['?', '#'])
         .next()
         .unwrap_or(endpoint_url);
-    crate::text::contains(blocked, "://") && (blocked.starts_with(base) || endpoint_url.starts_with(blocked))
+    crate::text::contains(blocked, "://")
+        && (blocked.starts_with(base) || endpoint_url.starts_with(blocked))
 }
 
 /// The attempts of a run so far, and how to make more.

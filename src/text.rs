@@ -5,7 +5,8 @@
 /// Position of the first `needle` in `hay`.
 pub fn find(hay: &str, needle: &str) -> Option<usize> {
     let n = needle.len();
-    (0..=hay.len().checked_sub(n)?).find(|&i| hay.as_bytes().get(i..i + n) == Some(needle.as_bytes()))
+    (0..=hay.len().checked_sub(n)?)
+        .find(|&i| hay.as_bytes().get(i..i + n) == Some(needle.as_bytes()))
 }
 
 /// Whether `needle` occurs in `hay`.
@@ -36,7 +37,13 @@ mod tests {
 
     #[test]
     fn finds_like_str_find() {
-        for (hay, needle) in [("abcabc", "ca"), ("abc", ""), ("", "a"), ("ab", "abc"), ("aab", "ab")] {
+        for (hay, needle) in [
+            ("abcabc", "ca"),
+            ("abc", ""),
+            ("", "a"),
+            ("ab", "abc"),
+            ("aab", "ab"),
+        ] {
             assert_eq!(find(hay, needle), hay.find(needle), "{hay:?} {needle:?}");
         }
         assert!(contains("Mozilla/5.0 (Linux; Android 14)", "Android"));
