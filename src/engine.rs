@@ -274,9 +274,7 @@ fn next_finished<'r, 'a>(
 /// How long to look for the Resource Timing entry of an image after it loaded: the browser
 /// adds it together with the load, so it is there at once.
 const IMAGE_TIMING_WAIT_MS: u32 = 1_000;
-/// How long to look for the entry of a `fetch` with `bytes`. Chromium adds no entry at all for
-/// cross-origin `no-cors` fetches, so waiting for the whole body would only hold the endpoint:
-/// throughput is measured reliably only on `image` endpoints (their load is the whole body).
+/// Least wait for the entry of a `fetch` with `bytes` after its answer.
 const FETCH_TIMING_WAIT_MS: u32 = 250;
 
 /// One timed attempt on `urls.0` (a unique probe URL of `endpoint`). `urls.1`, for a large
@@ -291,30 +289,42 @@ async fn attempt(
     let changes = page.changes();
     let hidden_at_start = page.hidden();
     let started = browser::now();
-    let (body_ms, timing_ms) = match (endpoint.kind, endpoint.bytes) {
-        // An image's load is its whole body: a large one gets the time to transfer it.
-        (ProbeKind::Image, bytes) => (
-            schedule::body_timeout(timeout_ms, bytes),
-            IMAGE_TIMING_WAIT_MS,
-        ),
-        (ProbeKind::Fetch, Some(_)) => (timeout_ms, FETCH_TIMING_WAIT_MS),
-        (ProbeKind::Fetch, None) => (timeout_ms, 0),
+    let body_ms = schedule::body_timeout(timeout_ms, endpoint.bytes);
+    let deadlines = match (endpoint.kind, endpoint.bytes) {
+        // An image's load is its whole body; its Resource Timing entry comes with it. The
+        // image load says nothing until its last byte, so a dropped host would hold a large
+        // image for its whole body time: the HEAD answers as soon as the host does, and only
+        // then does the body get more than the ordinary timeout.
+        (ProbeKind::Image, _) => Deadlines {
+            answer_ms: if head_url.is_some() {
+                timeout_ms
+            } else {
+                body_ms
+            },
+            body_ms,
+            timing_ms: IMAGE_TIMING_WAIT_MS,
+            body_after_answer: false,
+        },
+        // A fetch resolves with the headers; the entry is added once the body is in, which
+        // Chromium does for bodies Opaque Response Blocking lets through (JavaScript, CSS,
+        // images) and never for blocked ones (HTML, JSON, octet-stream: such endpoints give
+        // no throughput, and wait their body time for nothing). The probe lives until then.
+        (ProbeKind::Fetch, Some(_)) => Deadlines {
+            answer_ms: timeout_ms,
+            body_ms,
+            timing_ms: FETCH_TIMING_WAIT_MS,
+            body_after_answer: true,
+        },
+        (ProbeKind::Fetch, None) => Deadlines {
+            answer_ms: timeout_ms,
+            body_ms: timeout_ms,
+            timing_ms: 0,
+            body_after_answer: false,
+        },
     };
-    // The image load says nothing until its last byte, so a dropped host would hold a large
-    // image for its whole body time. The HEAD answers as soon as the host does: only then
-    // does the body get more than the ordinary timeout. Without a detector (small objects),
-    // the body time is the timeout anyway.
     let head = head_url.and_then(|u| FetchProbe::head(&u).ok());
-    let answer_ms = if head.is_some() { timeout_ms } else { body_ms };
     let (outcome, ms, duration_ms) = match Probe::start(endpoint.kind, &url) {
-        Ok(probe) => {
-            let deadlines = Deadlines {
-                answer_ms,
-                body_ms,
-                timing_ms,
-            };
-            measure(probe, head, &url, started, deadlines).await
-        }
+        Ok(probe) => measure(probe, head, &url, started, deadlines).await,
         Err(_) => (Outcome::Error, 0, None),
     };
     let attempt = Attempt {
@@ -333,8 +343,10 @@ struct Deadlines {
     answer_ms: u32,
     /// Until the whole body, once the host answered.
     body_ms: u32,
-    /// Then, at most this long for the Resource Timing entry.
+    /// After the answer, this long for the Resource Timing entry…
     timing_ms: u32,
+    /// …or longer, up to `body_ms` from the start, for a body still arriving.
+    body_after_answer: bool,
 }
 
 /// Waits for the answer (or the timeout), then up to `timing_ms` for the Resource Timing
@@ -368,11 +380,15 @@ async fn measure(
     if outcome != Outcome::Ok {
         return (outcome, ms, None);
     }
-    (
-        outcome,
-        ms,
-        transfer_duration(url, started, deadlines.timing_ms).await,
-    )
+    let wait = if deadlines.body_after_answer {
+        deadlines
+            .body_ms
+            .saturating_sub(ms)
+            .max(deadlines.timing_ms)
+    } else {
+        deadlines.timing_ms
+    };
+    (outcome, ms, transfer_duration(url, started, wait).await)
 }
 /// Polls for the Resource Timing entry of `url` for up to `limit_ms`.
 async fn transfer_duration(url: &str, started: f64, limit_ms: u32) -> Option<u32> {

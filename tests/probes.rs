@@ -214,3 +214,31 @@ async fn a_large_image_from_an_answering_host_gets_its_body_time() {
         );
     }
 }
+
+#[wasm_bindgen_test]
+async fn a_fetch_with_bytes_is_timed_to_its_last_byte() {
+    // 100 kB of JavaScript at 800 kbit/s: the fetch resolves with the headers, about a
+    // second before the Resource Timing entry that ends with the body.
+    let c = serde_json::json!({
+        "id": "fetch-throughput",
+        "trials": 2,
+        "controls": [{ "url": at("/text"), "kind": "fetch" }],
+        "platforms": [{ "id": "p", "name": "Script CDN", "endpoints": [
+            { "url": at("/script.js?n=100000&kbps=800"), "kind": "fetch", "bytes": 100000 },
+        ]}],
+    });
+    let (report, _) = run(&c).await;
+    for a in report["platforms"][0]["endpoints"][0]["attempts"]
+        .as_array()
+        .unwrap()
+    {
+        assert_eq!(a["outcome"], "ok");
+        let duration = a["duration_ms"].as_u64().expect("duration");
+        assert!((800..=2_500).contains(&duration), "duration {duration} ms");
+    }
+    let kbps = report["platforms"][0]["kbps"].as_u64().expect("kbps");
+    assert!(
+        (400..=1_000).contains(&kbps),
+        "measured {kbps} kbit/s for 800"
+    );
+}

@@ -7,8 +7,7 @@
 #
 # Needs wrk, nginx (nginx-light) and PostgreSQL server binaries (/usr/lib/postgresql/*/bin);
 # run from anywhere inside the repository, as root (PostgreSQL is started as `postgres`).
-# The collector is built with opt-level 3, no LTO and unwinding panics (the workspace release
-# profile is tuned for the Wasm package's size instead) into target/collector-release.
+# The collector is built with the workspace release profile (opt-level 3, unwinding panics).
 set -euo pipefail
 
 SECONDS_PER_RUN=${1:-20}
@@ -33,9 +32,7 @@ for tool in wrk nginx; do
 done
 
 echo "building the collector (release, opt-level 3) ..." >&2
-export CARGO_TARGET_DIR="$ROOT/target/collector-release"
-export CARGO_PROFILE_RELEASE_OPT_LEVEL=3 CARGO_PROFILE_RELEASE_LTO=false \
-  CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_PANIC=unwind
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 (cd "$ROOT" && cargo build --quiet --release -p netreach-collector --bin netreach-collector --example sample_report)
 BIN="$CARGO_TARGET_DIR/release/netreach-collector"
 

@@ -200,7 +200,11 @@ async fn outside(
         let _ = stop.send(true);
     });
     let lab = Lab {
-        workroot: repo.join("target/netreach-lab"),
+        // Per run, like the namespaces: two lab runs at once (a CI run beside a person's
+        // `show`) must not delete each other's collector database.
+        workroot: repo
+            .join("target/netreach-lab")
+            .join(std::process::id().to_string()),
         www,
         collector,
         stopped,

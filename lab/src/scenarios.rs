@@ -166,13 +166,13 @@ pub fn all() -> Vec<Scenario> {
         },
         Scenario {
             name: "drop-youtube",
-            about:
-                "every packet to YouTube's hosts dropped, its CDN with the larger image included",
+            about: "every packet to YouTube's hosts dropped, its CDN with the larger image \
+                    included; verdicts within 10 s (a large image must not wait its body time)",
             latency: Duration::from_millis(0),
             censors: vec![Censor::Drop(Targets::Platform("youtube"))],
             expect: vec![("youtube", Expect::Is(Blocked))],
             others: HEALTHY,
-            verdicts_within: None,
+            verdicts_within: Some(Duration::from_secs(10)),
         },
         Scenario {
             name: "reset-x",

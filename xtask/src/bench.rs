@@ -21,11 +21,43 @@ pub const BENCHES: &[Bench] = &[
         run: size,
     },
     Bench {
+        name: "timing",
+        about: "engine vs plain-JS performance.now() against 100 and 300 ms server delays",
+        run: timing,
+    },
+    Bench {
+        name: "verdicts",
+        about: "time to all verdicts, 10 platforms on local servers, vs a sequential baseline",
+        run: verdicts,
+    },
+    Bench {
         name: "ingest",
         about: "collector ingest (SQLite, PostgreSQL) beside nginx: collector/benches/ingest.sh",
         run: ingest,
     },
 ];
+
+/// The browser benchmarks are ignored tests in tests/bench.rs, run in headless Chromium against
+/// the fixture server; they print their figures (lines starting `bench:`).
+fn timing(workspace: &Workspace) -> Result<(), String> {
+    browser_bench(workspace, "timing_accuracy")
+}
+
+fn verdicts(workspace: &Workspace) -> Result<(), String> {
+    browser_bench(workspace, "time_to_verdicts")
+}
+
+fn browser_bench(workspace: &Workspace, test: &str) -> Result<(), String> {
+    let args = [
+        "--test",
+        "bench",
+        "--",
+        "--include-ignored",
+        "--nocapture",
+        test,
+    ];
+    crate::stages::in_browser(workspace, &args)
+}
 
 /// The collector's own benchmark script (it builds the collector with its own profile).
 fn ingest(workspace: &Workspace) -> Result<(), String> {

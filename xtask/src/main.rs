@@ -19,7 +19,7 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
   setup                 install what is missing (Rust wasm32 target, wasm-bindgen-cli at the
-                        Cargo.lock version, wasm-pack, Chromium, chromedriver, binaryen, PostgreSQL,
+                        Cargo.lock version, wasm-pack, Chromium, chromedriver, PostgreSQL,
                         lab and benchmark tools); skips what is present
   build                 build the Wasm package into www/pkg (settings in wasm-pack.toml), print
                         raw and gzip sizes, fail when over the size budget

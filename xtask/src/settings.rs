@@ -64,9 +64,15 @@ impl PackageSettings {
         if let Some(unknown) = keys.keys().next() {
             return Err(format!("unknown key `{unknown}`"));
         }
-        if !["release", "profiling", "dev"].contains(&settings.profile.as_str()) {
+        let name_ok = !settings.profile.is_empty()
+            && settings
+                .profile
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !name_ok {
             return Err(format!(
-                "`build.profile` is `{}`; expected release, profiling or dev",
+                "`build.profile` is `{}`; expected release, profiling, dev or the name of a \
+                 [profile.NAME] in Cargo.toml",
                 settings.profile
             ));
         }
@@ -83,8 +89,14 @@ impl PackageSettings {
             self.out_dir.clone(),
             "--out-name".into(),
             self.out_name.clone(),
-            format!("--{}", self.profile),
         ];
+        // wasm-pack's own profiles are flags; any other is a Cargo custom profile.
+        if ["release", "profiling", "dev"].contains(&self.profile.as_str()) {
+            args.push(format!("--{}", self.profile));
+        } else {
+            args.push("--profile".into());
+            args.push(self.profile.clone());
+        }
         if !self.typescript {
             args.push("--no-typescript".into());
         }
@@ -221,10 +233,15 @@ gzip-bytes = 32_768
         assert!(PackageSettings::parse(&text)
             .unwrap_err()
             .contains("integer"));
-        let text = SAMPLE.replace("\"release\"", "\"fast\"");
+        let text = SAMPLE.replace("\"release\"", "\"fa st\"");
         assert!(PackageSettings::parse(&text)
             .unwrap_err()
             .contains("profile"));
+        let text = SAMPLE.replace("\"release\"", "\"wasm\"");
+        let args = PackageSettings::parse(&text).unwrap().wasm_pack_args();
+        assert!(args
+            .join(" ")
+            .contains("--out-name netreach --profile wasm --no-typescript"));
         let text = SAMPLE.replace("target = \"web\"", "target = \"web");
         assert!(PackageSettings::parse(&text)
             .unwrap_err()

@@ -29,11 +29,6 @@ const SYSTEM_TOOLS: &[SystemTool] = &[
         needed_for: "browser tests, lab",
     },
     SystemTool {
-        program: "wasm-opt",
-        package: "binaryen",
-        needed_for: "Wasm package (-Oz)",
-    },
-    SystemTool {
         program: "gzip",
         package: "gzip",
         needed_for: "size budget",

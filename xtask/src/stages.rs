@@ -223,12 +223,19 @@ fn wasm_package(workspace: &Workspace) -> Outcome {
 const FIXTURES_ADDRESS: &str = "127.0.0.1:8718";
 
 fn browser_tests(workspace: &Workspace) -> Outcome {
+    in_browser(workspace, &["--no-fail-fast"]).into()
+}
+
+/// `cargo test -p netreach --target wasm32-unknown-unknown ARGS` in headless Chromium, with
+/// the fixture server started first and stopped after (the browser tests and benchmarks).
+///
+/// # Errors
+/// The fixture server does not start, or the tests fail.
+pub fn in_browser(workspace: &Workspace, args: &[&str]) -> Result<(), String> {
     let binary = match helper_binary(workspace, "netreach-fixtures", false, "--listen") {
         Ok(Some(binary)) => binary,
-        Ok(None) => {
-            return Outcome::Failed("fixture server: tests/fixtures has no --listen option".into())
-        }
-        Err(why) => return Outcome::Failed(format!("fixture server: {why}")),
+        Ok(None) => return Err("fixture server: tests/fixtures has no --listen option".into()),
+        Err(why) => return Err(format!("fixture server: {why}")),
     };
     let address = free_address(FIXTURES_ADDRESS);
     let mut command = Command::new(&binary);
@@ -238,10 +245,10 @@ fn browser_tests(workspace: &Workspace) -> Outcome {
     println!("$ {} &", describe(&command));
     let mut fixtures = match command.spawn() {
         Ok(child) => Background(child),
-        Err(error) => return Outcome::Failed(format!("cannot start the fixture server: {error}")),
+        Err(error) => return Err(format!("cannot start the fixture server: {error}")),
     };
     if let Err(why) = wait_for_port(address, Duration::from_secs(30), &mut fixtures) {
-        return Outcome::Failed(format!("fixture server: {why}"));
+        return Err(format!("fixture server: {why}"));
     }
     let mut tests = workspace.cargo(&[
         "test",
@@ -249,16 +256,16 @@ fn browser_tests(workspace: &Workspace) -> Outcome {
         "netreach",
         "--target",
         "wasm32-unknown-unknown",
-        "--no-fail-fast",
     ]);
     tests
+        .args(args)
         .env("NETREACH_FIXTURES", format!("http://{address}"))
         .env("CHROMEDRIVER", "/usr/bin/chromedriver")
         .env("WASM_BINDGEN_TEST_NO_ORIGIN_ISOLATION", "1")
         .env("WASM_BINDGEN_TEST_TIMEOUT", "180");
     let result = run_with_limit(&mut tests, BROWSER_LIMIT);
     drop(fixtures);
-    result.into()
+    result
 }
 
 fn lab(workspace: &Workspace) -> Outcome {
