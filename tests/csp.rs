@@ -1,0 +1,43 @@
+//! A host page whose Content-Security-Policy refuses the probes (a news site embedding the
+//! engine with `img-src 'self'`): the refused loads fail like a block would, so the engine
+//! must notice the violations and say `inconclusive/csp_violation`, never `blocked`.
+//! A file of its own: the policy stays on the page for every test that shares it.
+#![cfg(target_arch = "wasm32")]
+
+mod support;
+
+use support::*;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+async fn probes_refused_by_the_page_csp_are_inconclusive_not_blocked() {
+    // Images only from the page's own origin; the fixture server is another origin. The
+    // control is a fetch (connect-src is left open), so it loads and the controls are healthy.
+    js_sys::eval(
+        "const m = document.createElement('meta'); \
+         m.httpEquiv = 'Content-Security-Policy'; m.content = \"img-src 'self'\"; \
+         document.head.appendChild(m);",
+    )
+    .unwrap();
+    let c = campaign(
+        vec![
+            image_endpoint(&at("/image.png")),
+            image_endpoint(&at("/image.gif")),
+        ],
+        2,
+    );
+    let (report, _) = run(&c).await;
+    assert_eq!(outcomes(&report, 0), ["error", "error"]);
+    assert_eq!(outcomes(&report, 1), ["error", "error"]);
+    let conditions = report["conditions"].as_array().unwrap();
+    assert!(
+        conditions.iter().any(|c| c == "csp_violation"),
+        "{conditions:?}"
+    );
+    assert_eq!(
+        verdict(&report),
+        ("inconclusive".into(), "csp_violation".into())
+    );
+}
