@@ -305,10 +305,10 @@ async fn attempt(
             timing_ms: IMAGE_TIMING_WAIT_MS,
             body_after_answer: false,
         },
-        // A fetch resolves with the headers; the entry is added once the body is in, which
-        // Chromium does for bodies Opaque Response Blocking lets through (JavaScript, CSS,
-        // images) and never for blocked ones (HTML, JSON, octet-stream: such endpoints give
-        // no throughput, and wait their body time for nothing). The probe lives until then.
+        // A fetch resolves with the headers; the entry is added once the body is in. Chromium
+        // 156 adds it only for bodies Opaque Response Blocking lets through (JavaScript, CSS,
+        // images) and never for an answer with `Cache-Control: no-store`: other endpoints
+        // give no throughput, and wait their body time for nothing. The probe lives until then.
         (ProbeKind::Fetch, Some(_)) => Deadlines {
             answer_ms: timeout_ms,
             body_ms,
