@@ -16,6 +16,7 @@ use tokio::process::{Child, Command};
 pub struct Collector {
     _child: Child,
     database: PathBuf,
+    listen: SocketAddr,
 }
 
 /// How the collector is started.
@@ -71,6 +72,7 @@ impl Collector {
         let mut collector = Collector {
             _child: child,
             database,
+            listen: options.listen,
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -123,6 +125,55 @@ impl Collector {
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
             .context(format_args!("reading stored verdicts of report {id}"))?;
         Ok(Stored { report, rows })
+    }
+}
+
+impl Collector {
+    /// What `GET /v1/aggregates` publishes (k = 1 here): per platform, the verdict of each
+    /// cell's single report, as `(platform, verdict)`.
+    ///
+    /// # Errors
+    /// No answer, or not the aggregates JSON.
+    pub async fn aggregated(&self) -> Result<Vec<(String, String)>> {
+        const VERDICTS: [&str; 5] = [
+            "reachable",
+            "throttled",
+            "partial",
+            "blocked",
+            "inconclusive",
+        ];
+        let mut stream = TcpStream::connect(self.listen)
+            .await
+            .context("connecting")?;
+        let request = format!(
+            "GET /v1/aggregates HTTP/1.0\r\nHost: {}\r\n\r\n",
+            self.listen
+        );
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .context("asking")?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.context("reading")?;
+        let answer = String::from_utf8_lossy(&answer);
+        let Some((_, body)) = answer.split_once("\r\n\r\n") else {
+            bail!("no HTTP answer from /v1/aggregates");
+        };
+        let json: serde_json::Value =
+            serde_json::from_str(body).context("the aggregates are not JSON")?;
+        let Some(cells) = json["cells"].as_array() else {
+            bail!("the aggregates have no cells: {body}");
+        };
+        let mut seen = Vec::new();
+        for cell in cells {
+            let platform = cell["platform"].as_str().unwrap_or_default().to_owned();
+            for verdict in VERDICTS {
+                for _ in 0..cell[verdict].as_u64().unwrap_or(0) {
+                    seen.push((platform.clone(), verdict.to_owned()));
+                }
+            }
+        }
+        Ok(seen)
     }
 }
 

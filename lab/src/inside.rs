@@ -86,6 +86,7 @@ async fn observe(scenario: &Scenario, setup: &Setup<'_>, seen: &mut Observation)
         .collect();
     seen.rows = stored.rows;
     seen.report = Some(stored.report);
+    seen.aggregated = collector.aggregated().await?;
 
     match &setup.afterwards {
         Afterwards::Finish => {}

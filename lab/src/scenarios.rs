@@ -84,6 +84,20 @@ impl Scenario {
                 )),
                 Some(_) => {}
             }
+            let published: Vec<&str> = seen
+                .aggregated
+                .iter()
+                .filter(|(p, _)| p == platform)
+                .map(|(_, v)| v.as_str())
+                .collect();
+            if let Some(j) = on_page {
+                if published != [j.verdict.as_str()] {
+                    problems.push(format!(
+                        "{platform}: the aggregates publish {published:?}, the page showed {}",
+                        j.verdict
+                    ));
+                }
+            }
             for (place, list) in [
                 ("stored report", &seen.stored),
                 ("stored verdict rows", &seen.rows),
@@ -131,6 +145,9 @@ pub struct Observation {
     pub stored: Vec<Judged>,
     /// The collector's rows of verdicts for that report (what aggregates count).
     pub rows: Vec<Judged>,
+    /// What `GET /v1/aggregates` published afterwards: `(platform, verdict)` per report.
+    #[serde(default)]
+    pub aggregated: Vec<(String, String)>,
     /// From the click on Start to `data-state=done`.
     pub verdicts_ms: u64,
     /// The stored report (or, if storing failed, the page's), for the attempt details.
@@ -275,6 +292,10 @@ mod tests {
     fn observation(verdicts: &[(&str, &str)]) -> Observation {
         let list: Vec<Judged> = verdicts.iter().map(|(p, v)| judged(p, v)).collect();
         Observation {
+            aggregated: verdicts
+                .iter()
+                .map(|(p, v)| (p.to_string(), v.to_string()))
+                .collect(),
             page: list.clone(),
             stored: list.clone(),
             rows: list,
