@@ -95,15 +95,14 @@ impl Browser {
         })
     }
 
-    /// Opens the page, presses Start and waits for the verdicts.
+    /// Opens the page and waits until it has loaded its campaign and engine, ready for Start.
     ///
     /// # Errors
-    /// If the page fails (`data-state=error`, with its message) or takes over two minutes.
-    pub async fn run_page(&self, url: &str) -> Result<PageResult> {
+    /// If the page does not get there within 20 s.
+    pub async fn open_page(&self, url: &str) -> Result<()> {
         let c = &self.client;
         c.goto(url).await.context(format_args!("opening {url}"))?;
-        let start = c
-            .wait()
+        c.wait()
             .at_most(Duration::from_secs(20))
             .for_element(Locator::Css("button#start"))
             .await
@@ -117,6 +116,19 @@ impl Browser {
             ))
             .await
             .context("waiting for the campaign to load")?;
+        Ok(())
+    }
+
+    /// Presses Start on the opened page and waits for the verdicts.
+    ///
+    /// # Errors
+    /// If the page fails (`data-state=error`, with its message) or takes over two minutes.
+    pub async fn run_page(&self) -> Result<PageResult> {
+        let c = &self.client;
+        let start = c
+            .find(Locator::Css("button#start"))
+            .await
+            .context("finding button#start")?;
         let clicked = Instant::now();
         start.click().await.context("clicking #start")?;
         let body = c

@@ -91,6 +91,22 @@ impl Collector {
         }
     }
 
+    /// How many reports the collector has stored.
+    ///
+    /// # Errors
+    /// If its database cannot be read.
+    pub fn report_count(&self) -> Result<u64> {
+        let db = rusqlite::Connection::open_with_flags(
+            &self.database,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .context("opening the collector's database")?;
+        let count: i64 = db
+            .query_row("SELECT COUNT(*) FROM reports", [], |row| row.get(0))
+            .context("counting stored reports")?;
+        Ok(count.unsigned_abs())
+    }
+
     /// The stored report `id` and its verdict rows, read from the collector's SQLite file.
     ///
     /// # Errors

@@ -16,6 +16,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How long the page is left alone before Start, and the results before Submit, to see that
+/// it sends nothing by itself.
+const CONSENT_WAIT: Duration = Duration::from_millis(1_500);
+
 /// What to do once the verdicts are in.
 pub enum Afterwards {
     Finish,
@@ -64,7 +68,15 @@ async fn observe(scenario: &Scenario, setup: &Setup<'_>, seen: &mut Observation)
     let flags = browser_flags(scenario, &lab);
     let browser = Browser::start(setup.workdir, 9515, &flags).await?;
     let url = format!("http://{listen}/?campaign=/v1/campaigns/lab");
-    let page = browser.run_page(&url).await?;
+    // Consent first: with the page loaded and the engine ready, nothing may have reached a
+    // platform's or a control's server, and nothing the collector.
+    browser.open_page(&url).await?;
+    tokio::time::sleep(CONSENT_WAIT).await;
+    seen.connections_before_start = servers.connections();
+    let page = browser.run_page().await?;
+    seen.connections_after_run = servers.connections();
+    tokio::time::sleep(CONSENT_WAIT).await;
+    seen.reports_before_submit = collector.report_count()?;
     seen.page = page.verdicts;
     seen.verdicts_ms = page.verdicts_in.as_millis() as u64;
     seen.report = serde_json::from_str(&page.report_json).ok();

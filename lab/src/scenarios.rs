@@ -112,6 +112,22 @@ impl Scenario {
                 }
             }
         }
+        if seen.connections_before_start > 0 {
+            problems.push(format!(
+                "{} connections to platform or control servers before Start was pressed",
+                seen.connections_before_start
+            ));
+        }
+        let some_reachable = self.others.allows(Verdict::Reachable.as_str());
+        if some_reachable && seen.connections_after_run == 0 {
+            problems.push("no connection reached the lab servers at all during the run".into());
+        }
+        if seen.reports_before_submit > 0 {
+            problems.push(format!(
+                "the collector had {} report(s) before Submit was pressed",
+                seen.reports_before_submit
+            ));
+        }
         if seen.page.len() != PLATFORMS.len() {
             problems.push(format!(
                 "the page shows {} platforms, the campaign has {}",
@@ -145,6 +161,16 @@ pub struct Observation {
     pub stored: Vec<Judged>,
     /// The collector's rows of verdicts for that report (what aggregates count).
     pub rows: Vec<Judged>,
+    /// Connections to the lab's servers with the page loaded, before the click on Start.
+    #[serde(default)]
+    pub connections_before_start: u64,
+    /// Connections to the lab's servers once the verdicts were shown (proof that the count
+    /// before Start counts something).
+    #[serde(default)]
+    pub connections_after_run: u64,
+    /// Reports the collector held with the results shown, before the click on Submit.
+    #[serde(default)]
+    pub reports_before_submit: u64,
     /// What `GET /v1/aggregates` published afterwards: `(platform, verdict)` per report.
     #[serde(default)]
     pub aggregated: Vec<(String, String)>,
@@ -300,6 +326,7 @@ mod tests {
             stored: list.clone(),
             rows: list,
             verdicts_ms: 5_000,
+            connections_after_run: 40,
             ..Observation::default()
         }
     }
@@ -335,6 +362,27 @@ mod tests {
         let mut slow = observation(&good);
         slow.verdicts_ms = 12_000;
         assert_eq!(drop_x.problems(&slow).len(), 1);
+    }
+
+    #[test]
+    fn probes_before_start_and_reports_before_submit_are_problems() {
+        let healthy = find("healthy-50ms").unwrap();
+        let all = [
+            ("x", "reachable"),
+            ("youtube", "reachable"),
+            ("facebook", "reachable"),
+            ("telegram", "reachable"),
+        ];
+        assert!(healthy.problems(&observation(&all)).is_empty());
+        let mut early = observation(&all);
+        early.connections_before_start = 1;
+        assert_eq!(healthy.problems(&early).len(), 1);
+        let mut sent = observation(&all);
+        sent.reports_before_submit = 1;
+        assert_eq!(healthy.problems(&sent).len(), 1);
+        let mut unpublished = observation(&all);
+        unpublished.aggregated.pop();
+        assert_eq!(healthy.problems(&unpublished).len(), 1);
     }
 
     #[test]

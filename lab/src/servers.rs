@@ -11,6 +11,7 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -21,6 +22,8 @@ use tokio_rustls::TlsAcceptor;
 #[derive(Default)]
 pub struct Servers {
     tasks: Vec<JoinHandle<()>>,
+    /// Connections accepted by any of them: every probe opens or reuses one.
+    connections: Arc<AtomicU64>,
 }
 
 impl Drop for Servers {
@@ -47,17 +50,35 @@ impl Servers {
         let listener = TcpListener::bind(addr)
             .await
             .context(format_args!("binding {addr}"))?;
-        self.tasks
-            .push(tokio::spawn(accept(listener, tls, content, latency)));
+        let connections = self.connections.clone();
+        self.tasks.push(tokio::spawn(accept(
+            listener,
+            tls,
+            content,
+            latency,
+            connections,
+        )));
         Ok(())
+    }
+
+    /// Connections accepted so far, by every server together.
+    pub fn connections(&self) -> u64 {
+        self.connections.load(Ordering::SeqCst)
     }
 }
 
-async fn accept(listener: TcpListener, tls: TlsAcceptor, content: Arc<Content>, latency: Duration) {
+async fn accept(
+    listener: TcpListener,
+    tls: TlsAcceptor,
+    content: Arc<Content>,
+    latency: Duration,
+    connections: Arc<AtomicU64>,
+) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
+        connections.fetch_add(1, Ordering::SeqCst);
         let (tls, content) = (tls.clone(), content.clone());
         tokio::spawn(async move {
             // A failed handshake is what the interceptor exists for: nothing to report.
