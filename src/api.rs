@@ -1,6 +1,7 @@
 //! The JavaScript API (**contract**): `run`, `submit`, `validate`. Everything that crosses
 //! the boundary is checked here, and every failure leaves as one `Error` with a message a web
 //! developer can act on.
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
 
 use crate::browser::{self, object, Cancel, SubmitFailure};
 use crate::campaign::{Campaign, Endpoint, Platform, ProbeKind, MAX_ENDPOINTS, MAX_PLATFORMS};
@@ -154,7 +155,9 @@ fn number(value: &JsValue, key: &str, at: &str) -> Result<Option<f64>, Error> {
         return Ok(None);
     }
     match v.as_f64() {
-        Some(n) if (0.0..=9_007_199_254_740_992.0).contains(&n) && n.fract() == 0.0 => Ok(Some(n)),
+        Some(n) if (0.0..=9_007_199_254_740_992.0).contains(&n) && n as u64 as f64 == n => {
+            Ok(Some(n))
+        }
         _ => Err(invalid(at, "must be a whole number")),
     }
 }

@@ -2,9 +2,10 @@
 //!
 //! A campaign arrives as a plain object (from a data file or a news site's embed) and is
 //! validated in full before any probe runs, so a mistake costs no traffic and names its field.
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
 
+use core::fmt;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 /// Most trials per endpoint; more only adds traffic to the visitor's connection.
 pub const MAX_TRIALS: u32 = 10;
@@ -88,7 +89,7 @@ impl fmt::Display for CampaignError {
     }
 }
 
-impl std::error::Error for CampaignError {}
+impl core::error::Error for CampaignError {}
 
 fn err(field: impl Into<String>, problem: &'static str) -> CampaignError {
     CampaignError {

@@ -31,9 +31,10 @@
 //! controls' and below [`THROTTLE_MAX_KBPS`]; without a control throughput, below
 //! [`THROTTLE_ABSOLUTE_KBPS`]. Or its median latency is more than [`SLOW_RATIO`] times the
 //! controls' and at least [`SLOW_EXTRA_MS`] more.
+use alloc::vec::Vec;
 
 use crate::report::{Attempt, Condition, EndpointResult, Outcome, Report};
-use crate::stats::median;
+use crate::stats::{median, round_u32};
 use serde::{Deserialize, Serialize};
 
 /// Failed attempts an endpoint needs, with none loaded, to count as down.
@@ -174,8 +175,8 @@ pub fn figures(endpoints: &[EndpointResult]) -> (Option<u32>, Option<u32>) {
         .filter_map(endpoint_kbps)
         .min_by(f64::total_cmp);
     (
-        median_latency(endpoints).map(|m| m.round() as u32),
-        kbps.map(|k| k.round() as u32),
+        median_latency(endpoints).map(round_u32),
+        kbps.map(round_u32),
     )
 }
 

@@ -3,6 +3,7 @@
 //!
 //! The policy (timeouts, order, verdict rules) lives in the pure modules; this file only
 //! drives the browser layer with it and assembles the anonymized report.
+use alloc::{boxed::Box, string::String, vec, vec::Vec};
 
 use crate::browser::{self, first, Cancel, Either, FetchProbe, PageWatch, Probe, Sleep};
 use crate::campaign::{Campaign, Endpoint, ProbeKind};
@@ -11,10 +12,10 @@ use crate::report::{
     round_time, Attempt, Client, Condition, EndpointResult, Outcome, PlatformResult, Report, SCHEMA,
 };
 use crate::schedule::{self, Task};
-use crate::stats::median;
-use std::future::{poll_fn, Future};
-use std::pin::Pin;
-use std::task::Poll;
+use crate::stats::{median, round_u32};
+use core::future::{poll_fn, Future};
+use core::pin::Pin;
+use core::task::Poll;
 
 /// Attempts in flight at once. Browsers open about six connections per host; more would make
 /// probes queue behind each other and time the queue instead of the network.
@@ -396,7 +397,7 @@ async fn transfer_duration(url: &str, started: f64, limit_ms: u32) -> Option<u32
     let mut pause = 4;
     loop {
         if let Some(duration) = browser::resource_duration(url, started) {
-            return Some(duration.round() as u32);
+            return Some(round_u32(duration));
         }
         let left = deadline - browser::now();
         if left <= 0.0 {
@@ -408,5 +409,5 @@ async fn transfer_duration(url: &str, started: f64, limit_ms: u32) -> Option<u32
 }
 
 fn elapsed_ms(since: f64) -> u32 {
-    (browser::now() - since).max(0.0).round() as u32
+    round_u32(browser::now() - since)
 }

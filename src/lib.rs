@@ -4,6 +4,12 @@
 //! the browser and are shared with the collector, which re-derives every verdict it receives.
 //! The browser layer and the `#[wasm_bindgen]` exports exist only on wasm32.
 
+// `std` only in tests: everything here needs just `alloc`, which keeps the Wasm package free of
+// std's panic machinery when it is built without the `std` feature.
+#![cfg_attr(not(test), no_std)]
+
+extern crate alloc;
+
 pub mod campaign;
 pub mod classify;
 pub mod client;
@@ -26,3 +32,11 @@ pub use api::{run, submit, validate, RunOptions};
 pub use campaign::{Campaign, CampaignError, Endpoint, Platform, ProbeKind};
 pub use classify::{classify_report, Reason, Verdict};
 pub use report::{Attempt, Client, Condition, EndpointResult, Outcome, PlatformResult, Report};
+
+/// Without std (the Wasm package), a panic traps, as `panic = "abort"` does with std, but
+/// without formatting a message nobody can read.
+#[cfg(all(target_arch = "wasm32", not(feature = "std"), not(test)))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}

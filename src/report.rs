@@ -2,6 +2,7 @@
 //!
 //! It carries no IP, no identifier, no page URL and no precise time: the client is reduced to
 //! a browser family, its major version and an OS family, and the start time to the hour.
+use alloc::{string::String, vec::Vec};
 
 use crate::campaign::ProbeKind;
 use crate::classify::{Reason, Verdict};
@@ -122,7 +123,7 @@ impl Attempt {
 
 /// Rounds a Unix time in milliseconds down to the hour, the precision reports carry.
 pub fn round_time(ms: f64) -> f64 {
-    (ms / TIME_ROUNDING_MS).floor() * TIME_ROUNDING_MS
+    crate::stats::floor(ms / TIME_ROUNDING_MS) * TIME_ROUNDING_MS
 }
 
 #[cfg(test)]

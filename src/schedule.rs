@@ -5,6 +5,7 @@
 //! trials are spread in time: a two-second Wi-Fi hiccup cannot fail all three at once. Within
 //! a round the order is shuffled so connection reuse and CDN coalescing favour no platform,
 //! and an endpoint never has two attempts in flight (its throughput would be halved).
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
 
 /// Timeout of the first control attempts, before any latency is known.
 pub const CONTROL_TIMEOUT_MS: u32 = 8_000;

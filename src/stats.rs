@@ -1,4 +1,5 @@
 //! Small robust statistics: medians resist the single slow outlier that a shared Wi-Fi adds.
+use alloc::vec::Vec;
 
 /// Median of the values (mean of the two middle ones for an even count); `None` when empty.
 pub fn median(values: impl IntoIterator<Item = f64>) -> Option<f64> {
@@ -22,9 +23,38 @@ pub fn median(values: impl IntoIterator<Item = f64>) -> Option<f64> {
     })
 }
 
+/// `x` to the nearest whole number as a `u32`: negative and NaN give 0, too large gives
+/// `u32::MAX`. (`f64::round` and `floor` live in std, which the Wasm package does without.)
+pub fn round_u32(x: f64) -> u32 {
+    (x + 0.5) as u32
+}
+
+/// The largest whole number not above `x` (for |x| < 2^63).
+pub fn floor(x: f64) -> f64 {
+    let t = x as i64 as f64;
+    if t > x {
+        t - 1.0
+    } else {
+        t
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::median;
+    use super::{floor, median, round_u32};
+
+    #[test]
+    fn rounding_without_std() {
+        assert_eq!(round_u32(2.4), 2);
+        assert_eq!(round_u32(2.5), 3);
+        assert_eq!(round_u32(-3.0), 0);
+        assert_eq!(round_u32(f64::NAN), 0);
+        assert_eq!(round_u32(1e12), u32::MAX);
+        assert_eq!(floor(3.7), 3.0);
+        assert_eq!(floor(-3.2), -4.0);
+        assert_eq!(floor(-3.0), -3.0);
+        assert_eq!(floor(1_763_925_000_123.0 / 3_600_000.0), 489_979.0);
+    }
 
     #[test]
     fn median_of_odd_even_and_empty() {

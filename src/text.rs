@@ -1,6 +1,7 @@
 //! Byte-level string helpers. `str::contains(&str)` and `u64::to_string` pull the generic
 //! substring searcher and the formatting machinery into the Wasm package (several KiB for a
 //! few calls on short strings); these do the same on bytes.
+use alloc::string::String;
 
 /// Position of the first `needle` in `hay`.
 pub fn find(hay: &str, needle: &str) -> Option<usize> {

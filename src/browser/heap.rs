@@ -3,10 +3,10 @@
 //! ~1 KB allocator does the job of dlmalloc (7 KB of code) at the cost of some slack memory:
 //! up to twice a block's size, and one 64 KiB page per size class in use.
 
-use std::alloc::{GlobalAlloc, Layout};
-use std::arch::wasm32;
-use std::cell::UnsafeCell;
-use std::ptr;
+use core::alloc::{GlobalAlloc, Layout};
+use core::arch::wasm32;
+use core::cell::UnsafeCell;
+use core::ptr;
 
 const PAGE: usize = 65_536;
 /// Size classes 2^0 … 2^31 bytes; the smallest used is 8 (a free-list link).

@@ -1,4 +1,5 @@
 //! Raw bindings to the globals the engine uses, for a Window or a Worker alike.
+use alloc::string::String;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;

@@ -22,9 +22,9 @@ pub use time::{
     date_now, href, iso_time, now, raise_timing_buffer, random, resource_duration, Sleep,
 };
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
 
 /// Which of two futures finished first.
 pub enum Either<A, B> {
@@ -38,7 +38,7 @@ where
     A: Future + Unpin,
     B: Future + Unpin,
 {
-    std::future::poll_fn(|cx: &mut Context<'_>| {
+    core::future::poll_fn(|cx: &mut Context<'_>| {
         if let Poll::Ready(x) = Pin::new(&mut *a).poll(cx) {
             return Poll::Ready(Either::Left(x));
         }

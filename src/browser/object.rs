@@ -2,10 +2,11 @@
 //! campaign names the exact field at fault, and writing goes through the types' own serde
 //! attributes (so the report object has exactly the JSON shape the collector parses) with an
 //! error type that never formats, which keeps float formatting out of the Wasm.
+use alloc::{string::String, vec::Vec};
 
+use core::fmt;
 use js_sys::{Array, Object, Reflect};
 use serde::ser::{self, Impossible, Serialize};
-use std::fmt;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// `value[key]` (undefined when absent or unreadable).
@@ -42,7 +43,7 @@ impl fmt::Display for Unsupported {
     }
 }
 
-impl std::error::Error for Unsupported {}
+impl core::error::Error for Unsupported {}
 
 impl ser::Error for Unsupported {
     fn custom<T: fmt::Display>(_: T) -> Self {
@@ -56,7 +57,7 @@ struct ArrayWriter(Array);
 
 struct ObjectWriter(Object);
 
-type Result<T> = std::result::Result<T, Unsupported>;
+type Result<T> = core::result::Result<T, Unsupported>;
 
 impl ser::Serializer for Writer {
     type Ok = JsValue;

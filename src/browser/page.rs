@@ -1,13 +1,14 @@
 //! The host page's state that makes failures unreliable: visibility, cross-origin isolation,
 //! Content-Security-Policy refusals; and the visitor's wish to stop (an AbortSignal).
+use alloc::{string::String, vec::Vec};
 
 use super::js::global;
+use alloc::rc::Rc;
+use core::cell::{Cell, RefCell};
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
 use js_sys::{Function, Promise};
-use std::cell::{Cell, RefCell};
-use std::future::Future;
-use std::pin::Pin;
-use std::rc::Rc;
-use std::task::{Context, Poll};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Document, Event, EventTarget, SecurityPolicyViolationEvent};

@@ -1,4 +1,5 @@
 //! Sending a report the visitor agreed to send.
+use alloc::string::String;
 
 use super::js::fetch;
 use js_sys::Reflect;

@@ -1,10 +1,11 @@
 //! Clocks, timers, randomness and the Resource Timing entries of probes.
+use alloc::{borrow::ToOwned, string::String};
 
 use super::js::{clear_timeout, set_timeout, PERFORMANCE};
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
 use js_sys::{Function, Promise};
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::PerformanceEntry;

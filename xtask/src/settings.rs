@@ -13,6 +13,8 @@ pub struct PackageSettings {
     pub profile: String,
     pub typescript: bool,
     pub package_json: bool,
+    /// Whether the crate's default features (`std`) are on in the package build.
+    pub default_features: bool,
     /// Budget for the gzipped .wasm plus its JS glue, in bytes.
     pub budget_gzip_bytes: u64,
 }
@@ -56,6 +58,10 @@ impl PackageSettings {
             profile: text_value("build.profile", take("build.profile")?)?,
             typescript: bool_value("build.typescript", take("build.typescript")?)?,
             package_json: bool_value("build.package-json", take("build.package-json")?)?,
+            default_features: bool_value(
+                "build.default-features",
+                take("build.default-features")?,
+            )?,
             budget_gzip_bytes: match take("budget.gzip-bytes")? {
                 Value::Integer(bytes) => bytes,
                 _ => return Err("`budget.gzip-bytes` must be an integer".into()),
@@ -104,6 +110,11 @@ impl PackageSettings {
             args.push("--no-pack".into());
         }
         args.push(".".into());
+        if !self.default_features {
+            // After the crate path, wasm-pack hands these to `cargo build`.
+            args.push("--".into());
+            args.push("--no-default-features".into());
+        }
         args
     }
 }
@@ -191,6 +202,7 @@ out-name = "netreach"
 profile = "release"
 typescript = false
 package-json = false
+default-features = true
 
 [budget]
 gzip-bytes = 32_768

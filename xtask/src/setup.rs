@@ -252,8 +252,12 @@ mod tests {
         let workspace = Workspace::locate();
         let locked = locked_wasm_bindgen_version(&workspace).unwrap();
         let manifest = fs::read_to_string(workspace.path("Cargo.toml")).unwrap();
+        let pinned = [
+            format!("wasm-bindgen = \"={locked}\""),
+            format!("wasm-bindgen = {{ version = \"={locked}\""),
+        ];
         assert!(
-            manifest.contains(&format!("wasm-bindgen = \"={locked}\"")),
+            pinned.iter().any(|pin| manifest.contains(pin.as_str())),
             "Cargo.toml must pin wasm-bindgen to ={locked}, the version in Cargo.lock"
         );
     }
