@@ -19,7 +19,8 @@
 //! 1. run cancelled → `inconclusive/cancelled`;
 //! 2. every known endpoint up → `throttled` if healthy controls show it far slower (below),
 //!    else `reachable/endpoints_loaded`;
-//! 3. nothing known → `inconclusive/page_hidden` or `inconclusive/too_few_attempts`;
+//! 3. nothing known → `inconclusive/page_hidden`, `inconclusive/controls_failed` (every
+//!    control down: the engine then makes no platform attempt) or `too_few_attempts`;
 //! 4. some failures, but a local cause is possible → `inconclusive` with that cause:
 //!    `controls_failed`, `controls_unstable`, `cross_origin_isolated`, `csp_violation`;
 //! 5. every endpoint down → `blocked/endpoints_timeout | endpoints_error | endpoints_failed`;
@@ -110,8 +111,12 @@ fn counted(attempts: &[Attempt]) -> impl Iterator<Item = &Attempt> {
 }
 
 fn state(endpoint: &EndpointResult) -> State {
+    state_of(&endpoint.attempts)
+}
+
+fn state_of(attempts: &[Attempt]) -> State {
     let (mut ok, mut timeouts, mut errors) = (0, 0, 0);
-    for a in counted(&endpoint.attempts) {
+    for a in counted(attempts) {
         match a.outcome {
             Outcome::Ok => ok += 1,
             Outcome::Timeout => timeouts += 1,
@@ -135,6 +140,8 @@ fn state(endpoint: &EndpointResult) -> State {
 pub struct Baseline {
     healthy: bool,
     any_loaded: bool,
+    /// Every control failed repeatedly, none loaded (see [`controls_down`]).
+    failed: bool,
     median_ms: Option<f64>,
     kbps: Option<f64>,
 }
@@ -148,10 +155,25 @@ impl Baseline {
             any_loaded: states
                 .iter()
                 .any(|s| matches!(s, State::Up | State::Degraded)),
+            failed: !states.is_empty() && states.iter().all(|s| matches!(s, State::Down { .. })),
             median_ms: median_latency(controls),
             kbps: median(controls.iter().filter_map(endpoint_kbps)),
         }
     }
+}
+
+/// Whether every control is down: none of its attempts loaded and at least [`MIN_FAILURES`]
+/// failed. The visitor is offline (or everything is blocked), and no platform attempt could be
+/// judged: the engine then makes none, and every verdict is `inconclusive/controls_failed`.
+pub fn controls_down<'a>(controls: impl IntoIterator<Item = &'a [Attempt]>) -> bool {
+    let mut any = false;
+    for attempts in controls {
+        any = true;
+        if !matches!(state_of(attempts), State::Down { .. }) {
+            return false;
+        }
+    }
+    any
 }
 
 fn median_latency(endpoints: &[EndpointResult]) -> Option<f64> {
@@ -203,15 +225,15 @@ pub fn classify(
         };
     }
     if unknown == states.len() {
-        let hidden = conditions.contains(&Condition::PageHidden);
-        return (
-            Inconclusive,
-            if hidden {
-                Reason::PageHidden
-            } else {
-                Reason::TooFewAttempts
-            },
-        );
+        let reason = if conditions.contains(&Condition::PageHidden) {
+            Reason::PageHidden
+        } else if baseline.failed {
+            // No platform attempt made, or too few: the controls said why.
+            Reason::ControlsFailed
+        } else {
+            Reason::TooFewAttempts
+        };
+        return (Inconclusive, reason);
     }
     // Some endpoint failed: rule out every local explanation before blaming the network.
     if !baseline.any_loaded {
@@ -375,6 +397,29 @@ mod tests {
             &[fail3(Outcome::Timeout), fail3(Outcome::Timeout)],
         );
         assert_eq!(r, (Verdict::Inconclusive, Reason::ControlsFailed));
+    }
+
+    #[test]
+    fn no_attempts_after_failed_controls_read_as_controls_failed() {
+        let offline = Baseline::new(&[fail3(Outcome::Error), fail3(Outcome::Timeout)]);
+        let none = ep(vec![]);
+        let r = verdict(&offline, &[none.clone(), none.clone()]);
+        assert_eq!(r, (Verdict::Inconclusive, Reason::ControlsFailed));
+        let healthy = Baseline::new(&[ok3(40)]);
+        let r = verdict(&healthy, &[none]);
+        assert_eq!(r, (Verdict::Inconclusive, Reason::TooFewAttempts));
+    }
+
+    #[test]
+    fn controls_are_down_only_after_repeated_failures_of_each() {
+        let a = |o: Outcome, n: usize| vec![attempt(o, 3000); n];
+        let down = [a(Outcome::Timeout, 2), a(Outcome::Error, 3)];
+        assert!(controls_down(down.iter().map(Vec::as_slice)));
+        let one_each = [a(Outcome::Timeout, 1), a(Outcome::Timeout, 1)];
+        assert!(!controls_down(one_each.iter().map(Vec::as_slice)));
+        let one_loaded = [a(Outcome::Timeout, 2), vec![attempt(Outcome::Ok, 50)]];
+        assert!(!controls_down(one_loaded.iter().map(Vec::as_slice)));
+        assert!(!controls_down(core::iter::empty::<&[Attempt]>()));
     }
 
     #[test]

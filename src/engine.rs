@@ -7,7 +7,7 @@ use alloc::{boxed::Box, string::String, vec, vec::Vec};
 
 use crate::browser::{self, first, Cancel, Either, FetchProbe, PageWatch, Probe, Sleep};
 use crate::campaign::{Campaign, Endpoint, ProbeKind};
-use crate::classify::{classify, figures, Baseline};
+use crate::classify::{classify, controls_down, figures, Baseline};
 use crate::report::{
     round_time, Attempt, Client, Condition, EndpointResult, Outcome, PlatformResult, Report, SCHEMA,
 };
@@ -87,6 +87,33 @@ pub async fn run(
         .run(first_round, schedule::CONTROL_TIMEOUT_MS, cancel, progress)
         .await;
     if finished {
+        let mut rest: Vec<Task> = schedule::plan(targets.len(), campaign.trials, browser::random)
+            .into_iter()
+            .filter(|t| !(t.endpoint < controls && t.trial == 0))
+            .collect();
+        let loaded = |probes: &Probes<'_>| {
+            probes.attempts[..controls]
+                .iter()
+                .flatten()
+                .any(|a| a.outcome == Outcome::Ok)
+        };
+        if !loaded(&probes) {
+            // No control answered: the visitor may be offline. The controls' other trials, and
+            // one attempt per platform endpoint (a load proves a platform reachable whatever
+            // the controls say). If every control is then down, further failures could not
+            // be judged (inconclusive/controls_failed), so no more attempts are made: an
+            // offline visitor learns it in seconds, not after a minute of timeouts.
+            let (first, later): (Vec<Task>, Vec<Task>) = rest
+                .into_iter()
+                .partition(|t| t.endpoint < controls || t.trial == 0);
+            rest = later;
+            finished = probes
+                .run(first, schedule::attempt_timeout(None), cancel, progress)
+                .await;
+            if controls_down(probes.attempts[..controls].iter().map(Vec::as_slice)) {
+                rest.clear();
+            }
+        }
         let control_ms = median(
             probes.attempts[..controls]
                 .iter()
@@ -94,12 +121,10 @@ pub async fn run(
                 .filter(|a| a.outcome == Outcome::Ok && !a.hidden)
                 .map(|a| f64::from(a.ms)),
         );
-        let timeout = schedule::attempt_timeout(control_ms);
-        let rest = schedule::plan(targets.len(), campaign.trials, browser::random)
-            .into_iter()
-            .filter(|t| !(t.endpoint < controls && t.trial == 0))
-            .collect();
-        finished = probes.run(rest, timeout, cancel, progress).await;
+        if finished {
+            let timeout = schedule::attempt_timeout(control_ms);
+            finished = probes.run(rest, timeout, cancel, progress).await;
+        }
     }
 
     // A violation event is queued as a task after the refused load: let the last ones arrive.

@@ -29,4 +29,16 @@ async fn without_internet_the_default_campaign_is_inconclusive_everywhere() {
             .all(|a| a.outcome != netreach::Outcome::Ok));
     }
     assert!(netreach::classify_report(&parsed).is_empty());
+    // Once every control is down, one attempt per platform endpoint and no more: failures
+    // could not be judged, and an offline visitor should not wait for them.
+    for p in &parsed.platforms {
+        for e in &p.endpoints {
+            assert!(
+                e.attempts.len() <= 1,
+                "{}: {} attempts",
+                e.url,
+                e.attempts.len()
+            );
+        }
+    }
 }
