@@ -19,10 +19,12 @@
 //! 1. run cancelled → `inconclusive/cancelled`;
 //! 2. every known endpoint up → `throttled` if healthy controls show it far slower (below),
 //!    else `reachable/endpoints_loaded`;
-//! 3. nothing known → `inconclusive/page_hidden`, `inconclusive/controls_failed` (every
-//!    control down: the engine then makes no platform attempt) or `too_few_attempts`;
-//! 4. some failures, but a local cause is possible → `inconclusive` with that cause:
-//!    `controls_failed`, `controls_unstable`, `cross_origin_isolated`, `csp_violation`;
+//! 3. nothing known → `inconclusive/page_hidden`, the host page's cause (as in 4), or
+//!    `controls_failed` (every control down: the engine then makes no more platform attempts),
+//!    or `too_few_attempts`;
+//! 4. some failures, but a local cause is possible → `inconclusive` with that cause, the host
+//!    page's first (it makes the controls fail too): `cross_origin_isolated`, `csp_violation`,
+//!    then `controls_failed`, `controls_unstable`;
 //! 5. every endpoint down → `blocked/endpoints_timeout | endpoints_error | endpoints_failed`;
 //! 6. some down or degraded, some up → `partial/some_endpoints_failed | intermittent_failures`;
 //! 7. otherwise (down mixed with unknown) → `inconclusive/too_few_attempts`.
@@ -224,9 +226,19 @@ pub fn classify(
             None => (Reachable, Reason::EndpointsLoaded),
         };
     }
+    // Causes in the host page come before the controls: they make the controls fail too.
+    let page_cause = if conditions.contains(&Condition::CrossOriginIsolated) {
+        Some(Reason::CrossOriginIsolated)
+    } else if conditions.contains(&Condition::CspViolation) {
+        Some(Reason::CspViolation)
+    } else {
+        None
+    };
     if unknown == states.len() {
         let reason = if conditions.contains(&Condition::PageHidden) {
             Reason::PageHidden
+        } else if let Some(cause) = page_cause {
+            cause
         } else if baseline.failed {
             // No platform attempt made, or too few: the controls said why.
             Reason::ControlsFailed
@@ -236,17 +248,14 @@ pub fn classify(
         return (Inconclusive, reason);
     }
     // Some endpoint failed: rule out every local explanation before blaming the network.
+    if let Some(cause) = page_cause {
+        return (Inconclusive, cause);
+    }
     if !baseline.any_loaded {
         return (Inconclusive, Reason::ControlsFailed);
     }
     if !baseline.healthy {
         return (Inconclusive, Reason::ControlsUnstable);
-    }
-    if conditions.contains(&Condition::CrossOriginIsolated) {
-        return (Inconclusive, Reason::CrossOriginIsolated);
-    }
-    if conditions.contains(&Condition::CspViolation) {
-        return (Inconclusive, Reason::CspViolation);
     }
     if down == states.len() {
         let (timeouts, errors) = states.iter().fold((0, 0), |(t, e), s| match s {
@@ -530,6 +539,12 @@ mod tests {
         assert_eq!(r, (Verdict::Inconclusive, Reason::CspViolation));
         let r = classify(&healthy(), &[Condition::CspViolation], &[ok3(30)]);
         assert_eq!(r.0, Verdict::Reachable);
+        // The page refuses the controls' loads too: the page is named, not the connection.
+        let refused = Baseline::new(&[fail3(Outcome::Error)]);
+        let r = classify(&refused, &[Condition::CrossOriginIsolated], &down);
+        assert_eq!(r, (Verdict::Inconclusive, Reason::CrossOriginIsolated));
+        let r = classify(&refused, &[Condition::CspViolation], &[ep(vec![])]);
+        assert_eq!(r, (Verdict::Inconclusive, Reason::CspViolation));
     }
 
     #[test]

@@ -56,7 +56,7 @@ fn browser_bench(workspace: &Workspace, test: &str) -> Result<(), String> {
         "--nocapture",
         test,
     ];
-    crate::stages::in_browser(workspace, &args)
+    crate::stages::in_browser(workspace, &args, false)
 }
 
 /// The collector's own benchmark script (it builds the collector with its own profile).

@@ -237,7 +237,14 @@ fn wasm_package(workspace: &Workspace) -> Outcome {
 const FIXTURES_ADDRESS: &str = "127.0.0.1:8718";
 
 fn browser_tests(workspace: &Workspace) -> Outcome {
-    in_browser(workspace, &["--no-fail-fast"]).into()
+    let all = in_browser(workspace, &["--no-fail-fast"], false);
+    // The one test that needs the page cross-origin isolated (the runner's default).
+    let isolated = in_browser(
+        workspace,
+        &["--test", "isolated", "--", "--include-ignored"],
+        true,
+    );
+    all.and(isolated).into()
 }
 
 /// `cargo test -p netreach --target wasm32-unknown-unknown ARGS` in headless Chromium, with
@@ -245,7 +252,7 @@ fn browser_tests(workspace: &Workspace) -> Outcome {
 ///
 /// # Errors
 /// The fixture server does not start, or the tests fail.
-pub fn in_browser(workspace: &Workspace, args: &[&str]) -> Result<(), String> {
+pub fn in_browser(workspace: &Workspace, args: &[&str], isolated: bool) -> Result<(), String> {
     let binary = match helper_binary(workspace, "netreach-fixtures", false, "--listen") {
         Ok(Some(binary)) => binary,
         Ok(None) => return Err("fixture server: tests/fixtures has no --listen option".into()),
@@ -275,8 +282,12 @@ pub fn in_browser(workspace: &Workspace, args: &[&str]) -> Result<(), String> {
         .args(args)
         .env("NETREACH_FIXTURES", format!("http://{address}"))
         .env("CHROMEDRIVER", "/usr/bin/chromedriver")
-        .env("WASM_BINDGEN_TEST_NO_ORIGIN_ISOLATION", "1")
         .env("WASM_BINDGEN_TEST_TIMEOUT", "180");
+    if !isolated {
+        // The runner serves its page cross-origin isolated unless told not to; the engine is
+        // tested as ordinary pages run it.
+        tests.env("WASM_BINDGEN_TEST_NO_ORIGIN_ISOLATION", "1");
+    }
     let result = run_with_limit(&mut tests, BROWSER_LIMIT);
     drop(fixtures);
     result
