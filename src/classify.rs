@@ -34,9 +34,9 @@
 //! controls' and below [`THROTTLE_MAX_KBPS`]; without a control throughput, below
 //! [`THROTTLE_ABSOLUTE_KBPS`]. Or its median latency is more than [`SLOW_RATIO`] times the
 //! controls' and at least [`SLOW_EXTRA_MS`] more.
-use alloc::vec::Vec;
+use alloc::{string::String, vec::Vec};
 
-use crate::report::{Attempt, Condition, EndpointResult, Outcome, Report};
+use crate::report::{Attempt, Condition, EndpointResult, Outcome, PlatformResult, Report};
 use crate::stats::{median, round_u32};
 use serde::{Deserialize, Serialize};
 
@@ -190,6 +190,25 @@ fn median_latency(endpoints: &[EndpointResult]) -> Option<f64> {
 
 fn endpoint_kbps(endpoint: &EndpointResult) -> Option<f64> {
     median(counted(&endpoint.attempts).filter_map(Attempt::kbps))
+}
+
+/// A platform's result: its verdict and reason against `baseline`, and its display figures.
+pub fn judge(
+    id: String,
+    endpoints: Vec<EndpointResult>,
+    baseline: &Baseline,
+    conditions: &[Condition],
+) -> PlatformResult {
+    let (verdict, reason) = classify(baseline, conditions, &endpoints);
+    let (median_ms, kbps) = figures(&endpoints);
+    PlatformResult {
+        id,
+        verdict,
+        reason,
+        median_ms,
+        kbps,
+        endpoints,
+    }
 }
 
 /// Display figures for a platform: median latency (ms) and lowest throughput (kbit/s).

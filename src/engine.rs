@@ -7,9 +7,9 @@ use alloc::{boxed::Box, string::String, vec, vec::Vec};
 
 use crate::browser::{self, first, Cancel, Either, FetchProbe, PageWatch, Probe, Sleep};
 use crate::campaign::{Campaign, Endpoint, ProbeKind};
-use crate::classify::{classify, controls_down, figures, Baseline};
+use crate::classify::{controls_down, judge, Baseline};
 use crate::report::{
-    round_time, Attempt, Client, Condition, EndpointResult, Outcome, PlatformResult, Report, SCHEMA,
+    round_time, Attempt, Client, Condition, EndpointResult, Outcome, Report, SCHEMA,
 };
 use crate::schedule::{self, Task};
 use crate::stats::{median, round_u32};
@@ -91,13 +91,11 @@ pub async fn run(
             .into_iter()
             .filter(|t| !(t.endpoint < controls && t.trial == 0))
             .collect();
-        let loaded = |probes: &Probes<'_>| {
-            probes.attempts[..controls]
-                .iter()
-                .flatten()
-                .any(|a| a.outcome == Outcome::Ok)
-        };
-        if !loaded(&probes) {
+        let any_control_loaded = probes.attempts[..controls]
+            .iter()
+            .flatten()
+            .any(|a| a.outcome == Outcome::Ok);
+        if !any_control_loaded {
             // No control answered: the visitor may be offline. The controls' other trials, and
             // one attempt per platform endpoint (a load proves a platform reachable whatever
             // the controls say). If every control is then down, further failures could not
@@ -161,17 +159,8 @@ pub async fn run(
         .platforms
         .iter()
         .map(|p| {
-            let endpoints: Vec<EndpointResult> = results.by_ref().take(p.endpoints.len()).collect();
-            let (verdict, reason) = classify(&baseline, &conditions, &endpoints);
-            let (median_ms, kbps) = figures(&endpoints);
-            PlatformResult {
-                id: p.id.clone(),
-                verdict,
-                reason,
-                median_ms,
-                kbps,
-                endpoints,
-            }
+            let endpoints = results.by_ref().take(p.endpoints.len()).collect();
+            judge(p.id.clone(), endpoints, &baseline, &conditions)
         })
         .collect();
 

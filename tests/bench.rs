@@ -26,14 +26,9 @@ async fn plain_fetch_ms(url: &str) -> f64 {
     eval_promise(&code).await.as_f64().expect("a duration")
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let mid = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[mid]
-    } else {
-        (v[mid - 1] + v[mid]) / 2.0
-    }
+/// The median, by the engine's own statistics.
+fn median(v: Vec<f64>) -> f64 {
+    netreach::stats::median(v).expect("samples")
 }
 
 fn attempts_ms(report: &Value, platform: usize) -> Vec<f64> {

@@ -57,10 +57,7 @@ async fn a_silent_server_times_out_and_the_request_is_aborted() {
     let took = js_sys::Date::now() - started;
     assert_eq!(outcomes(&report, 0), ["timeout", "timeout"]);
     // A fast local control puts the timeout at its floor (2.5 s).
-    for a in report["platforms"][0]["endpoints"][0]["attempts"]
-        .as_array()
-        .unwrap()
-    {
+    for a in attempts(&report, 0) {
         let ms = a["ms"].as_u64().unwrap();
         assert!((2_450..=3_500).contains(&ms), "timed out after {ms} ms");
         assert!(a.get("duration_ms").is_none());
@@ -95,10 +92,7 @@ async fn real_images_load() {
     assert_eq!(outcomes(&report, 1), ["ok", "ok"]);
     assert_eq!(verdict(&report).0, "reachable");
     // Resource Timing gave each loaded image its transfer time, within the time to decoded.
-    for a in report["platforms"][0]["endpoints"][0]["attempts"]
-        .as_array()
-        .unwrap()
-    {
+    for a in attempts(&report, 0) {
         let duration = a["duration_ms"].as_u64().expect("duration_ms");
         assert!(duration <= a["ms"].as_u64().unwrap(), "{a}");
     }
@@ -143,10 +137,7 @@ async fn throughput_comes_from_declared_bytes_and_slow_objects_read_as_throttled
         ]}],
     });
     let (report, parsed) = run(&c).await;
-    for a in report["platforms"][0]["endpoints"][0]["attempts"]
-        .as_array()
-        .unwrap()
-    {
+    for a in attempts(&report, 0) {
         assert_eq!(a["outcome"], "ok");
         assert_eq!(a["bytes"], 50000, "{a}");
         // 50 kB at 400 kbit/s: about one second; an image loads only with its whole body.
@@ -180,10 +171,7 @@ async fn a_large_image_on_a_silent_host_times_out_like_a_small_one() {
     let (report, _) = run(&c).await;
     let took = js_sys::Date::now() - started;
     assert_eq!(outcomes(&report, 0), ["timeout", "timeout"]);
-    for a in report["platforms"][0]["endpoints"][0]["attempts"]
-        .as_array()
-        .unwrap()
-    {
+    for a in attempts(&report, 0) {
         let ms = a["ms"].as_u64().unwrap();
         assert!((2_450..=3_500).contains(&ms), "timed out after {ms} ms");
     }
@@ -203,10 +191,7 @@ async fn a_large_image_from_an_answering_host_gets_its_body_time() {
     let c = campaign(vec![endpoint], 2);
     let (report, _) = run(&c).await;
     assert_eq!(outcomes(&report, 0), ["ok", "ok"]);
-    for a in report["platforms"][0]["endpoints"][0]["attempts"]
-        .as_array()
-        .unwrap()
-    {
+    for a in attempts(&report, 0) {
         let duration = a["duration_ms"].as_u64().expect("duration");
         assert!(
             (3_000..=6_000).contains(&duration),
@@ -228,10 +213,7 @@ async fn a_fetch_with_bytes_is_timed_to_its_last_byte() {
         ]}],
     });
     let (report, _) = run(&c).await;
-    for a in report["platforms"][0]["endpoints"][0]["attempts"]
-        .as_array()
-        .unwrap()
-    {
+    for a in attempts(&report, 0) {
         assert_eq!(a["outcome"], "ok");
         let duration = a["duration_ms"].as_u64().expect("duration");
         assert!((800..=2_500).contains(&duration), "duration {duration} ms");

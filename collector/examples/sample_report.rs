@@ -2,10 +2,8 @@
 //! with the engine's classifier), for load tests and manual checks:
 //! `cargo run -p netreach-collector --example sample_report -- www/campaigns/default.json`.
 
-use netreach::classify::{classify, figures, Baseline};
-use netreach::{
-    Attempt, Campaign, Client, Endpoint, EndpointResult, Outcome, PlatformResult, Report,
-};
+use netreach::classify::{judge, Baseline};
+use netreach::{Attempt, Campaign, Client, Endpoint, EndpointResult, Outcome, Report};
 
 fn loaded(endpoint: &Endpoint, ms: u32) -> EndpointResult {
     let attempts = (0..3)
@@ -39,18 +37,8 @@ fn main() {
         .platforms
         .iter()
         .map(|p| {
-            let endpoints: Vec<EndpointResult> =
-                p.endpoints.iter().map(|e| loaded(e, 60)).collect();
-            let (verdict, reason) = classify(&baseline, &[], &endpoints);
-            let (median_ms, kbps) = figures(&endpoints);
-            PlatformResult {
-                id: p.id.clone(),
-                verdict,
-                reason,
-                median_ms,
-                kbps,
-                endpoints,
-            }
+            let endpoints = p.endpoints.iter().map(|e| loaded(e, 60)).collect();
+            judge(p.id.clone(), endpoints, &baseline, &[])
         })
         .collect();
     let hour = netreach_collector::time::floor_hour(netreach_collector::time::now());

@@ -9,20 +9,8 @@ use serde_json::{json, Value};
 
 fn start(dir: &TempDir, extra: &[&str]) -> (Collector, Store) {
     let store = Store::sqlite(dir.path());
-    let campaigns = campaigns_in(dir.path());
-    let url = store.url();
-    let mut args = vec![
-        "--database",
-        &url,
-        "--campaigns",
-        campaigns.to_str().unwrap(),
-        "--rate-limit",
-        "0",
-        "--max-body",
-        "65536",
-    ];
-    args.extend_from_slice(extra);
-    let collector = Collector::start(&args, &dir.path().join("collector.log"));
+    let args = [&["--max-body", "65536"], extra].concat();
+    let collector = Collector::on(&store, dir.path(), &args, "collector.log");
     (collector, store)
 }
 

@@ -4,7 +4,7 @@
 mod common;
 
 use common::http::request_from;
-use common::{campaigns_in, report_json, Collector, Store, TempDir};
+use common::{report_json, Collector, Store, TempDir};
 use netreach::Outcome;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,19 +14,7 @@ use std::time::Duration;
 const POSTERS: u32 = 8;
 
 fn start(store: &Store, dir: &TempDir, log: &str) -> Collector {
-    let campaigns = campaigns_in(dir.path());
-    let url = store.url();
-    Collector::start(
-        &[
-            "--database",
-            &url,
-            "--campaigns",
-            campaigns.to_str().unwrap(),
-            "--rate-limit",
-            "0",
-        ],
-        &dir.path().join(log),
-    )
+    Collector::on(store, dir.path(), &[], log)
 }
 
 /// Posts reports with unique markers from several threads until `stop`, and returns

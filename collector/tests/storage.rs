@@ -4,25 +4,11 @@
 
 mod common;
 
-use common::{campaigns_in, report_json, Collector, Store, TempDir};
+use common::{report_json, Collector, Store, TempDir};
 use netreach::Outcome;
 
 fn start(store: &Store, dir: &TempDir, k: &str, log: &str) -> Collector {
-    let campaigns = campaigns_in(dir.path());
-    let url = store.url();
-    Collector::start(
-        &[
-            "--database",
-            &url,
-            "--campaigns",
-            campaigns.to_str().unwrap(),
-            "--rate-limit",
-            "0",
-            "--k",
-            k,
-        ],
-        &dir.path().join(log),
-    )
+    Collector::on(store, dir.path(), &["--k", k], log)
 }
 
 fn stores_report_and_aggregate(store: Store) {

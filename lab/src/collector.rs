@@ -91,16 +91,21 @@ impl Collector {
         }
     }
 
+    /// The collector's SQLite file, read-only.
+    fn database(&self) -> Result<rusqlite::Connection> {
+        rusqlite::Connection::open_with_flags(
+            &self.database,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .context("opening the collector's database")
+    }
+
     /// How many reports the collector has stored.
     ///
     /// # Errors
     /// If its database cannot be read.
     pub fn report_count(&self) -> Result<u64> {
-        let db = rusqlite::Connection::open_with_flags(
-            &self.database,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )
-        .context("opening the collector's database")?;
+        let db = self.database()?;
         let count: i64 = db
             .query_row("SELECT COUNT(*) FROM reports", [], |row| row.get(0))
             .context("counting stored reports")?;
@@ -112,11 +117,7 @@ impl Collector {
     /// # Errors
     /// If the file, the row or its JSON is not as the collector's schema says.
     pub fn stored(&self, id: i64) -> Result<Stored> {
-        let db = rusqlite::Connection::open_with_flags(
-            &self.database,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )
-        .context("opening the collector's database")?;
+        let db = self.database()?;
         let json: String = db
             .query_row("SELECT report FROM reports WHERE id = ?1", [id], |row| {
                 row.get(0)
@@ -142,9 +143,7 @@ impl Collector {
             .context(format_args!("reading stored verdicts of report {id}"))?;
         Ok(Stored { report, rows })
     }
-}
 
-impl Collector {
     /// What `GET /v1/aggregates` publishes (k = 1 here): per platform, the verdict of each
     /// cell's single report, as `(platform, verdict)`.
     ///
@@ -158,25 +157,11 @@ impl Collector {
             "blocked",
             "inconclusive",
         ];
-        let mut stream = TcpStream::connect(self.listen)
+        let (_, body) = get(self.listen, "/v1/aggregates")
             .await
-            .context("connecting")?;
-        let request = format!(
-            "GET /v1/aggregates HTTP/1.0\r\nHost: {}\r\n\r\n",
-            self.listen
-        );
-        stream
-            .write_all(request.as_bytes())
-            .await
-            .context("asking")?;
-        let mut answer = Vec::new();
-        stream.read_to_end(&mut answer).await.context("reading")?;
-        let answer = String::from_utf8_lossy(&answer);
-        let Some((_, body)) = answer.split_once("\r\n\r\n") else {
-            bail!("no HTTP answer from /v1/aggregates");
-        };
+            .context("asking for /v1/aggregates")?;
         let json: serde_json::Value =
-            serde_json::from_str(body).context("the aggregates are not JSON")?;
+            serde_json::from_str(&body).context("the aggregates are not JSON")?;
         let Some(cells) = json["cells"].as_array() else {
             bail!("the aggregates have no cells: {body}");
         };
@@ -193,16 +178,25 @@ impl Collector {
     }
 }
 
-/// The HTTP status of a GET, over a bare HTTP/1.0 exchange (enough for a health check).
-async fn get_status(addr: SocketAddr, path: &str) -> std::io::Result<u16> {
+/// Status and body of a GET, over a bare HTTP/1.0 exchange (the collector closes after it).
+async fn get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
     let mut stream = TcpStream::connect(addr).await?;
     stream
         .write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
         .await?;
-    let mut head = [0u8; 12];
-    stream.read_exact(&mut head).await?;
-    std::str::from_utf8(&head[9..12])
-        .ok()
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await?;
+    let answer = String::from_utf8_lossy(&answer);
+    let (head, body) = answer
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other("not an HTTP answer"))?;
+    let status = head
+        .get(9..12)
         .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other("not an HTTP answer"))
+        .ok_or_else(|| std::io::Error::other("not an HTTP answer"))?;
+    Ok((status, body.to_owned()))
+}
+
+async fn get_status(addr: SocketAddr, path: &str) -> std::io::Result<u16> {
+    Ok(get(addr, path).await?.0)
 }

@@ -108,11 +108,16 @@ pub async fn sleep(ms: u32) {
     eval_promise(&code).await;
 }
 
-/// The outcomes of every attempt of platform `p`'s endpoint `i`.
-pub fn outcomes(report: &Value, i: usize) -> Vec<String> {
+/// Every attempt of the first platform's endpoint `i`.
+pub fn attempts(report: &Value, i: usize) -> &[Value] {
     report["platforms"][0]["endpoints"][i]["attempts"]
         .as_array()
         .expect("attempts")
+}
+
+/// The outcomes of every attempt of the first platform's endpoint `i`.
+pub fn outcomes(report: &Value, i: usize) -> Vec<String> {
+    attempts(report, i)
         .iter()
         .map(|a| a["outcome"].as_str().expect("outcome").to_owned())
         .collect()

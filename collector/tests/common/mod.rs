@@ -173,6 +173,23 @@ pub struct Collector {
 }
 
 impl Collector {
+    /// Starts it on `store` with the test campaign (in `dir`) and no rate limit, plus
+    /// `extra` flags, logging to `dir/log`.
+    pub fn on(store: &Store, dir: &Path, extra: &[&str], log: &str) -> Collector {
+        let campaigns = campaigns_in(dir);
+        let url = store.url();
+        let mut args = vec![
+            "--database",
+            &url,
+            "--campaigns",
+            campaigns.to_str().unwrap(),
+            "--rate-limit",
+            "0",
+        ];
+        args.extend_from_slice(extra);
+        Collector::start(&args, &dir.join(log))
+    }
+
     /// Starts the binary with `args` (plus `--listen 127.0.0.1:0` unless given), logging
     /// stdout and stderr to `log`, and waits until it listens.
     pub fn start(args: &[&str], log: &Path) -> Collector {
