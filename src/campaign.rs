@@ -228,7 +228,14 @@ fn host_of(authority: &str) -> Option<&str> {
         }
     };
     if let Some(port) = port {
-        if port.parse::<u16>().map_or(true, |p| p == 0) {
+        // 1 to 65535, digits only (no sign, as u16's parser would allow).
+        let digits =
+            !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit());
+        if !digits {
+            return None;
+        }
+        let value = port.bytes().fold(0u32, |n, b| n * 10 + u32::from(b - b'0'));
+        if value == 0 || value > 65535 {
             return None;
         }
     }
@@ -293,6 +300,7 @@ mod tests {
             "http://127.0.0.1:8000/a",
             "http://localhost/x",
             "http://[::1]:9/",
+            "https://x.com:65535/",
         ] {
             c.platforms[0].endpoints[0].url = ok.into();
             assert_eq!(c.validate(), Ok(()), "{ok}");
@@ -310,6 +318,11 @@ mod tests {
             "https://user:pw@x.com/",
             "https://x.com:0/",
             "https://x.com:99999/",
+            "https://x.com:65536/",
+            "https://x.com:+443/",
+            "https://x.com:44a/",
+            "https://x.com:/",
+            "https://x.com:1234567/",
             "ftp://x.com/",
             "javascript:alert(1)",
         ] {

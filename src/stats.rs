@@ -3,7 +3,13 @@ use alloc::vec::Vec;
 
 /// Median of the values (mean of the two middle ones for an even count); `None` when empty.
 pub fn median(values: impl IntoIterator<Item = f64>) -> Option<f64> {
-    let mut v: Vec<f64> = values.into_iter().filter(|x| x.is_finite()).collect();
+    sorted_median(values.into_iter().filter(|x| x.is_finite()).collect())
+}
+
+/// The generic part of [`median`] is only the collecting: one copy of the sort in the package,
+/// not one per caller.
+#[inline(never)]
+fn sorted_median(mut v: Vec<f64>) -> Option<f64> {
     if v.is_empty() {
         return None;
     }

@@ -141,7 +141,7 @@ const REFERENCES: &[Reference] = &[
 ];
 
 fn size(workspace: &Workspace) -> Result<(), String> {
-    let settings = package::wasm_pack(workspace)?;
+    let settings = package::make(workspace)?;
     // Print the comparison even when over budget; the result still fails the benchmark.
     let measured = package::check_size(workspace, &settings);
     let own = PackageSize::measure(&workspace.path(&settings.out_dir), &settings.out_name)?;

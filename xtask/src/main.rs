@@ -6,6 +6,7 @@ mod package;
 mod serve;
 mod settings;
 mod setup;
+mod shrink;
 mod size;
 mod stages;
 mod static_server;

@@ -9,61 +9,97 @@ use crate::workspace::{run, Workspace};
 /// # Errors
 /// wasm-pack fails, or the package is over its gzip budget.
 pub fn build(workspace: &Workspace) -> Result<PackageSize, String> {
-    let settings = wasm_pack(workspace)?;
+    let settings = make(workspace)?;
     check_starts(workspace, &settings)?;
     check_size(workspace, &settings)
 }
 
-/// The JS API of the contract, as wasm-bindgen writes it into the glue.
-const EXPORTS: [&str; 4] = [
-    "export function run(",
-    "export function submit(",
-    "export function validate(",
-    "export { initSync, __wbg_init as default };",
-];
+/// The JS API of the contract: the glue's exports that pages and embeds import.
+const EXPORTS: [&str; 5] = ["run", "submit", "validate", "initSync", "default"];
 
-/// Checks that the package exports the contract's API and, where Node.js is installed, that
-/// it instantiates and answers a call: a post-processing step that corrupts the module (as
-/// Debian's wasm-opt 108 did) fails here rather than in a visitor's browser.
+/// Checks in Node.js that the glue exports the contract's API and that the module instantiates
+/// and answers a call: a post-processing step that corrupts the module (as Debian's wasm-opt 108
+/// did) or mismatches it with its glue fails here rather than in a visitor's browser.
 ///
 /// # Errors
 /// An export is missing, or the module does not start.
 pub fn check_starts(workspace: &Workspace, settings: &PackageSettings) -> Result<(), String> {
     let dir = workspace.path(&settings.out_dir);
     let glue = dir.join(format!("{}.js", settings.out_name));
-    let text = std::fs::read_to_string(&glue)
-        .map_err(|e| format!("cannot read {}: {e}", glue.display()))?;
-    if let Some(missing) = EXPORTS.iter().find(|e| !text.contains(*e)) {
-        return Err(format!("{} lacks `{missing}`", glue.display()));
-    }
-    if !crate::workspace::on_path("node") {
-        println!("skip: start check of the package (no Node.js on PATH)");
-        return Ok(());
-    }
     let wasm = dir.join(format!("{}_bg.wasm", settings.out_name));
     let script = format!(
-        "import {{ initSync, validate }} from {glue:?};\n\
+        "import * as glue from {glue:?};\n\
          import {{ readFileSync }} from 'node:fs';\n\
-         initSync({{ module: readFileSync({wasm:?}) }});\n\
-         try {{ validate({{}}); process.exit(3); }}\n\
+         const missing = {exports:?}.filter((name) => typeof glue[name] !== 'function');\n\
+         if (missing.length) throw new Error(`the glue does not export ${{missing}}`);\n\
+         glue.initSync({{ module: readFileSync({wasm:?}) }});\n\
+         try {{ glue.validate({{}}); process.exit(3); }}\n\
          catch (e) {{ if (!String(e.message).startsWith('invalid campaign')) throw e; }}\n\
-         console.log('package starts: init() and validate() work');",
+         console.log('package starts: exports {exports:?}; init() and validate() work');",
         glue = glue.display().to_string(),
         wasm = wasm.display().to_string(),
+        exports = EXPORTS,
     );
     run(std::process::Command::new("node").args(["--input-type=module", "-e", &script]))
 }
 
-/// Runs `wasm-pack build` with the flags wasm-pack.toml stands for; returns those settings.
+/// Builds the package as wasm-pack.toml says: `wasm-pack build`, then (with `minify`) short
+/// shared names and a minified glue. Returns the settings.
 ///
 /// # Errors
-/// wasm-pack.toml is invalid or wasm-pack fails.
-pub fn wasm_pack(workspace: &Workspace) -> Result<PackageSettings, String> {
+/// wasm-pack.toml is invalid, wasm-pack fails, or the package cannot be shrunk.
+pub fn make(workspace: &Workspace) -> Result<PackageSettings, String> {
     let settings = PackageSettings::load(&workspace.path("wasm-pack.toml"))?;
     let args = settings.wasm_pack_args();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    run(&mut workspace.command("wasm-pack", &args))?;
+    let mut command = workspace.command("wasm-pack", &args);
+    command.envs(settings.wasm_pack_env());
+    run(&mut command)?;
+    if settings.minify {
+        minify(workspace, &settings)?;
+    }
     Ok(settings)
+}
+
+/// Where `cargo xtask setup` installs terser (xtask/js/package-lock.json pins it).
+const TERSER: &str = "xtask/js/node_modules/terser/bin/terser";
+
+fn minify(workspace: &Workspace, settings: &PackageSettings) -> Result<(), String> {
+    let dir = workspace.path(&settings.out_dir);
+    let wasm_path = dir.join(format!("{}_bg.wasm", settings.out_name));
+    let glue_path = dir.join(format!("{}.js", settings.out_name));
+    let read_error =
+        |path: &std::path::Path, e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let wasm = std::fs::read(&wasm_path).map_err(|e| read_error(&wasm_path, e))?;
+    let glue = std::fs::read_to_string(&glue_path).map_err(|e| read_error(&glue_path, e))?;
+    let (wasm, glue) = crate::shrink::shorten_names(&wasm, &glue)
+        .map_err(|e| format!("{}: {e}", wasm_path.display()))?;
+    let write_error =
+        |path: &std::path::Path, e: std::io::Error| format!("cannot write {}: {e}", path.display());
+    std::fs::write(&wasm_path, wasm).map_err(|e| write_error(&wasm_path, e))?;
+    std::fs::write(&glue_path, glue).map_err(|e| write_error(&glue_path, e))?;
+    let terser = workspace.path(TERSER);
+    if !terser.exists() {
+        return Err(format!(
+            "{} is missing: run `cargo xtask setup` (installs it with npm ci)",
+            terser.display()
+        ));
+    }
+    let glue = glue_path.display().to_string();
+    let terser = terser.display().to_string();
+    // An ES module: top-level names may be mangled, exports keep theirs.
+    run(&mut workspace.command(
+        "node",
+        &[
+            &terser,
+            &glue,
+            "--module",
+            "--compress",
+            "--mangle",
+            "--output",
+            &glue,
+        ],
+    ))
 }
 
 /// Measures the built package and prints it against the budget.

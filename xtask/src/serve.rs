@@ -56,7 +56,7 @@ pub fn serve(workspace: &Workspace, args: &[String]) -> Result<(), String> {
         setup::setup(workspace)?;
     }
     println!("== build: Wasm package");
-    let settings = package::wasm_pack(workspace)?;
+    let settings = package::make(workspace)?;
     // Over budget fails `build` and `test`, but the page still works: serve it and say so.
     if let Err(error) = package::check_size(workspace, &settings) {
         println!("warning: {error}");

@@ -15,6 +15,10 @@ pub struct PackageSettings {
     pub package_json: bool,
     /// Whether the crate's default features (`std`) are on in the package build.
     pub default_features: bool,
+    /// Whether core and alloc are rebuilt for the package with `panic=immediate-abort`.
+    pub immediate_abort: bool,
+    /// Whether the names the module and glue share are shortened and the glue minified.
+    pub minify: bool,
     /// Budget for the gzipped .wasm plus its JS glue, in bytes.
     pub budget_gzip_bytes: u64,
 }
@@ -62,6 +66,8 @@ impl PackageSettings {
                 "build.default-features",
                 take("build.default-features")?,
             )?,
+            immediate_abort: bool_value("build.immediate-abort", take("build.immediate-abort")?)?,
+            minify: bool_value("build.minify", take("build.minify")?)?,
             budget_gzip_bytes: match take("budget.gzip-bytes")? {
                 Value::Integer(bytes) => bytes,
                 _ => return Err("`budget.gzip-bytes` must be an integer".into()),
@@ -110,12 +116,33 @@ impl PackageSettings {
             args.push("--no-pack".into());
         }
         args.push(".".into());
+        // After the crate path, wasm-pack hands these to `cargo build`.
+        let mut cargo = Vec::new();
         if !self.default_features {
-            // After the crate path, wasm-pack hands these to `cargo build`.
+            cargo.push("--no-default-features".to_string());
+        }
+        if self.immediate_abort {
+            cargo.push("-Zbuild-std=core,alloc".into());
+        }
+        if !cargo.is_empty() {
             args.push("--".into());
-            args.push("--no-default-features".into());
+            args.extend(cargo);
         }
         args
+    }
+
+    /// Environment for `wasm-pack build`: with `immediate-abort`, the unstable options it needs
+    /// from the stable compiler, and a target directory of its own (core built with other flags
+    /// would otherwise evict the browser tests' build from target/).
+    pub fn wasm_pack_env(&self) -> Vec<(&'static str, &'static str)> {
+        if !self.immediate_abort {
+            return Vec::new();
+        }
+        vec![
+            ("RUSTC_BOOTSTRAP", "1"),
+            ("RUSTFLAGS", "-Zunstable-options -Cpanic=immediate-abort"),
+            ("CARGO_TARGET_DIR", "target/package"),
+        ]
     }
 }
 
@@ -203,6 +230,8 @@ profile = "release"
 typescript = false
 package-json = false
 default-features = true
+immediate-abort = false
+minify = false
 
 [budget]
 gzip-bytes = 32_768
@@ -217,6 +246,24 @@ gzip-bytes = 32_768
             "build --target web --out-dir www/pkg --out-name netreach --release \
              --no-typescript --no-pack ."
         );
+    }
+
+    #[test]
+    fn immediate_abort_rebuilds_core_with_unstable_options() {
+        let text = SAMPLE
+            .replace("default-features = true", "default-features = false")
+            .replace("immediate-abort = false", "immediate-abort = true");
+        let settings = PackageSettings::parse(&text).unwrap();
+        assert!(settings
+            .wasm_pack_args()
+            .join(" ")
+            .ends_with(". -- --no-default-features -Zbuild-std=core,alloc"));
+        let env = settings.wasm_pack_env();
+        assert!(env.contains(&("RUSTC_BOOTSTRAP", "1")), "{env:?}");
+        assert!(PackageSettings::parse(SAMPLE)
+            .unwrap()
+            .wasm_pack_env()
+            .is_empty());
     }
 
     #[test]

@@ -29,6 +29,16 @@ const SYSTEM_TOOLS: &[SystemTool] = &[
         needed_for: "browser tests, lab",
     },
     SystemTool {
+        program: "node",
+        package: "nodejs",
+        needed_for: "package build (terser), start check",
+    },
+    SystemTool {
+        program: "npm",
+        package: "npm",
+        needed_for: "package build (installs terser)",
+    },
+    SystemTool {
         program: "gzip",
         package: "gzip",
         needed_for: "size budget",
@@ -77,9 +87,11 @@ const SYSTEM_TOOLS: &[SystemTool] = &[
 pub fn setup(workspace: &Workspace) -> Result<(), String> {
     println!("== setup: checking tools (installs only what is missing)");
     wasm_target()?;
+    rust_src()?;
     wasm_bindgen_cli(workspace)?;
     wasm_pack()?;
     system_tools()?;
+    js_tools(workspace)?;
     println!("== setup: done");
     Ok(())
 }
@@ -97,6 +109,45 @@ fn wasm_target() -> Result<(), String> {
     }
     println!("install: Rust target {TARGET}");
     run(Command::new("rustup").args(["target", "add", TARGET]))
+}
+
+/// The standard library's sources: the package build rebuilds core and alloc from them
+/// (wasm-pack.toml, `immediate-abort`).
+fn rust_src() -> Result<(), String> {
+    let sysroot = output(Command::new("rustc").args(["--print", "sysroot"]));
+    let installed = sysroot.is_some_and(|root| {
+        Path::new(root.trim())
+            .join("lib/rustlib/src/rust/library/core/Cargo.toml")
+            .is_file()
+    });
+    if installed {
+        println!("skip: Rust component rust-src is installed");
+        return Ok(());
+    }
+    println!("install: Rust component rust-src");
+    run(Command::new("rustup").args(["component", "add", "rust-src"]))
+}
+
+/// terser in xtask/js, at the version its package.json pins (package-lock.json pins the rest).
+fn js_tools(workspace: &Workspace) -> Result<(), String> {
+    let dir = workspace.path("xtask/js");
+    let manifest = fs::read_to_string(dir.join("package.json"))
+        .map_err(|error| format!("cannot read xtask/js/package.json: {error}"))?;
+    let pinned = manifest
+        .split_once("\"terser\": \"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(version, _)| version)
+        .ok_or("xtask/js/package.json pins no terser version")?;
+    let installed = fs::read_to_string(dir.join("node_modules/terser/package.json"))
+        .is_ok_and(|text| text.contains(&format!("\"version\": \"{pinned}\"")));
+    if installed {
+        println!("skip: terser {pinned} is installed in xtask/js");
+        return Ok(());
+    }
+    println!("install: terser {pinned} in xtask/js (npm ci)");
+    run(Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(dir))
 }
 
 /// The wasm-bindgen version in Cargo.lock: the CLI must match the library exactly.
