@@ -64,7 +64,46 @@ fn static_files_are_served_with_their_types_including_wasm() {
     assert!(dash.body.contains("<title>dashboard</title>"));
     assert_eq!(c.get("/nope.html").status, 404);
     assert_ne!(c.get("/../Cargo.toml").status, 200);
+    assert_ne!(c.get("/pkg/netreach.js.gz/").status, 200);
     assert_ne!(c.get("/%2e%2e/campaigns/t.json").status, 200);
+}
+
+#[test]
+fn a_gzipped_twin_goes_only_to_browsers_that_accept_gzip() {
+    let dir = TempDir::new("gzip");
+    let www = dir.path().join("www");
+    std::fs::create_dir_all(www.join("pkg")).unwrap();
+    std::fs::write(www.join("pkg/netreach.js"), "export default 1;").unwrap();
+    // The collector does not look inside: a marker stands in for gzip bytes.
+    std::fs::write(www.join("pkg/netreach.js.gz"), "gzipped twin").unwrap();
+    std::fs::write(www.join("app.js"), "no twin").unwrap();
+    let campaigns = campaigns_in(dir.path());
+    let c = start(&dir, &www, &campaigns);
+    let gzip = [("Accept-Encoding", "gzip, deflate, br")];
+
+    let zipped = request(c.addr, "GET", "/pkg/netreach.js", &gzip, b"");
+    assert_eq!(zipped.status, 200);
+    assert_eq!(zipped.body, "gzipped twin");
+    assert_eq!(zipped.header("content-encoding"), Some("gzip"));
+    assert!(zipped
+        .header("content-type")
+        .unwrap()
+        .contains("javascript"));
+    assert_eq!(zipped.header("vary"), Some("accept-encoding"));
+
+    let plain = c.get("/pkg/netreach.js");
+    assert_eq!(plain.body, "export default 1;");
+    assert_eq!(plain.header("content-encoding"), None);
+    assert_eq!(plain.header("vary"), Some("accept-encoding"));
+    // A client that refuses gzip explicitly gets the plain file.
+    let refused = [("Accept-Encoding", "gzip;q=0, identity")];
+    let plain = request(c.addr, "GET", "/pkg/netreach.js", &refused, b"");
+    assert_eq!(plain.body, "export default 1;");
+
+    // Without a twin, the file itself, whatever the client accepts.
+    let file = request(c.addr, "GET", "/app.js", &gzip, b"");
+    assert_eq!((file.status, file.body.as_str()), (200, "no twin"));
+    assert_eq!(file.header("content-encoding"), None);
 }
 
 #[test]

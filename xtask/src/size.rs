@@ -36,27 +36,10 @@ impl PackageSize {
     /// # Errors
     /// A file of the package is missing (not built yet) or cannot be measured.
     pub fn measure(out_dir: &Path, out_name: &str) -> Result<PackageSize, String> {
-        let mut files = vec![
-            FileSize::measure(
-                &format!("{out_name}_bg.wasm"),
-                &out_dir.join(format!("{out_name}_bg.wasm")),
-            )?,
-            FileSize::measure(
-                &format!("{out_name}.js"),
-                &out_dir.join(format!("{out_name}.js")),
-            )?,
-        ];
-        let mut snippets = Vec::new();
-        collect_js(&out_dir.join("snippets"), &mut snippets);
-        snippets.sort();
-        for path in snippets {
-            let label = path
-                .strip_prefix(out_dir)
-                .unwrap_or(&path)
-                .display()
-                .to_string();
-            files.push(FileSize::measure(&label, &path)?);
-        }
+        let files = package_files(out_dir, out_name)
+            .iter()
+            .map(|(label, path)| FileSize::measure(label, path))
+            .collect::<Result<_, _>>()?;
         Ok(PackageSize { files })
     }
 
@@ -102,6 +85,32 @@ impl PackageSize {
     }
 }
 
+/// The package's files a page loads, as (label, path): the .wasm, the glue, any snippets.
+pub fn package_files(out_dir: &Path, out_name: &str) -> Vec<(String, PathBuf)> {
+    let mut files = vec![
+        (
+            format!("{out_name}_bg.wasm"),
+            out_dir.join(format!("{out_name}_bg.wasm")),
+        ),
+        (
+            format!("{out_name}.js"),
+            out_dir.join(format!("{out_name}.js")),
+        ),
+    ];
+    let mut snippets = Vec::new();
+    collect_js(&out_dir.join("snippets"), &mut snippets);
+    snippets.sort();
+    for path in snippets {
+        let label = path
+            .strip_prefix(out_dir)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        files.push((label, path));
+    }
+    files
+}
+
 fn collect_js(dir: &Path, found: &mut Vec<PathBuf>) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
@@ -126,6 +135,14 @@ pub fn bytes(count: u64) -> String {
 /// # Errors
 /// gzip is missing or fails.
 pub fn gzip_size(bytes: &[u8]) -> Result<u64, String> {
+    gzip(bytes).map(|compressed| compressed.len() as u64)
+}
+
+/// `gzip -9 -n` of the bytes (no name or time in the header: the same input gives the same file).
+///
+/// # Errors
+/// gzip is missing or fails.
+pub fn gzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
     let mut child = Command::new("gzip")
         .args(["-9", "-n", "-c"])
         .stdin(Stdio::piped())
@@ -146,7 +163,7 @@ pub fn gzip_size(bytes: &[u8]) -> Result<u64, String> {
     if !output.status.success() {
         return Err(format!("gzip failed ({})", output.status));
     }
-    Ok(output.stdout.len() as u64)
+    Ok(output.stdout)
 }
 
 #[cfg(test)]
