@@ -153,6 +153,8 @@ fn write_name(out: &mut Vec<u8>, name: &str) {
 /// `WebAssembly.instantiate`, exports are read as `wasm.<name>`.
 #[derive(Default)]
 struct Renames<'a> {
+    /// Import module names: keys of the object of modules the glue passes.
+    modules: BTreeMap<&'a str, String>,
     imports: BTreeMap<&'a str, String>,
     exports: BTreeMap<&'a str, String>,
     count: usize,
@@ -162,6 +164,10 @@ struct Renames<'a> {
 }
 
 impl<'a> Renames<'a> {
+    fn module(&mut self, name: &'a str) -> String {
+        Self::rename(&mut self.modules, &mut self.count, name)
+    }
+
     fn import(&mut self, name: &'a str) -> String {
         Self::rename(&mut self.imports, &mut self.count, name)
     }
@@ -221,7 +227,7 @@ fn rename_imports<'a>(body: &'a [u8], renames: &mut Renames<'a>) -> Result<Vec<u
             }
             kind => return Err(format!("unknown Wasm import kind {kind:#x}")),
         }
-        write_name(out, module);
+        write_name(out, &renames.module(module));
         write_name(out, &renames.import(field));
         out.extend_from_slice(reader.since(start));
         Ok(())
@@ -268,9 +274,10 @@ fn is_identifier_byte(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'$'
 }
 
-/// Replaces each import name where it stands as an object key (`name:`) and each export name
-/// where the glue reads it (`wasm.name`); every old name must be found, and the glue must not
-/// already use an identifier of the short form.
+/// Replaces each import name where it stands as an object key (`name:`), each export name
+/// where the glue reads it (`wasm.name`) and each import module name where it stands quoted;
+/// every old name must be found, and the glue must not already use an identifier of the short
+/// form.
 fn rename_in_glue(glue: &str, renames: &Renames) -> Result<String, String> {
     let mut out = String::with_capacity(glue.len());
     let mut seen = std::collections::BTreeSet::new();
@@ -319,8 +326,21 @@ fn rename_in_glue(glue: &str, renames: &Renames) -> Result<String, String> {
         }
         at = end;
     }
+    // Module names stand as quoted keys: `"./netreach_bg.js": import0`.
+    for (module, short) in &renames.modules {
+        for quote in ['"', '\''] {
+            let quoted = format!("{quote}{module}{quote}");
+            if out.contains(&quoted) {
+                out = out.replace(&quoted, &format!("{quote}{short}{quote}"));
+                seen.insert(module);
+            }
+        }
+    }
     let all = renames.imports.keys().chain(renames.exports.keys());
-    if let Some(missing) = all.into_iter().find(|name| !seen.contains(*name)) {
+    if let Some(missing) = all
+        .chain(renames.modules.keys())
+        .find(|name| !seen.contains(*name))
+    {
         return Err(format!(
             "the Wasm module names `{missing}`, which its JS glue does not use"
         ));
@@ -363,6 +383,7 @@ mod tests {
     }
 
     const GLUE: &str = "const i = { __wbg_now_043d245551b22f9c: () => Date.now(), memory: m };\n\
+                        const imports = { \"./netreach_bg.js\": i };\n\
                         export function run(a) { return wasm.run(a); }\n\
                         wasm.__wbindgen_export2(1); // not __wbindgen_export";
 
@@ -371,9 +392,10 @@ mod tests {
         let (wasm, glue) = shorten_names(&module(), GLUE).unwrap();
         assert_eq!(
             glue,
-            "const i = { $0: () => Date.now(), $1: m };\n\
-             export function run(a) { return wasm.$2(a); }\n\
-             wasm.$3(1); // not __wbindgen_export"
+            "const i = { $1: () => Date.now(), $2: m };\n\
+             const imports = { \"$0\": i };\n\
+             export function run(a) { return wasm.$3(a); }\n\
+             wasm.$4(1); // not __wbindgen_export"
         );
         let parsed = Module::parse(&wasm).unwrap();
         let ids: Vec<u8> = parsed.sections.iter().map(|s| s.id).collect();
@@ -381,20 +403,23 @@ mod tests {
         let imports = parsed.sections[1].body;
         assert_eq!(
             imports,
-            b"\x02\x10./netreach_bg.js\x02$0\x00\x00\x10./netreach_bg.js\x02$1\x02\x01\x01\x02"
+            b"\x02\x02$0\x02$1\x00\x00\x02$0\x02$2\x02\x01\x01\x02"
         );
         // The export the glue does not read keeps its name.
         assert_eq!(
             parsed.sections[2].body,
-            b"\x03\x0f__abort_handler\x00\x07\x02$2\x00\x05\x02$3\x00\x06"
+            b"\x03\x0f__abort_handler\x00\x07\x02$3\x00\x05\x02$4\x00\x06"
         );
     }
 
     #[test]
-    fn an_import_the_glue_does_not_provide_is_refused() {
+    fn an_import_or_module_the_glue_does_not_provide_is_refused() {
         let glue = GLUE.replace("__wbg_now_043d245551b22f9c: () => Date.now(), ", "");
         let error = shorten_names(&module(), &glue).unwrap_err();
         assert!(error.contains("`__wbg_now_043d245551b22f9c`"), "{error}");
+        let glue = GLUE.replace("\"./netreach_bg.js\"", "mod");
+        let error = shorten_names(&module(), &glue).unwrap_err();
+        assert!(error.contains("`./netreach_bg.js`"), "{error}");
     }
 
     #[test]
