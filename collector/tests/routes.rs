@@ -69,14 +69,16 @@ fn static_files_are_served_with_their_types_including_wasm() {
 }
 
 #[test]
-fn a_gzipped_twin_goes_only_to_browsers_that_accept_gzip() {
+fn gzip_goes_only_to_clients_that_accept_it_twins_first() {
     let dir = TempDir::new("gzip");
     let www = dir.path().join("www");
     std::fs::create_dir_all(www.join("pkg")).unwrap();
     std::fs::write(www.join("pkg/netreach.js"), "export default 1;").unwrap();
     // The collector does not look inside: a marker stands in for gzip bytes.
     std::fs::write(www.join("pkg/netreach.js.gz"), "gzipped twin").unwrap();
-    std::fs::write(www.join("app.js"), "no twin").unwrap();
+    // Above the 32 bytes below which compression is not worth a header.
+    let script = "console.log('no twin');\n".repeat(8);
+    std::fs::write(www.join("app.js"), &script).unwrap();
     let campaigns = campaigns_in(dir.path());
     let c = start(&dir, &www, &campaigns);
     let gzip = [("Accept-Encoding", "gzip, deflate, br")];
@@ -100,10 +102,30 @@ fn a_gzipped_twin_goes_only_to_browsers_that_accept_gzip() {
     let plain = request(c.addr, "GET", "/pkg/netreach.js", &refused, b"");
     assert_eq!(plain.body, "export default 1;");
 
-    // Without a twin, the file itself, whatever the client accepts.
-    let file = request(c.addr, "GET", "/app.js", &gzip, b"");
-    assert_eq!((file.status, file.body.as_str()), (200, "no twin"));
+    // Without a twin, the file itself, gzipped on the way when the client accepts it.
+    let file = c.get("/app.js");
+    assert_eq!((file.status, file.body.as_str()), (200, script.as_str()));
     assert_eq!(file.header("content-encoding"), None);
+    let file = request(c.addr, "GET", "/app.js", &gzip, b"");
+    assert_eq!(file.header("content-encoding"), Some("gzip"));
+    assert_eq!(file.header("vary"), Some("accept-encoding"));
+    assert_eq!(gunzip(&file.raw_body), script.as_bytes());
+}
+
+/// The system's gzip, to read a compressed body back.
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("gzip")
+        .args(["-d", "-c"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(bytes).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "not gzip: {bytes:?}");
+    out.stdout
 }
 
 #[test]

@@ -17,6 +17,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
+use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
 
@@ -63,6 +64,9 @@ pub fn router(state: State, config: &Config) -> Router {
             ServeFile::new(config.www.join("dashboard.html")),
         )
         .fallback_service(static_files(config))
+        // Pages, scripts and JSON (aggregates can be large) gzipped for clients that ask;
+        // a response that already has an encoding (the package's twins) passes untouched.
+        .layer(CompressionLayer::new())
         .with_state(state)
 }
 
@@ -77,8 +81,14 @@ fn static_files(config: &Config) -> Router {
 
 /// Shared caches must not hand the gzipped body to a client that did not ask for it.
 async fn vary_on_encoding(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    let headers = response.headers_mut();
+    let varies = headers.get_all(header::VARY).iter().any(|value| {
+        value
+            .to_str()
+            .is_ok_and(|v| v.to_ascii_lowercase().contains("accept-encoding"))
+    });
+    if !varies {
+        headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
     response
 }

@@ -12,6 +12,8 @@ pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// The body as received (after chunked decoding), for binary or compressed bodies.
+    pub raw_body: Vec<u8>,
 }
 
 impl Response {
@@ -92,6 +94,7 @@ pub fn read_response(stream: &mut TcpStream) -> std::io::Result<Response> {
         status,
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
+        raw_body: body,
     })
 }
 
