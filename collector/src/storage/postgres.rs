@@ -121,23 +121,36 @@ impl PostgresStorage {
         Ok(PostgresStorage { pool, metrics })
     }
 
+    /// One statement, so one round trip and one implicit transaction: the report row and its
+    /// verdict rows commit together or not at all. tokio-postgres resolves the query only at
+    /// the server's ReadyForQuery, which follows the commit (and its WAL flush).
     async fn insert_now(&self, r: NewReport) -> Result<i64, StorageError> {
-        let mut client = self.pool.get().await.map_err(pool_error)?;
+        let client = self.pool.get().await.map_err(pool_error)?;
         let started = Instant::now();
-        let tx = client.transaction().await?;
-        let insert_report = tx
+        let insert = client
             .prepare_cached(
-                "INSERT INTO reports (received_at, started_at, campaign, cc, asn, browser,
-                    browser_version, os, runtime_ms, report)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                "WITH r AS (
+                    INSERT INTO reports (received_at, started_at, campaign, cc, asn, browser,
+                        browser_version, os, runtime_ms, report)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id
+                 ), v AS (
+                    INSERT INTO verdicts (report_id, platform, started_at, cc, asn, verdict, reason)
+                    SELECT r.id, t.platform, $2, $4, $5, t.verdict, t.reason
+                    FROM r, UNNEST($11::TEXT[], $12::TEXT[], $13::TEXT[])
+                        AS t(platform, verdict, reason)
+                 )
+                 SELECT id FROM r",
             )
             .await?;
         let asn = i64::from(r.asn);
         let version = r.client.version as i32;
         let runtime = i64::from(r.runtime_ms);
-        let id: i64 = tx
+        let platforms: Vec<&str> = r.verdicts.iter().map(|v| v.platform.as_str()).collect();
+        let verdicts: Vec<&str> = r.verdicts.iter().map(|v| v.verdict.as_str()).collect();
+        let reasons: Vec<&str> = r.verdicts.iter().map(|v| v.reason.as_str()).collect();
+        let id: i64 = client
             .query_one(
-                &insert_report,
+                &insert,
                 &[
                     &r.received_at,
                     &r.started_at,
@@ -149,34 +162,13 @@ impl PostgresStorage {
                     &r.client.os,
                     &runtime,
                     &r.json,
+                    &platforms,
+                    &verdicts,
+                    &reasons,
                 ],
             )
             .await?
             .get(0);
-        let insert_verdicts = tx
-            .prepare_cached(
-                "INSERT INTO verdicts (report_id, platform, started_at, cc, asn, verdict, reason)
-                 SELECT $1::BIGINT, t.platform, $2::BIGINT, $3::TEXT, $4::BIGINT, t.verdict, t.reason
-                 FROM UNNEST($5::TEXT[], $6::TEXT[], $7::TEXT[]) AS t(platform, verdict, reason)",
-            )
-            .await?;
-        let platforms: Vec<&str> = r.verdicts.iter().map(|v| v.platform.as_str()).collect();
-        let verdicts: Vec<&str> = r.verdicts.iter().map(|v| v.verdict.as_str()).collect();
-        let reasons: Vec<&str> = r.verdicts.iter().map(|v| v.reason.as_str()).collect();
-        tx.execute(
-            &insert_verdicts,
-            &[
-                &id,
-                &r.started_at,
-                &r.cc,
-                &asn,
-                &platforms,
-                &verdicts,
-                &reasons,
-            ],
-        )
-        .await?;
-        tx.commit().await?;
         self.metrics.write_committed(started.elapsed(), 1);
         Ok(id)
     }
