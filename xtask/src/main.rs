@@ -19,11 +19,13 @@ use workspace::Workspace;
 const USAGE: &str = "\
 usage: cargo xtask <command>
 
-  setup                 install what is missing (Rust wasm32 target, wasm-bindgen-cli at the
-                        Cargo.lock version, wasm-pack, Chromium, chromedriver, PostgreSQL,
-                        lab and benchmark tools); skips what is present
-  build                 build the Wasm package into www/pkg (settings in wasm-pack.toml), print
-                        raw and gzip sizes, fail when over the size budget
+  setup                 install what is missing (Rust wasm32 target and rust-src,
+                        wasm-bindgen-cli at the Cargo.lock version, wasm-pack, Chromium,
+                        chromedriver, Node.js and terser, PostgreSQL, lab and benchmark
+                        tools); skips what is present
+  build                 build the Wasm package into www/pkg (settings in wasm-pack.toml), shrink
+                        it, write its .gz twins, print raw and gzip sizes, fail when over
+                        the size budget
   serve [--no-setup] [--static]
                         setup, build, then run the main job on http://127.0.0.1:8080
                         (the collector; static files from www/ until the collector exists)
