@@ -162,7 +162,7 @@ fn indexed(path: &str, i: usize) -> String {
 }
 
 fn check_name(field: &str, value: &str) -> Result<(), CampaignError> {
-    if value.trim().is_empty() {
+    if value.chars().all(char::is_whitespace) {
         return Err(err(field, "must not be empty"));
     }
     if value.len() > MAX_NAME_LEN {
@@ -195,8 +195,8 @@ fn check_url(field: &str, url: &str) -> Result<(), CampaignError> {
     } else {
         return Err(err(field, "must be an https:// URL"));
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if authority.contains('@') {
+    let authority = crate::text::before_any(rest, b"/?#");
+    if crate::text::find_any(authority, b"@").is_some() {
         return Err(err(field, "must not carry credentials"));
     }
     let host = host_of(authority).ok_or_else(|| err(field, "has no valid host name"))?;
@@ -214,16 +214,16 @@ fn check_url(field: &str, url: &str) -> Result<(), CampaignError> {
 
 /// The host of `host[:port]` or `[v6][:port]`, if it is well formed.
 fn host_of(authority: &str) -> Option<&str> {
-    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let end = v6.find(']')?;
-        let port = v6[end + 1..].strip_prefix(':');
+    let (host, port) = if let Some(v6) = authority.strip_prefix("[") {
+        let end = crate::text::find_any(v6, b"]")?;
+        let port = v6[end + 1..].strip_prefix(":");
         if !v6[end + 1..].is_empty() && port.is_none() {
             return None;
         }
         (&v6[..end], port)
     } else {
-        match authority.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p)),
+        match authority.bytes().rposition(|b| b == b':') {
+            Some(colon) => (&authority[..colon], Some(&authority[colon + 1..])),
             None => (authority, None),
         }
     };
@@ -244,7 +244,7 @@ fn host_of(authority: &str) -> Option<&str> {
         && host
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-.:_".contains(&b))
-        && !host.starts_with(['.', '-'])
+        && !matches!(host.as_bytes().first(), Some(b'.' | b'-'))
         && !crate::text::contains(host, "..");
     valid.then_some(host)
 }

@@ -179,10 +179,7 @@ pub async fn run(
 /// Whether a CSP `blockedURI` (a full URL, or only its origin for some loads) is one of
 /// this endpoint's probes.
 fn refuses(blocked: &str, endpoint_url: &str) -> bool {
-    let base = endpoint_url
-        .split(['?', '#'])
-        .next()
-        .unwrap_or(endpoint_url);
+    let base = crate::text::before_any(endpoint_url, b"?#");
     crate::text::contains(blocked, "://")
         && (blocked.starts_with(base) || endpoint_url.starts_with(blocked))
 }

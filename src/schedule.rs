@@ -71,11 +71,12 @@ pub fn probe_url(url: &str, bust: bool, nonce: u64) -> String {
     if !bust {
         return url.to_owned();
     }
-    let (base, fragment) = match url.find('#') {
-        Some(i) => url.split_at(i),
-        None => (url, ""),
+    let (base, fragment) = url.split_at(crate::text::before_any(url, b"#").len());
+    let sep = if crate::text::find_any(base, b"?").is_some() {
+        '&'
+    } else {
+        '?'
     };
-    let sep = if base.contains('?') { '&' } else { '?' };
     let mut s = String::with_capacity(url.len() + 24);
     s.push_str(base);
     s.push(sep);
