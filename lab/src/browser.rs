@@ -102,6 +102,33 @@ impl Browser {
     pub async fn open_page(&self, url: &str) -> Result<()> {
         let c = &self.client;
         c.goto(url).await.context(format_args!("opening {url}"))?;
+        self.wait_ready().await
+    }
+
+    /// Opens a news article (`article_url`, another origin) that embeds the test with
+    /// `embed.js`, enters the frame the script inserts and waits there until it is ready for
+    /// Start; later calls act inside the frame, as the reader would.
+    ///
+    /// # Errors
+    /// If the frame does not appear or get ready within 20 s.
+    pub async fn open_embed(&self, article_url: &str) -> Result<()> {
+        let c = &self.client;
+        c.goto(article_url)
+            .await
+            .context(format_args!("opening {article_url}"))?;
+        let frame = c
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("iframe[src*='embed.html']"))
+            .await
+            .context("waiting for embed.js to insert its frame")?;
+        frame.enter_frame().await.context("entering the frame")?;
+        self.wait_ready().await
+    }
+
+    /// Waits until the page (or frame) has loaded its campaign and engine, ready for Start.
+    async fn wait_ready(&self) -> Result<()> {
+        let c = &self.client;
         c.wait()
             .at_most(Duration::from_secs(20))
             .for_element(Locator::Css("button#start"))

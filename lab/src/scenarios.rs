@@ -47,6 +47,8 @@ pub struct Scenario {
     pub others: Expect,
     /// All verdicts must be on the page within this long after the click.
     pub verdicts_within: Option<Duration>,
+    /// Run through `embed.js` on a news article of another origin, not on netreach's page.
+    pub embedded: bool,
 }
 
 impl Scenario {
@@ -197,6 +199,7 @@ pub fn all() -> Vec<Scenario> {
             expect: vec![],
             others: HEALTHY,
             verdicts_within: None,
+            embedded: false,
         },
         Scenario {
             name: "drop-x",
@@ -206,6 +209,18 @@ pub fn all() -> Vec<Scenario> {
             expect: vec![("x", Expect::Is(Blocked))],
             others: HEALTHY,
             verdicts_within: Some(Duration::from_secs(10)),
+            embedded: false,
+        },
+        Scenario {
+            name: "embed-drop-x",
+            about: "drop-x, measured by a reader of a news article of another origin through \
+                    embed.js: its frame loads the engine, runs on Start, submits on Submit",
+            latency: Duration::from_millis(0),
+            censors: vec![Censor::Drop(x)],
+            expect: vec![("x", Expect::Is(Blocked))],
+            others: HEALTHY,
+            verdicts_within: Some(Duration::from_secs(10)),
+            embedded: true,
         },
         Scenario {
             name: "drop-youtube",
@@ -216,6 +231,7 @@ pub fn all() -> Vec<Scenario> {
             expect: vec![("youtube", Expect::Is(Blocked))],
             others: HEALTHY,
             verdicts_within: Some(Duration::from_secs(10)),
+            embedded: false,
         },
         Scenario {
             name: "reset-x",
@@ -225,6 +241,7 @@ pub fn all() -> Vec<Scenario> {
             expect: vec![("x", Expect::Is(Blocked))],
             others: HEALTHY,
             verdicts_within: None,
+            embedded: false,
         },
         Scenario {
             name: "nxdomain-x",
@@ -234,6 +251,7 @@ pub fn all() -> Vec<Scenario> {
             expect: vec![("x", Expect::Is(Blocked))],
             others: HEALTHY,
             verdicts_within: None,
+            embedded: false,
         },
         Scenario {
             name: "throttle-youtube-cdn",
@@ -246,6 +264,7 @@ pub fn all() -> Vec<Scenario> {
             expect: vec![("youtube", Expect::Is(Throttled))],
             others: HEALTHY,
             verdicts_within: None,
+            embedded: false,
         },
         Scenario {
             name: "drop-x-cdn",
@@ -255,6 +274,7 @@ pub fn all() -> Vec<Scenario> {
             expect: vec![("x", Expect::Is(Partial))],
             others: HEALTHY,
             verdicts_within: None,
+            embedded: false,
         },
         Scenario {
             name: "drop-everything",
@@ -264,6 +284,7 @@ pub fn all() -> Vec<Scenario> {
             expect: vec![],
             others: Expect::Is(Inconclusive),
             verdicts_within: None,
+            embedded: false,
         },
         Scenario {
             name: "latency-400ms",
@@ -273,6 +294,7 @@ pub fn all() -> Vec<Scenario> {
             expect: vec![],
             others: HEALTHY,
             verdicts_within: None,
+            embedded: false,
         },
         Scenario {
             name: "intercept-x",
@@ -282,6 +304,7 @@ pub fn all() -> Vec<Scenario> {
             expect: vec![("x", Expect::Is(Blocked))],
             others: HEALTHY,
             verdicts_within: None,
+            embedded: false,
         },
         Scenario {
             name: "loss-20pct",
@@ -294,6 +317,7 @@ pub fn all() -> Vec<Scenario> {
             expect: vec![],
             others: Expect::Not(Blocked),
             verdicts_within: None,
+            embedded: false,
         },
     ]
 }
