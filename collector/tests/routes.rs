@@ -102,6 +102,21 @@ fn gzip_goes_only_to_clients_that_accept_it_twins_first() {
     let plain = request(c.addr, "GET", "/pkg/netreach.js", &refused, b"");
     assert_eq!(plain.body, "export default 1;");
 
+    // A twin older than its file (rebuilt without `cargo xtask build`) is not sent: the file
+    // is, gzipped on the way.
+    let rebuilt = "export const rebuilt = 'by wasm-pack alone, after the twin';\n";
+    std::fs::write(www.join("pkg/netreach.js"), rebuilt).unwrap();
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+    std::fs::File::options()
+        .append(true)
+        .open(www.join("pkg/netreach.js"))
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    let fresh = request(c.addr, "GET", "/pkg/netreach.js", &gzip, b"");
+    assert_eq!(fresh.header("content-encoding"), Some("gzip"));
+    assert_eq!(gunzip(&fresh.raw_body), rebuilt.as_bytes());
+
     // Without a twin, the file itself, gzipped on the way when the client accepts it.
     let file = c.get("/app.js");
     assert_eq!((file.status, file.body.as_str()), (200, script.as_str()));

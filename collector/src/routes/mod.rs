@@ -11,11 +11,13 @@ use crate::geo::Geo;
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimiter;
 use crate::storage::Storage;
+use axum::extract::{Request, State as Extract};
 use axum::http::{header, HeaderValue, Method};
-use axum::middleware::map_response;
+use axum::middleware::{from_fn_with_state, map_response, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
@@ -77,6 +79,48 @@ fn static_files(config: &Config) -> Router {
     Router::new()
         .fallback_service(ServeDir::new(&config.www).precompressed_gzip())
         .layer(map_response(vary_on_encoding))
+        .layer(from_fn_with_state(
+            Arc::new(config.www.clone()),
+            fresh_twins_only,
+        ))
+}
+
+/// A twin older than its file (the package rebuilt by wasm-pack alone, say) would send last
+/// build's bytes: such a request loses its gzip preference here, so the file itself goes out
+/// (gzipped on the way by the outer layer, which read the preference before).
+async fn fresh_twins_only(
+    Extract(www): Extract<Arc<PathBuf>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if let Some(file) = file_under(&www, request.uri().path()) {
+        if twin_is_stale(&file) {
+            request.headers_mut().remove(header::ACCEPT_ENCODING);
+        }
+    }
+    next.run(request).await
+}
+
+/// The file a plain request path names under `www` (no `..`, no percent escapes: anything else
+/// is left to ServeDir, which serves no twin check but its own safe resolution).
+fn file_under(www: &Path, path: &str) -> Option<PathBuf> {
+    let relative = path.strip_prefix('/')?;
+    let plain = !relative.is_empty()
+        && !relative.contains('%')
+        && relative
+            .split('/')
+            .all(|part| !part.is_empty() && part != "..");
+    plain.then(|| www.join(relative))
+}
+
+fn twin_is_stale(file: &Path) -> bool {
+    let mut twin = file.as_os_str().to_owned();
+    twin.push(".gz");
+    let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    match (modified(file), modified(Path::new(&twin))) {
+        (Some(file), Some(twin)) => twin < file,
+        _ => false,
+    }
 }
 
 /// Shared caches must not hand the gzipped body to a client that did not ask for it.
