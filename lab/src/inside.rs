@@ -53,7 +53,7 @@ async fn observe(scenario: &Scenario, setup: &Setup<'_>, seen: &mut Observation)
     let json = serde_json::to_string_pretty(&campaign).context("serializing the lab campaign")?;
     std::fs::write(campaigns.join("lab.json"), json).context("writing lab.json")?;
 
-    let (servers, lab) = start_servers(scenario.latency).await?;
+    let (mut servers, lab) = start_servers(scenario.latency).await?;
 
     let listen = SocketAddr::from((COLLECTOR, COLLECTOR_PORT));
     let collector = Collector::start(&collector::Options {
@@ -70,11 +70,11 @@ async fn observe(scenario: &Scenario, setup: &Setup<'_>, seen: &mut Observation)
     let url = format!("http://{listen}/?campaign=/v1/campaigns/lab");
     // Consent first: with the page loaded and the engine ready, nothing may have reached a
     // platform's or a control's server, and nothing the collector.
-    // The article's server lives as long as this run.
-    let _article;
     if scenario.embedded {
         let at = SocketAddr::from((COLLECTOR, ARTICLE_PORT));
-        _article = serve_article(at, &format!("http://{listen}")).await?;
+        servers
+            .start_page(at, article(&format!("http://{listen}")))
+            .await?;
         browser
             .open_embed(&format!("http://{at}/article.html"))
             .await?;
@@ -146,50 +146,14 @@ async fn observe(scenario: &Scenario, setup: &Setup<'_>, seen: &mut Observation)
 /// netreach host on the public Internet).
 const ARTICLE_PORT: u16 = COLLECTOR_PORT + 1;
 
-/// Serves a news article that embeds the test from `host` (`embed.js`, campaign `lab`), to
-/// every request, until the returned task is dropped.
-async fn serve_article(at: SocketAddr, host: &str) -> Result<AbortOnDrop> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let html = format!(
+/// A news article that embeds the test from `host` (`embed.js`, campaign `lab`).
+fn article(host: &str) -> String {
+    format!(
         "<!doctype html><meta charset=utf-8><title>Social media disrupted</title>\
          <h1>Social media disrupted</h1><p>Check it from your own network:</p>\
          <script src=\"{host}/embed.js\" data-campaign=\"lab\" async></script>\
          <p>The article goes on.</p>"
-    );
-    let response = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{html}",
-        html.len()
-    );
-    let listener = tokio::net::TcpListener::bind(at)
-        .await
-        .context(format_args!("listening on {at} for the article"))?;
-    Ok(AbortOnDrop(tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let response = response.clone();
-            tokio::spawn(async move {
-                // The request itself does not matter: read its head, answer the article.
-                let mut head = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let _ = stream.write_all(response.as_bytes()).await;
-            });
-        }
-    })))
-}
-
-/// A background task that ends with its owner.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
+    )
 }
 
 /// Saves what was seen for the host side of the lab.

@@ -36,6 +36,7 @@ impl fmt::Display for Expect {
 }
 
 /// One situation the page must judge correctly.
+#[derive(Clone)]
 pub struct Scenario {
     pub name: &'static str,
     pub about: &'static str,
@@ -49,6 +50,23 @@ pub struct Scenario {
     pub verdicts_within: Option<Duration>,
     /// Run through `embed.js` on a news article of another origin, not on netreach's page.
     pub embedded: bool,
+}
+
+/// No latency, no censor, every platform reachable, no time limit, on the page: each scenario
+/// states what differs.
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario {
+            name: "",
+            about: "",
+            latency: Duration::ZERO,
+            censors: vec![],
+            expect: vec![],
+            others: HEALTHY,
+            verdicts_within: None,
+            embedded: false,
+        }
+    }
 }
 
 impl Scenario {
@@ -190,134 +208,98 @@ const HEALTHY: Expect = Expect::Is(Verdict::Reachable);
 pub fn all() -> Vec<Scenario> {
     use Verdict::*;
     let x = Targets::Platform("x");
+    let drop_x = Scenario {
+        name: "drop-x",
+        about: "every packet to X's hosts dropped; verdicts within 10 s",
+        censors: vec![Censor::Drop(x)],
+        expect: vec![("x", Expect::Is(Blocked))],
+        verdicts_within: Some(Duration::from_secs(10)),
+        ..Scenario::default()
+    };
     vec![
         Scenario {
             name: "healthy-50ms",
             about: "no censor, every server answers after 50 ms",
             latency: Duration::from_millis(50),
-            censors: vec![],
-            expect: vec![],
-            others: HEALTHY,
-            verdicts_within: None,
-            embedded: false,
+            ..Scenario::default()
         },
-        Scenario {
-            name: "drop-x",
-            about: "every packet to X's hosts dropped; verdicts within 10 s",
-            latency: Duration::from_millis(0),
-            censors: vec![Censor::Drop(x)],
-            expect: vec![("x", Expect::Is(Blocked))],
-            others: HEALTHY,
-            verdicts_within: Some(Duration::from_secs(10)),
-            embedded: false,
-        },
+        drop_x.clone(),
         Scenario {
             name: "embed-drop-x",
             about: "drop-x, measured by a reader of a news article of another origin through \
                     embed.js: its frame loads the engine, runs on Start, submits on Submit",
-            latency: Duration::from_millis(0),
-            censors: vec![Censor::Drop(x)],
-            expect: vec![("x", Expect::Is(Blocked))],
-            others: HEALTHY,
-            verdicts_within: Some(Duration::from_secs(10)),
             embedded: true,
+            ..drop_x
         },
         Scenario {
             name: "drop-youtube",
             about: "every packet to YouTube's hosts dropped, its CDN with the larger image \
                     included; verdicts within 10 s (a large image must not wait its body time)",
-            latency: Duration::from_millis(0),
             censors: vec![Censor::Drop(Targets::Platform("youtube"))],
             expect: vec![("youtube", Expect::Is(Blocked))],
-            others: HEALTHY,
             verdicts_within: Some(Duration::from_secs(10)),
-            embedded: false,
+            ..Scenario::default()
         },
         Scenario {
             name: "reset-x",
             about: "connections to X's hosts reset after the TCP handshake",
-            latency: Duration::from_millis(0),
             censors: vec![Censor::Reset(x)],
             expect: vec![("x", Expect::Is(Blocked))],
-            others: HEALTHY,
-            verdicts_within: None,
-            embedded: false,
+            ..Scenario::default()
         },
         Scenario {
             name: "nxdomain-x",
             about: "X's host names do not resolve",
-            latency: Duration::from_millis(0),
             censors: vec![Censor::Nxdomain(x)],
             expect: vec![("x", Expect::Is(Blocked))],
-            others: HEALTHY,
-            verdicts_within: None,
-            embedded: false,
+            ..Scenario::default()
         },
         Scenario {
             name: "throttle-youtube-cdn",
             about: "YouTube's CDN (i.ytimg.com, with the larger object) capped at 128 kbit/s",
-            latency: Duration::from_millis(0),
             censors: vec![Censor::Throttle {
                 targets: Targets::Hosts(&["i.ytimg.com"]),
                 kbit: 128,
             }],
             expect: vec![("youtube", Expect::Is(Throttled))],
-            others: HEALTHY,
-            verdicts_within: None,
-            embedded: false,
+            ..Scenario::default()
         },
         Scenario {
             name: "drop-x-cdn",
             about: "only X's CDN (abs.twimg.com) dropped, x.com untouched",
-            latency: Duration::from_millis(0),
             censors: vec![Censor::Drop(Targets::Hosts(&["abs.twimg.com"]))],
             expect: vec![("x", Expect::Is(Partial))],
-            others: HEALTHY,
-            verdicts_within: None,
-            embedded: false,
+            ..Scenario::default()
         },
         Scenario {
             name: "drop-everything",
             about: "every host dropped, the controls included (the visitor is offline)",
-            latency: Duration::from_millis(0),
             censors: vec![Censor::Drop(Targets::Everything)],
-            expect: vec![],
             others: Expect::Is(Inconclusive),
-            verdicts_within: None,
-            embedded: false,
+            ..Scenario::default()
         },
         Scenario {
             name: "latency-400ms",
             about: "no censor, every server answers after 400 ms",
             latency: Duration::from_millis(400),
-            censors: vec![],
-            expect: vec![],
-            others: HEALTHY,
-            verdicts_within: None,
-            embedded: false,
+            ..Scenario::default()
         },
         Scenario {
             name: "intercept-x",
             about: "X's hosts answered by a middlebox with an untrusted certificate",
-            latency: Duration::from_millis(0),
             censors: vec![Censor::Intercept(x)],
             expect: vec![("x", Expect::Is(Blocked))],
-            others: HEALTHY,
-            verdicts_within: None,
-            embedded: false,
+            ..Scenario::default()
         },
         Scenario {
             name: "loss-20pct",
             about: "20% of packets to every host dropped at random, the controls included",
-            latency: Duration::from_millis(0),
             censors: vec![Censor::Loss {
                 targets: Targets::Everything,
                 percent: 20,
             }],
-            expect: vec![],
             others: Expect::Not(Blocked),
-            verdicts_within: None,
-            embedded: false,
+            ..Scenario::default()
         },
     ]
 }

@@ -61,6 +61,39 @@ impl Servers {
         Ok(())
     }
 
+    /// Starts a plain-HTTP server on `addr` answering `html` to every request: the news article
+    /// that embeds the test. Its connections are not counted: the article is what the reader
+    /// opens before any consent.
+    ///
+    /// # Errors
+    /// If `addr` cannot be bound.
+    pub async fn start_page(&mut self, addr: SocketAddr, html: String) -> Result<()> {
+        let listener = TcpListener::bind(addr)
+            .await
+            .context(format_args!("binding {addr}"))?;
+        let html = Bytes::from(html);
+        self.tasks.push(tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let html = html.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |_| {
+                        let page = Response::builder()
+                            .header("content-type", "text/html; charset=utf-8")
+                            .body(Full::new(html.clone()));
+                        async move { page }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        }));
+        Ok(())
+    }
+
     /// Connections accepted so far, by every server together.
     pub fn connections(&self) -> u64 {
         self.connections.load(Ordering::SeqCst)

@@ -17,6 +17,18 @@ pub fn build(workspace: &Workspace) -> Result<PackageSize, String> {
 /// The JS API of the contract: the glue's exports that pages and embeds import.
 const EXPORTS: [&str; 5] = ["run", "submit", "validate", "initSync", "default"];
 
+/// The package's .wasm and its JS glue.
+fn module_and_glue(
+    workspace: &Workspace,
+    settings: &PackageSettings,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = workspace.path(&settings.out_dir);
+    (
+        dir.join(format!("{}_bg.wasm", settings.out_name)),
+        dir.join(format!("{}.js", settings.out_name)),
+    )
+}
+
 /// Checks in Node.js that the glue exports the contract's API and that the module instantiates
 /// and answers a call: a post-processing step that corrupts the module (as Debian's wasm-opt 108
 /// did) or mismatches it with its glue fails here rather than in a visitor's browser.
@@ -24,9 +36,7 @@ const EXPORTS: [&str; 5] = ["run", "submit", "validate", "initSync", "default"];
 /// # Errors
 /// An export is missing, or the module does not start.
 pub fn check_starts(workspace: &Workspace, settings: &PackageSettings) -> Result<(), String> {
-    let dir = workspace.path(&settings.out_dir);
-    let glue = dir.join(format!("{}.js", settings.out_name));
-    let wasm = dir.join(format!("{}_bg.wasm", settings.out_name));
+    let (wasm, glue) = module_and_glue(workspace, settings);
     let script = format!(
         "import * as glue from {glue:?};\n\
          import {{ readFileSync }} from 'node:fs';\n\
@@ -83,9 +93,7 @@ fn precompress(workspace: &Workspace, settings: &PackageSettings) -> Result<(), 
 const TERSER: &str = "xtask/js/node_modules/terser/bin/terser";
 
 fn minify(workspace: &Workspace, settings: &PackageSettings) -> Result<(), String> {
-    let dir = workspace.path(&settings.out_dir);
-    let wasm_path = dir.join(format!("{}_bg.wasm", settings.out_name));
-    let glue_path = dir.join(format!("{}.js", settings.out_name));
+    let (wasm_path, glue_path) = module_and_glue(workspace, settings);
     let read_error =
         |path: &std::path::Path, e: std::io::Error| format!("cannot read {}: {e}", path.display());
     let wasm = std::fs::read(&wasm_path).map_err(|e| read_error(&wasm_path, e))?;

@@ -257,21 +257,37 @@ fn rename_exports<'a>(body: &'a [u8], renames: &mut Renames<'a>) -> Result<Vec<u
 
 /// The names the glue reads as `wasm.<name>`.
 fn read_from_wasm(glue: &str) -> std::collections::BTreeSet<String> {
-    glue.match_indices("wasm.")
-        .filter(|(at, _)| !glue[..*at].bytes().last().is_some_and(is_identifier_byte))
-        .map(|(at, _)| {
-            let rest = &glue[at + 5..];
-            let end = rest
-                .bytes()
-                .position(|b| !is_identifier_byte(b))
-                .unwrap_or(rest.len());
-            rest[..end].to_string()
-        })
+    identifiers(glue)
+        .filter(|(at, _)| reads_from_wasm(glue, *at))
+        .map(|(_, word)| word.to_string())
         .collect()
 }
 
 fn is_identifier_byte(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'$'
+}
+
+/// The glue's runs of identifier characters, in order, with where each starts.
+fn identifiers(glue: &str) -> impl Iterator<Item = (usize, &str)> + '_ {
+    let bytes = glue.as_bytes();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let start = at + bytes[at..].iter().position(|b| is_identifier_byte(*b))?;
+        let end = bytes[start..]
+            .iter()
+            .position(|b| !is_identifier_byte(*b))
+            .map_or(bytes.len(), |n| start + n);
+        at = end;
+        Some((start, &glue[start..end]))
+    })
+}
+
+/// Whether the identifier at `at` is read from the module's exports: `wasm.<name>`, where
+/// `wasm` is a whole identifier.
+fn reads_from_wasm(glue: &str, at: usize) -> bool {
+    glue[..at]
+        .strip_suffix("wasm.")
+        .is_some_and(|before| !before.bytes().last().is_some_and(is_identifier_byte))
 }
 
 /// Replaces each import name where it stands as an object key (`name:`), each export name
@@ -281,38 +297,19 @@ fn is_identifier_byte(byte: u8) -> bool {
 fn rename_in_glue(glue: &str, renames: &Renames) -> Result<String, String> {
     let mut out = String::with_capacity(glue.len());
     let mut seen = std::collections::BTreeSet::new();
-    let bytes = glue.as_bytes();
-    let mut at = 0;
-    while at < bytes.len() {
-        let run_end = |from: usize, identifier: bool| {
-            bytes[from..]
-                .iter()
-                .position(|b| is_identifier_byte(*b) != identifier)
-                .map_or(bytes.len(), |n| from + n)
-        };
-        if !is_identifier_byte(bytes[at]) {
-            let next = run_end(at, false);
-            out.push_str(&glue[at..next]);
-            at = next;
-            continue;
-        }
-        let end = run_end(at, true);
-        let word = &glue[at..end];
+    let mut copied = 0;
+    for (at, word) in identifiers(glue) {
+        out.push_str(&glue[copied..at]);
+        copied = at + word.len();
         let looks_short = word
             .strip_prefix('$')
             .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_hexdigit()));
         if looks_short {
             return Err(format!("the JS glue already uses the identifier `{word}`"));
         }
-        let read_from_wasm = glue[..at].ends_with("wasm.")
-            && !glue[..at - 5]
-                .bytes()
-                .last()
-                .is_some_and(is_identifier_byte);
-        let is_key = glue[end..].trim_start().starts_with(':');
-        let short = if read_from_wasm {
+        let short = if reads_from_wasm(glue, at) {
             renames.exports.get(word)
-        } else if is_key {
+        } else if glue[copied..].trim_start().starts_with(':') {
             renames.imports.get(word)
         } else {
             None
@@ -324,8 +321,8 @@ fn rename_in_glue(glue: &str, renames: &Renames) -> Result<String, String> {
             }
             None => out.push_str(word),
         }
-        at = end;
     }
+    out.push_str(&glue[copied..]);
     // Module names stand as quoted keys: `"./netreach_bg.js": import0`.
     for (module, short) in &renames.modules {
         for quote in ['"', '\''] {
