@@ -4,9 +4,9 @@
 use alloc::{borrow::ToOwned, string::String, vec::Vec};
 
 use crate::browser::{self, object, Cancel, SubmitFailure};
-use crate::campaign::{Campaign, Endpoint, Platform, ProbeKind, MAX_ENDPOINTS, MAX_PLATFORMS};
+use crate::campaign::{Campaign, Endpoint, Platform, MAX_ENDPOINTS, MAX_PLATFORMS};
 use crate::engine::{self, Progress};
-use crate::report::Outcome;
+use crate::vocabulary::{Outcome, ProbeKind};
 use js_sys::Function;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;

@@ -4,6 +4,7 @@
 //! validated in full before any probe runs, so a mistake costs no traffic and names its field.
 use alloc::{borrow::ToOwned, string::String, vec::Vec};
 
+use crate::vocabulary::ProbeKind;
 use core::fmt;
 use serde::{Deserialize, Serialize};
 
@@ -17,16 +18,6 @@ pub const MAX_ENDPOINTS: usize = 16;
 pub const MAX_URL_LEN: usize = 2048;
 /// Longest accepted id or name.
 pub const MAX_NAME_LEN: usize = 128;
-
-/// How an endpoint is probed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ProbeKind {
-    /// `fetch` in `no-cors` mode: any HTTP answer proves the network path works.
-    Fetch,
-    /// An `<img>` load: only a real image fires `load` (a block page fires `error`).
-    Image,
-}
 
 /// One URL to probe.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

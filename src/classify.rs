@@ -36,9 +36,9 @@
 //! controls' and at least [`SLOW_EXTRA_MS`] more.
 use alloc::{string::String, vec::Vec};
 
-use crate::report::{Attempt, Condition, EndpointResult, Outcome, PlatformResult, Report};
+use crate::report::{Attempt, EndpointResult, PlatformResult, Report};
 use crate::stats::{median, round_u32};
-use serde::{Deserialize, Serialize};
+use crate::vocabulary::{Condition, Outcome, Reason, Verdict};
 
 /// Failed attempts an endpoint needs, with none loaded, to count as down.
 pub const MIN_FAILURES: usize = 2;
@@ -52,51 +52,6 @@ pub const THROTTLE_ABSOLUTE_KBPS: f64 = 300.0;
 pub const SLOW_RATIO: f64 = 10.0;
 /// …and at least this many milliseconds more.
 pub const SLOW_EXTRA_MS: f64 = 2000.0;
-
-/// The verdict for one platform (**contract**: these names are relied on outside the code).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    Reachable,
-    Throttled,
-    Partial,
-    Blocked,
-    Inconclusive,
-}
-
-/// Why a verdict was given, machine-readable.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Reason {
-    EndpointsLoaded,
-    LowThroughput,
-    HighLatency,
-    SomeEndpointsFailed,
-    IntermittentFailures,
-    EndpointsTimeout,
-    EndpointsError,
-    EndpointsFailed,
-    ControlsFailed,
-    ControlsUnstable,
-    Cancelled,
-    PageHidden,
-    CrossOriginIsolated,
-    CspViolation,
-    TooFewAttempts,
-}
-
-impl Verdict {
-    /// The name used in reports and aggregates.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Reachable => "reachable",
-            Verdict::Throttled => "throttled",
-            Verdict::Partial => "partial",
-            Verdict::Blocked => "blocked",
-            Verdict::Inconclusive => "inconclusive",
-        }
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -324,22 +279,42 @@ fn throttling(baseline: &Baseline, endpoints: &[EndpointResult]) -> Option<Reaso
     }
 }
 
-/// Re-derives every platform's verdict and reason from the report's own attempts.
-/// Returns the ids of platforms whose stated verdict or reason differs.
-pub fn classify_report(report: &Report) -> Vec<&str> {
+/// A platform whose stated verdict or reason does not follow from its own attempts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mismatch {
+    /// Its index in `report.platforms`.
+    pub platform: usize,
+    /// What the report says.
+    pub stated: (Verdict, Reason),
+    /// What the classifier gives for the same attempts.
+    pub derived: (Verdict, Reason),
+}
+
+/// Re-derives every platform's verdict and reason from the report's own controls, conditions
+/// and attempts: the one check behind the engine's tests and the collector's intake.
+/// Returns the platforms whose stated verdict or reason differs, in report order.
+pub fn classify_report(report: &Report) -> Vec<Mismatch> {
     let baseline = Baseline::new(&report.controls);
     report
         .platforms
         .iter()
-        .filter(|p| classify(&baseline, &report.conditions, &p.endpoints) != (p.verdict, p.reason))
-        .map(|p| p.id.as_str())
+        .enumerate()
+        .filter_map(|(platform, p)| {
+            let derived = classify(&baseline, &report.conditions, &p.endpoints);
+            let stated = (p.verdict, p.reason);
+            (derived != stated).then_some(Mismatch {
+                platform,
+                stated,
+                derived,
+            })
+        })
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::campaign::ProbeKind;
+    use crate::vocabulary::ProbeKind;
 
     fn attempt(outcome: Outcome, ms: u32) -> Attempt {
         Attempt {
@@ -597,15 +572,16 @@ mod tests {
     #[test]
     fn classify_report_finds_verdicts_that_do_not_follow() {
         use crate::report::{Client, PlatformResult};
+        use crate::vocabulary::{Browser, Os};
         let mut report = Report {
-            schema: crate::report::SCHEMA.into(),
+            schema: crate::vocabulary::SCHEMA.into(),
             campaign: "t".into(),
             started_at: "2026-11-22T21:00:00.000Z".into(),
             runtime_ms: 1,
             client: Client {
-                browser: "chrome".into(),
+                browser: Browser::Chrome,
                 version: 1,
-                os: "linux".into(),
+                os: Os::Linux,
             },
             conditions: vec![],
             controls: vec![ok3(40)],
@@ -620,6 +596,13 @@ mod tests {
         };
         assert!(classify_report(&report).is_empty());
         report.platforms[0].endpoints = vec![ok3(40)];
-        assert_eq!(classify_report(&report), vec!["x"]);
+        assert_eq!(
+            classify_report(&report),
+            vec![Mismatch {
+                platform: 0,
+                stated: (Verdict::Blocked, Reason::EndpointsTimeout),
+                derived: (Verdict::Reachable, Reason::EndpointsLoaded),
+            }]
+        );
     }
 }

@@ -6,13 +6,12 @@
 use alloc::{boxed::Box, string::String, vec, vec::Vec};
 
 use crate::browser::{self, first, Cancel, Either, FetchProbe, PageWatch, Probe, Sleep};
-use crate::campaign::{Campaign, Endpoint, ProbeKind};
+use crate::campaign::{Campaign, Endpoint};
 use crate::classify::{controls_down, judge, Baseline};
-use crate::report::{
-    round_time, Attempt, Client, Condition, EndpointResult, Outcome, Report, SCHEMA,
-};
+use crate::report::{round_time, Attempt, Client, EndpointResult, Report};
 use crate::schedule::{self, Task};
 use crate::stats::{median, round_u32};
+use crate::vocabulary::{Condition, Outcome, ProbeKind, SCHEMA};
 use core::future::{poll_fn, Future};
 use core::pin::Pin;
 use core::task::Poll;

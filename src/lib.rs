@@ -17,6 +17,7 @@ pub mod report;
 pub mod schedule;
 pub mod stats;
 mod text;
+pub mod vocabulary;
 
 #[cfg(target_arch = "wasm32")]
 mod api;
@@ -29,9 +30,10 @@ mod engine;
 #[cfg(target_arch = "wasm32")]
 pub use api::{run, submit, validate, RunOptions};
 
-pub use campaign::{Campaign, CampaignError, Endpoint, Platform, ProbeKind};
-pub use classify::{classify_report, Reason, Verdict};
-pub use report::{Attempt, Client, Condition, EndpointResult, Outcome, PlatformResult, Report};
+pub use campaign::{Campaign, CampaignError, Endpoint, Platform};
+pub use classify::{classify_report, Mismatch};
+pub use report::{Attempt, Client, EndpointResult, PlatformResult, Report};
+pub use vocabulary::{Browser, Condition, Os, Outcome, ProbeKind, Reason, Verdict, SCHEMA};
 
 /// Without std (the Wasm package), a panic traps, as `panic = "abort"` does with std, but
 /// without formatting a message nobody can read.

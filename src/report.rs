@@ -4,12 +4,8 @@
 //! a browser family, its major version and an OS family, and the start time to the hour.
 use alloc::{string::String, vec::Vec};
 
-use crate::campaign::ProbeKind;
-use crate::classify::{Reason, Verdict};
+use crate::vocabulary::{Browser, Condition, Os, Outcome, ProbeKind, Reason, Verdict};
 use serde::{Deserialize, Serialize};
-
-/// Schema name and version of reports; the collector refuses any other.
-pub const SCHEMA: &str = "netreach.report/1";
 
 /// Start times are rounded down to this many milliseconds (one hour).
 pub const TIME_ROUNDING_MS: f64 = 3_600_000.0;
@@ -33,26 +29,10 @@ pub struct Report {
 /// The visitor's browser, as coarse as is still useful to explain odd results.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Client {
-    /// `chrome`, `firefox`, `safari`, `edge`, `opera`, `samsung` or `other`.
-    pub browser: String,
+    pub browser: Browser,
     /// Major version only; 0 when unknown.
     pub version: u32,
-    /// `windows`, `macos`, `ios`, `android`, `linux`, `chromeos` or `other`.
-    pub os: String,
-}
-
-/// Circumstances of a run under which a failed probe says nothing about censorship.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Condition {
-    /// The run was cancelled before it finished.
-    Cancelled,
-    /// The page was hidden during some attempts (timers are throttled there).
-    PageHidden,
-    /// The host page is cross-origin isolated: no-cors loads without CORP headers fail.
-    CrossOriginIsolated,
-    /// The host page's Content-Security-Policy refused a probe.
-    CspViolation,
+    pub os: Os,
 }
 
 /// One platform's verdict and the evidence for it.
@@ -76,18 +56,6 @@ pub struct EndpointResult {
     pub url: String,
     pub kind: ProbeKind,
     pub attempts: Vec<Attempt>,
-}
-
-/// How one attempt ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    /// An answer arrived (any HTTP status for `fetch`; a decoded image for `image`).
-    Ok,
-    /// Nothing arrived before the timeout.
-    Timeout,
-    /// The browser reported a failure (reset, DNS, TLS, refused, not an image).
-    Error,
 }
 
 /// One timed attempt.

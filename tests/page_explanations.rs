@@ -1,5 +1,6 @@
-//! The page explains every verdict and reason in words: a Reason added to the classifier
-//! without an explanation in www/app.js would show the visitor a bare code.
+//! The page and the dashboard speak the contract's vocabulary (`src/vocabulary.rs`): every
+//! verdict and reason has words in www/app.js, and the dashboard's columns are the verdicts.
+//! A value added to the vocabulary without its words would show the visitor a bare code.
 #![cfg(not(target_arch = "wasm32"))]
 
 use netreach::{Reason, Verdict};
@@ -9,64 +10,55 @@ fn read(path: &str) -> String {
     std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
 }
 
-/// Variant names of `pub enum {name}` in `source`, in snake_case.
-fn variants(source: &str, name: &str) -> Vec<String> {
-    let start = source
-        .find(&format!("pub enum {name} {{"))
-        .expect("enum declared");
-    let block = &source[start..];
-    let block = &block[block.find('{').unwrap() + 1..block.find('}').unwrap()];
-    // Skip doc comments and attributes inside the enum.
-    let code: String = block
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.starts_with("//") && !l.starts_with("#["))
-        .collect();
-    code.split(',')
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(|v| {
-            let mut snake = String::new();
-            for (i, c) in v.chars().enumerate() {
-                if c.is_ascii_uppercase() && i > 0 {
-                    snake.push('_');
-                }
-                snake.push(c.to_ascii_lowercase());
-            }
-            snake
-        })
+/// The keys of `const {name} = { key: ..., }` in a page script, one entry per line as the
+/// page's tables are written.
+fn table_keys(script: &str, name: &str) -> Vec<String> {
+    let start = script
+        .find(&format!("const {name} = {{\n"))
+        .unwrap_or_else(|| panic!("no table {name}"));
+    let body = &script[start..];
+    let body = &body[body.find('\n').unwrap() + 1..body.find("\n};").expect("table closed")];
+    body.lines()
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.trim().split_once(':').map(|(k, _)| k.to_owned()))
         .collect()
 }
 
 #[test]
-fn every_reason_has_a_plain_language_explanation() {
-    let reasons = variants(&read("src/classify.rs"), "Reason");
-    assert!(reasons.len() >= 10, "parsed {reasons:?}");
-    let app = read("www/app.js");
+fn every_reason_has_a_plain_language_explanation_and_no_other() {
+    let keys = table_keys(&read("www/app.js"), "REASONS");
+    let reasons: Vec<&str> = Reason::ALL.iter().map(|r| r.as_str()).collect();
     for reason in &reasons {
-        // The parsed name is the serialized one: otherwise the page would look up the wrong key.
-        let parsed: Reason = serde_json::from_str(&format!("\"{reason}\"")).expect(reason);
-        assert_eq!(
-            serde_json::to_string(&parsed).unwrap(),
-            format!("\"{reason}\"")
-        );
         assert!(
-            app.contains(&format!("  {reason}:")),
+            keys.iter().any(|k| k == reason),
             "app.js does not explain {reason}"
+        );
+    }
+    for key in &keys {
+        assert!(
+            reasons.contains(&key.as_str()),
+            "app.js explains unknown reason {key}"
         );
     }
 }
 
 #[test]
-fn every_verdict_has_words_on_the_page() {
-    let verdicts = variants(&read("src/classify.rs"), "Verdict");
-    assert_eq!(verdicts.len(), 5);
-    let app = read("www/app.js");
-    for verdict in &verdicts {
-        let _: Verdict = serde_json::from_str(&format!("\"{verdict}\"")).expect(verdict);
-        assert!(
-            app.contains(&format!("  {verdict}: [\"")),
-            "app.js has no words for {verdict}"
-        );
-    }
+fn every_verdict_has_words_on_the_page_and_no_other() {
+    let keys = table_keys(&read("www/app.js"), "VERDICTS");
+    let verdicts: Vec<&str> = Verdict::ALL.iter().map(|v| v.as_str()).collect();
+    assert_eq!(keys, verdicts, "app.js VERDICTS, in the contract's order");
+}
+
+#[test]
+fn the_dashboard_columns_are_the_verdicts_in_order() {
+    let dashboard = read("www/dashboard.js");
+    let names: Vec<String> = Verdict::ALL
+        .iter()
+        .map(|v| format!("\"{}\"", v.as_str()))
+        .collect();
+    let line = format!("const VERDICTS = [{}];", names.join(", "));
+    assert!(
+        dashboard.contains(&line),
+        "dashboard.js must declare `{line}`"
+    );
 }

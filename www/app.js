@@ -14,7 +14,8 @@ const VERDICTS = {
   inconclusive: ["Inconclusive", "?"],
 };
 
-// One plain-language explanation per Reason of src/classify.rs (keep the two in step).
+// One plain-language explanation per Reason of src/vocabulary.rs (tests/page_explanations.rs
+// fails when one is missing or unknown).
 const REASONS = {
   endpoints_loaded: "Its servers answered normally, at a speed similar to the reference sites.",
   low_throughput:

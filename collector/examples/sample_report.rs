@@ -43,14 +43,14 @@ fn main() {
         .collect();
     let hour = netreach_collector::time::floor_hour(netreach_collector::time::now());
     let report = Report {
-        schema: netreach::report::SCHEMA.into(),
+        schema: netreach::SCHEMA.into(),
         campaign: campaign.id.clone(),
         started_at: netreach_collector::time::format_utc(hour).replace('Z', ".000Z"),
         runtime_ms: 4321,
         client: Client {
-            browser: "chrome".into(),
+            browser: netreach::Browser::Chrome,
             version: 156,
-            os: "android".into(),
+            os: netreach::Os::Android,
         },
         conditions: vec![],
         controls,

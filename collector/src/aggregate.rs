@@ -9,16 +9,8 @@
 
 use crate::storage::CountRow;
 use crate::time::format_utc;
+use netreach::Verdict;
 use serde::Serialize;
-
-/// Verdict names, in the order of aggregate columns.
-pub const VERDICTS: [&str; 5] = [
-    "reachable",
-    "throttled",
-    "partial",
-    "blocked",
-    "inconclusive",
-];
 
 /// One published cell.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -30,6 +22,7 @@ pub struct Cell {
     pub platform: String,
     /// Reports in the cell (the sum of the verdict counts).
     pub reports: u64,
+    // One column per verdict, named as in `Verdict::ALL` (checked by a test below).
     pub reachable: u64,
     pub throttled: u64,
     pub partial: u64,
@@ -51,26 +44,27 @@ pub struct Aggregate {
 }
 
 impl Cell {
-    fn add(&mut self, verdict: &str, count: u64) {
+    fn add(&mut self, verdict: Verdict, count: u64) {
         let slot = match verdict {
-            "reachable" => &mut self.reachable,
-            "throttled" => &mut self.throttled,
-            "partial" => &mut self.partial,
-            "blocked" => &mut self.blocked,
-            _ => &mut self.inconclusive,
+            Verdict::Reachable => &mut self.reachable,
+            Verdict::Throttled => &mut self.throttled,
+            Verdict::Partial => &mut self.partial,
+            Verdict::Blocked => &mut self.blocked,
+            Verdict::Inconclusive => &mut self.inconclusive,
         };
         *slot += count;
         self.reports += count;
     }
 
-    fn counts(&self) -> [u64; 5] {
-        [
-            self.reachable,
-            self.throttled,
-            self.partial,
-            self.blocked,
-            self.inconclusive,
-        ]
+    /// The count of one verdict.
+    pub fn count(&self, verdict: Verdict) -> u64 {
+        match verdict {
+            Verdict::Reachable => self.reachable,
+            Verdict::Throttled => self.throttled,
+            Verdict::Partial => self.partial,
+            Verdict::Blocked => self.blocked,
+            Verdict::Inconclusive => self.inconclusive,
+        }
     }
 }
 
@@ -98,7 +92,7 @@ pub fn cells(rows: &[CountRow], k: u32) -> (Vec<Cell>, u64) {
             });
         }
         if let Some(cell) = all.last_mut() {
-            cell.add(&row.verdict, row.count);
+            cell.add(row.verdict, row.count);
         }
     }
     let mut suppressed = 0;
@@ -129,9 +123,13 @@ fn csv_field(s: &str) -> String {
 impl Aggregate {
     /// CSV with a header line; suppression is reported in response headers.
     pub fn to_csv(&self) -> String {
-        let mut out = format!("bucket,cc,asn,platform,reports,{}\n", VERDICTS.join(","));
+        let verdicts: Vec<&str> = Verdict::ALL.iter().map(|v| v.as_str()).collect();
+        let mut out = format!("bucket,cc,asn,platform,reports,{}\n", verdicts.join(","));
         for c in &self.cells {
-            let counts: Vec<String> = c.counts().iter().map(u64::to_string).collect();
+            let counts: Vec<String> = Verdict::ALL
+                .iter()
+                .map(|&v| c.count(v).to_string())
+                .collect();
             out += &format!(
                 "{},{},{},{},{},{}\n",
                 c.bucket,
@@ -150,13 +148,13 @@ impl Aggregate {
 mod tests {
     use super::*;
 
-    fn row(bucket: i64, cc: &str, platform: &str, verdict: &str, count: u64) -> CountRow {
+    fn row(bucket: i64, cc: &str, platform: &str, verdict: Verdict, count: u64) -> CountRow {
         CountRow {
             bucket,
             cc: cc.into(),
             asn: 64500,
             platform: platform.into(),
-            verdict: verdict.into(),
+            verdict,
             count,
         }
     }
@@ -164,10 +162,10 @@ mod tests {
     #[test]
     fn cells_under_k_are_suppressed_and_counted() {
         let rows = [
-            row(0, "PK", "x", "blocked", 4),
-            row(0, "PK", "x", "reachable", 1),
-            row(0, "PK", "youtube", "reachable", 4),
-            row(3600, "PK", "x", "blocked", 7),
+            row(0, "PK", "x", Verdict::Blocked, 4),
+            row(0, "PK", "x", Verdict::Reachable, 1),
+            row(0, "PK", "youtube", Verdict::Reachable, 4),
+            row(3600, "PK", "x", Verdict::Blocked, 7),
         ];
         let (cells, suppressed) = cells(&rows, 5);
         assert_eq!(suppressed, 1);
@@ -184,8 +182,8 @@ mod tests {
     fn csv_has_a_header_and_escapes_fields() {
         let (cells, _) = cells(
             &[
-                row(0, "PK", "a,\"b\"", "partial", 2),
-                row(0, "PK", "=1", "blocked", 2),
+                row(0, "PK", "a,\"b\"", Verdict::Partial, 2),
+                row(0, "PK", "=1", Verdict::Blocked, 2),
             ],
             1,
         );
@@ -211,5 +209,22 @@ mod tests {
             lines.next(),
             Some("1970-01-01T00:00:00Z,PK,64500,'=1,2,0,0,0,2,0")
         );
+    }
+
+    #[test]
+    fn every_verdict_has_its_column_under_its_wire_name() {
+        let (cells, _) = cells(
+            &Verdict::ALL
+                .iter()
+                .zip(1..)
+                .map(|(&v, n)| row(0, "PK", "x", v, n))
+                .collect::<Vec<_>>(),
+            1,
+        );
+        let json = serde_json::to_value(&cells[0]).unwrap();
+        for (&v, n) in Verdict::ALL.iter().zip(1u64..) {
+            assert_eq!(json[v.as_str()], n, "{v:?}");
+        }
+        assert_eq!(json["reports"], 15);
     }
 }

@@ -5,12 +5,12 @@
 //! names the most basic problem. Only the fields of [`Report`] are kept: anything else the
 //! body carries is dropped, so no identifier can ride along into storage.
 
-use crate::campaigns::valid_id;
+use crate::campaigns::{valid_id, Campaigns};
 use crate::time::{self, HOUR};
 use netreach::campaign::{MAX_ENDPOINTS, MAX_PLATFORMS, MAX_URL_LEN};
-use netreach::classify::{classify, figures, Baseline};
-use netreach::report::SCHEMA;
-use netreach::{Campaign, Endpoint, EndpointResult, Report};
+use netreach::classify::figures;
+use netreach::{classify_report, Attempt, Campaign, Condition, Endpoint, EndpointResult};
+use netreach::{Reason, Report, Verdict, SCHEMA};
 use std::collections::HashSet;
 
 /// Most attempts per endpoint (twice the most trials a campaign may ask for, for retries).
@@ -21,15 +21,6 @@ pub const MAX_RUNTIME_MS: u32 = 3_600_000;
 pub const MAX_ATTEMPT_MS: u32 = 600_000;
 /// Reports older than this are refused: they would rewrite history already published.
 pub const MAX_AGE_SECS: i64 = 30 * 86_400;
-/// Browser families the engine reports (`Client::from_user_agent`).
-pub const BROWSERS: [&str; 7] = [
-    "chrome", "firefox", "safari", "edge", "opera", "samsung", "other",
-];
-/// OS families the engine reports.
-pub const OSES: [&str; 7] = [
-    "windows", "macos", "ios", "android", "linux", "chromeos", "other",
-];
-
 /// A body that is not an acceptable report.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Rejection {
@@ -98,18 +89,36 @@ fn strip_position(message: &str) -> String {
 /// A report ready to store.
 #[derive(Debug)]
 pub struct Accepted {
-    /// The report as it will be stored: only known fields, URLs as in the campaign,
-    /// display figures recomputed from the attempts.
+    /// The report as it will be stored: only known fields, display figures recomputed from
+    /// the attempts.
     pub report: Report,
     /// `started_at` in Unix seconds (a whole hour).
     pub started_at: i64,
 }
 
-/// The campaign id a report names, checked before the campaign is looked up.
+/// Checks a parsed report in full: its header, its campaign (looked up in `campaigns`), its
+/// times and client, its endpoints against the campaign's, and last its verdicts against the
+/// classifier.
 ///
 /// # Errors
-/// [`Rejection::Schema`] on `schema` or `campaign`.
-pub fn check_header(report: &Report) -> Result<(), Rejection> {
+/// [`Rejection::Schema`] naming the first field out of bounds, not in the campaign, or whose
+/// verdict does not follow from the report's own attempts.
+pub fn check(mut report: Report, campaigns: &Campaigns, now: i64) -> Result<Accepted, Rejection> {
+    check_header(&report)?;
+    let campaign = campaigns.get(&report.campaign).map_err(|_| {
+        Rejection::field(
+            "campaign",
+            format!("no campaign {:?} on this collector", report.campaign),
+        )
+    })?;
+    let started_at = check_times(&mut report, now)?;
+    check_client(&report)?;
+    check_results(&mut report, &campaign)?;
+    check_verdicts(&mut report)?;
+    Ok(Accepted { report, started_at })
+}
+
+fn check_header(report: &Report) -> Result<(), Rejection> {
     if report.schema != SCHEMA {
         return Err(Rejection::field("schema", format!("must be {SCHEMA:?}")));
     }
@@ -122,91 +131,8 @@ pub fn check_header(report: &Report) -> Result<(), Rejection> {
     Ok(())
 }
 
-/// The url of a report endpoint without the engine's cache-busting `nr=` query
-/// (`netreach::schedule::probe_url` puts it last, before any fragment).
-fn without_nonce(url: &str) -> String {
-    let (base, fragment) = url.split_at(url.find('#').unwrap_or(url.len()));
-    for sep in ["?nr=", "&nr="] {
-        if let Some(i) = base.rfind(sep) {
-            let digits = &base[i + sep.len()..];
-            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-                return format!("{}{fragment}", &base[..i]);
-            }
-        }
-    }
-    url.to_owned()
-}
-
-fn check_endpoints(
-    at: &str,
-    results: &mut [EndpointResult],
-    allowed: &[Endpoint],
-    whose: &str,
-) -> Result<(), Rejection> {
-    if results.len() > MAX_ENDPOINTS {
-        return Err(Rejection::field(
-            at,
-            format!("too many endpoints (at most {MAX_ENDPOINTS})"),
-        ));
-    }
-    let mut seen = HashSet::new();
-    for (i, result) in results.iter_mut().enumerate() {
-        let at = format!("{at}[{i}]");
-        if result.url.len() > MAX_URL_LEN {
-            return Err(Rejection::field(format!("{at}.url"), "too long"));
-        }
-        let url = without_nonce(&result.url);
-        let Some(endpoint) = allowed.iter().find(|e| e.url == url) else {
-            return Err(Rejection::field(
-                format!("{at}.url"),
-                format!("not an endpoint of {whose}"),
-            ));
-        };
-        if endpoint.kind != result.kind {
-            return Err(Rejection::field(
-                format!("{at}.kind"),
-                format!("does not match the campaign's kind for this endpoint in {whose}"),
-            ));
-        }
-        if !seen.insert(url.to_owned()) {
-            return Err(Rejection::field(format!("{at}.url"), "duplicate endpoint"));
-        }
-        result.url = endpoint.url.clone();
-        if result.attempts.len() > MAX_ATTEMPTS {
-            return Err(Rejection::field(
-                format!("{at}.attempts"),
-                format!("too many attempts (at most {MAX_ATTEMPTS})"),
-            ));
-        }
-        for (j, attempt) in result.attempts.iter().enumerate() {
-            let at = format!("{at}.attempts[{j}]");
-            if attempt.ms > MAX_ATTEMPT_MS {
-                return Err(Rejection::field(
-                    format!("{at}.ms"),
-                    "longer than 10 minutes",
-                ));
-            }
-            if attempt.duration_ms.is_some_and(|d| d > MAX_ATTEMPT_MS) {
-                return Err(Rejection::field(
-                    format!("{at}.duration_ms"),
-                    "longer than 10 minutes",
-                ));
-            }
-            if attempt.bytes.is_some_and(|b| b > 1 << 30) {
-                return Err(Rejection::field(format!("{at}.bytes"), "larger than 1 GiB"));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Checks a parsed report against its campaign and the classifier.
-///
-/// # Errors
-/// [`Rejection::Schema`] naming the first field out of bounds, not in the campaign, or whose
-/// verdict does not follow from the report's own attempts.
-pub fn check(mut report: Report, campaign: &Campaign, now: i64) -> Result<Accepted, Rejection> {
-    check_header(&report)?;
+/// The start hour in Unix seconds, written back in the engine's own form.
+fn check_times(report: &mut Report, now: i64) -> Result<i64, Rejection> {
     let started_at =
         time::parse_hour(&report.started_at).map_err(|p| Rejection::field("started_at", p))?;
     if started_at > time::floor_hour(now) + HOUR {
@@ -219,30 +145,28 @@ pub fn check(mut report: Report, campaign: &Campaign, now: i64) -> Result<Accept
     if report.runtime_ms > MAX_RUNTIME_MS {
         return Err(Rejection::field("runtime_ms", "longer than an hour"));
     }
-    if !BROWSERS.contains(&report.client.browser.as_str()) {
-        return Err(Rejection::field(
-            "client.browser",
-            format!("must be one of {}", BROWSERS.join(", ")),
-        ));
-    }
-    if !OSES.contains(&report.client.os.as_str()) {
-        return Err(Rejection::field(
-            "client.os",
-            format!("must be one of {}", OSES.join(", ")),
-        ));
-    }
+    Ok(started_at)
+}
+
+/// Browser and OS are closed lists (checked while parsing); the version must be a major one.
+fn check_client(report: &Report) -> Result<(), Rejection> {
     if report.client.version > 999 {
         return Err(Rejection::field(
             "client.version",
             "must be a major version (0-999)",
         ));
     }
-    if report.conditions.len() > 4 {
+    if report.conditions.len() > Condition::ALL.len() {
         return Err(Rejection::field(
             "conditions",
-            "too many conditions (at most 4)",
+            format!("too many conditions (at most {})", Condition::ALL.len()),
         ));
     }
+    Ok(())
+}
+
+/// Controls and platforms must be the campaign's, each platform once.
+fn check_results(report: &mut Report, campaign: &Campaign) -> Result<(), Rejection> {
     let whose = format!("the controls of campaign {:?}", campaign.id);
     check_endpoints("controls", &mut report.controls, &campaign.controls, &whose)?;
     if report.platforms.is_empty() {
@@ -257,7 +181,6 @@ pub fn check(mut report: Report, campaign: &Campaign, now: i64) -> Result<Accept
             format!("too many platforms (at most {MAX_PLATFORMS})"),
         ));
     }
-    let baseline = Baseline::new(&report.controls);
     let mut seen = HashSet::new();
     for (i, platform) in report.platforms.iter_mut().enumerate() {
         let at = format!("platforms[{i}]");
@@ -280,51 +203,102 @@ pub fn check(mut report: Report, campaign: &Campaign, now: i64) -> Result<Accept
             &known.endpoints,
             &whose,
         )?;
-        // The same classifier as the engine: a verdict must follow from the attempts sent.
-        let (verdict, reason) = classify(&baseline, &report.conditions, &platform.endpoints);
-        if (verdict, reason) != (platform.verdict, platform.reason) {
-            return Err(Rejection::field(
-                format!("{at}.verdict"),
-                format!(
-                    "{}/{} does not follow from its attempts (the classifier gives {}/{})",
-                    platform.verdict.as_str(),
-                    name(&platform.reason),
-                    verdict.as_str(),
-                    name(&reason)
-                ),
-            ));
-        }
-        (platform.median_ms, platform.kbps) = figures(&platform.endpoints);
     }
-    Ok(Accepted { report, started_at })
+    Ok(())
 }
 
-/// The snake_case name of a serde enum value (e.g. a `Reason`).
-pub fn name<T: serde::Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
+fn check_endpoints(
+    at: &str,
+    results: &mut [EndpointResult],
+    allowed: &[Endpoint],
+    whose: &str,
+) -> Result<(), Rejection> {
+    if results.len() > MAX_ENDPOINTS {
+        return Err(Rejection::field(
+            at,
+            format!("too many endpoints (at most {MAX_ENDPOINTS})"),
+        ));
     }
+    let mut seen = HashSet::new();
+    for (i, result) in results.iter_mut().enumerate() {
+        let at = format!("{at}[{i}]");
+        if result.url.len() > MAX_URL_LEN {
+            return Err(Rejection::field(format!("{at}.url"), "too long"));
+        }
+        // The engine reports each endpoint by its campaign URL, never a probe URL.
+        let Some(endpoint) = allowed.iter().find(|e| e.url == result.url) else {
+            return Err(Rejection::field(
+                format!("{at}.url"),
+                format!("not an endpoint of {whose}"),
+            ));
+        };
+        if endpoint.kind != result.kind {
+            return Err(Rejection::field(
+                format!("{at}.kind"),
+                format!("does not match the campaign's kind for this endpoint in {whose}"),
+            ));
+        }
+        if !seen.insert(endpoint.url.as_str()) {
+            return Err(Rejection::field(format!("{at}.url"), "duplicate endpoint"));
+        }
+        check_attempts(&at, &result.attempts)?;
+    }
+    Ok(())
+}
+
+fn check_attempts(at: &str, attempts: &[Attempt]) -> Result<(), Rejection> {
+    if attempts.len() > MAX_ATTEMPTS {
+        return Err(Rejection::field(
+            format!("{at}.attempts"),
+            format!("too many attempts (at most {MAX_ATTEMPTS})"),
+        ));
+    }
+    for (j, attempt) in attempts.iter().enumerate() {
+        let at = format!("{at}.attempts[{j}]");
+        if attempt.ms > MAX_ATTEMPT_MS {
+            return Err(Rejection::field(
+                format!("{at}.ms"),
+                "longer than 10 minutes",
+            ));
+        }
+        if attempt.duration_ms.is_some_and(|d| d > MAX_ATTEMPT_MS) {
+            return Err(Rejection::field(
+                format!("{at}.duration_ms"),
+                "longer than 10 minutes",
+            ));
+        }
+        if attempt.bytes.is_some_and(|b| b > 1 << 30) {
+            return Err(Rejection::field(format!("{at}.bytes"), "larger than 1 GiB"));
+        }
+    }
+    Ok(())
+}
+
+/// The same classifier as the engine: every verdict must follow from the attempts sent.
+/// Display figures are recomputed rather than trusted.
+fn check_verdicts(report: &mut Report) -> Result<(), Rejection> {
+    if let Some(m) = classify_report(report).first() {
+        let name = |(verdict, reason): (Verdict, Reason)| {
+            format!("{}/{}", verdict.as_str(), reason.as_str())
+        };
+        return Err(Rejection::field(
+            format!("platforms[{}].verdict", m.platform),
+            format!(
+                "{} does not follow from its attempts (the classifier gives {})",
+                name(m.stated),
+                name(m.derived)
+            ),
+        ));
+    }
+    for platform in &mut report.platforms {
+        (platform.median_ms, platform.kbps) = figures(&platform.endpoints);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_cache_busting_nonce_is_removed_and_nothing_else() {
-        assert_eq!(without_nonce("https://x.com/a?nr=123"), "https://x.com/a");
-        assert_eq!(
-            without_nonce("https://x.com/a?v=1&nr=9"),
-            "https://x.com/a?v=1"
-        );
-        assert_eq!(
-            without_nonce("https://x.com/a?nr=abc"),
-            "https://x.com/a?nr=abc"
-        );
-        assert_eq!(without_nonce("https://x.com/a"), "https://x.com/a");
-        assert_eq!(without_nonce("https://x.com/a?nr=5#f"), "https://x.com/a#f");
-    }
 
     #[test]
     fn syntax_errors_are_malformed_and_type_errors_name_the_field() {

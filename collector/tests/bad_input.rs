@@ -55,7 +55,7 @@ fn each_bad_input_gets_its_status_and_a_message_naming_the_problem() {
         ("not a time", Some("application/json"), with(|v| v["started_at"] = json!("yesterday")), 422, "started_at: must be a UTC date-time"),
         ("future time", Some("application/json"), with(|v| v["started_at"] = json!("2099-01-01T00:00:00.000Z")), 422, "started_at: is in the future"),
         ("old time", Some("application/json"), with(|v| v["started_at"] = json!("2020-01-01T00:00:00.000Z")), 422, "started_at: is more than 30 days ago"),
-        ("full user agent", Some("application/json"), with(|v| v["client"]["browser"] = json!("Mozilla/5.0 (X11; Linux x86_64)")), 422, "client.browser: must be one of chrome, firefox"),
+        ("full user agent", Some("application/json"), with(|v| v["client"]["browser"] = json!("Mozilla/5.0 (X11; Linux x86_64)")), 422, "client.browser: unknown variant `Mozilla/5.0 (X11; Linux x86_64)`, expected one of `chrome`, `firefox`"),
         ("unknown platform", Some("application/json"), with(|v| v["platforms"][0]["id"] = json!("tiktok")), 422, "platforms[0].id: no platform \"tiktok\" in campaign \"t\""),
         ("duplicate platform", Some("application/json"), with(|v| { let p = v["platforms"][1].clone(); v["platforms"][0] = p; }), 422, "platforms[1].id: duplicate platform"),
         ("foreign endpoint", Some("application/json"), with(|v| v["platforms"][0]["endpoints"][0]["url"] = json!("https://tracker.example/?id=42")), 422, "platforms[0].endpoints[0].url: not an endpoint of platform \"x\" in campaign \"t\""),
@@ -133,26 +133,28 @@ fn a_chunked_body_over_the_limit_is_refused_without_a_length_header() {
 }
 
 #[test]
-fn extra_fields_are_dropped_and_engine_nonces_removed_before_storage() {
+fn extra_fields_are_dropped_and_probe_urls_refused_before_storage() {
     let dir = TempDir::new("extra");
     let (collector, store) = start(&dir, &[]);
+    // The engine names each endpoint by its campaign URL; a probe URL with its cache-busting
+    // query is not an endpoint of the campaign (and could carry anything in its query).
+    let r = collector.post(&with(|v| {
+        v["platforms"][0]["endpoints"][0]["url"] =
+            json!("https://x.example/favicon.ico?nr=987654321");
+    }));
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r
+        .error()
+        .starts_with("platforms[0].endpoints[0].url: not an endpoint of"));
     let body = with(|v| {
         v["ip"] = json!("198.51.100.23");
         v["client"]["user_agent"] = json!("Mozilla/5.0 secret-build-1234");
-        v["platforms"][0]["endpoints"][0]["url"] =
-            json!("https://x.example/favicon.ico?nr=987654321");
         v["platforms"][0]["median_ms"] = json!(1);
     });
     let r = collector.post(&body);
     assert_eq!(r.status, 201, "{}", r.body);
     let stored = store.query("SELECT report FROM reports").join("\n");
-    for secret in [
-        "198.51.100.23",
-        "secret-build",
-        "987654321",
-        "user_agent",
-        "\"ip\"",
-    ] {
+    for secret in ["198.51.100.23", "secret-build", "user_agent", "\"ip\""] {
         assert!(!stored.contains(secret), "{secret} stored: {stored}");
     }
     let stored: Value = serde_json::from_str(&stored).unwrap();

@@ -2,7 +2,7 @@
 //! the request (a dropped `JsFuture` alone would let the request run on).
 
 use super::js::fetch;
-use crate::campaign::ProbeKind;
+use crate::vocabulary::ProbeKind;
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};

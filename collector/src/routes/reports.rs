@@ -6,7 +6,7 @@
 
 use super::State;
 use crate::error::ApiError;
-use crate::intake::{self, name, Rejection};
+use crate::intake::{self, Rejection};
 use crate::storage::{NewReport, VerdictRow};
 use crate::time;
 use axum::body::{to_bytes, Body};
@@ -120,15 +120,8 @@ async fn accept(
         }
     })?;
     let report = intake::parse(&body).map_err(reject)?;
-    intake::check_header(&report).map_err(reject)?;
-    let campaign = state.campaigns.get(&report.campaign).map_err(|_| {
-        ApiError::unprocessable(format!(
-            "campaign: no campaign {:?} on this collector",
-            report.campaign
-        ))
-    })?;
     let now = time::now();
-    let accepted = intake::check(report, &campaign, now).map_err(reject)?;
+    let accepted = intake::check(report, &state.campaigns, now).map_err(reject)?;
     let location = state.geo.locate(client);
     let report = accepted.report;
     let new = NewReport {
@@ -144,8 +137,8 @@ async fn accept(
             .iter()
             .map(|p| VerdictRow {
                 platform: p.id.clone(),
-                verdict: p.verdict.as_str().to_owned(),
-                reason: name(&p.reason),
+                verdict: p.verdict,
+                reason: p.reason,
             })
             .collect(),
         json: serde_json::to_string(&report).map_err(|e| {

@@ -14,7 +14,7 @@
 mod postgres;
 mod sqlite;
 
-use netreach::report::Client;
+use netreach::{Client, Reason, Verdict};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -54,8 +54,8 @@ impl From<tokio_postgres::Error> for StorageError {
 #[derive(Clone, Debug)]
 pub struct VerdictRow {
     pub platform: String,
-    pub verdict: String,
-    pub reason: String,
+    pub verdict: Verdict,
+    pub reason: Reason,
 }
 
 /// A checked, anonymized report, ready to insert.
@@ -98,8 +98,20 @@ pub struct CountRow {
     pub cc: String,
     pub asn: u32,
     pub platform: String,
-    pub verdict: String,
+    pub verdict: Verdict,
     pub count: u64,
+}
+
+/// A verdict read back from storage, by its wire name.
+///
+/// # Errors
+/// A name that is not a verdict: the table was written by something else than this collector.
+pub fn stored_verdict(name: &str) -> Result<Verdict, StorageError> {
+    Verdict::from_name(name).ok_or_else(|| {
+        StorageError(format!(
+            "the verdicts table holds an unknown verdict {name:?}"
+        ))
+    })
 }
 
 /// Rows returned at most by one aggregate query (a year of hourly cells for a busy country

@@ -8,7 +8,9 @@
 //! Migrations run at every start in a transaction with their version row; replicas starting
 //! together may race, so a failed migration is retried (the loser then finds it applied).
 
-use super::{AggregateQuery, BoxFuture, CountRow, NewReport, Storage, StorageError};
+use super::{
+    stored_verdict, AggregateQuery, BoxFuture, CountRow, NewReport, Storage, StorageError,
+};
 use crate::metrics::Metrics;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use std::sync::Arc;
@@ -148,6 +150,7 @@ impl PostgresStorage {
         let platforms: Vec<&str> = r.verdicts.iter().map(|v| v.platform.as_str()).collect();
         let verdicts: Vec<&str> = r.verdicts.iter().map(|v| v.verdict.as_str()).collect();
         let reasons: Vec<&str> = r.verdicts.iter().map(|v| v.reason.as_str()).collect();
+        let (browser, os) = (r.client.browser.as_str(), r.client.os.as_str());
         let id: i64 = client
             .query_one(
                 &insert,
@@ -157,9 +160,9 @@ impl PostgresStorage {
                     &r.campaign,
                     &r.cc,
                     &asn,
-                    &r.client.browser,
+                    &browser,
                     &version,
-                    &r.client.os,
+                    &os,
                     &runtime,
                     &r.json,
                     &platforms,
@@ -211,17 +214,18 @@ impl Storage for PostgresStorage {
             sql += " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5";
             sql += &format!(" LIMIT {}", super::MAX_AGGREGATE_ROWS + 1);
             let rows = client.query(&sql, &args).await?;
-            Ok(rows
-                .iter()
-                .map(|row| CountRow {
-                    bucket: row.get(0),
-                    cc: row.get(1),
-                    asn: row.get::<_, i64>(2) as u32,
-                    platform: row.get(3),
-                    verdict: row.get(4),
-                    count: row.get::<_, i64>(5) as u64,
+            rows.iter()
+                .map(|row| {
+                    Ok(CountRow {
+                        bucket: row.get(0),
+                        cc: row.get(1),
+                        asn: row.get::<_, i64>(2) as u32,
+                        platform: row.get(3),
+                        verdict: stored_verdict(row.get::<_, &str>(4))?,
+                        count: row.get::<_, i64>(5) as u64,
+                    })
                 })
-                .collect())
+                .collect()
         })
     }
 

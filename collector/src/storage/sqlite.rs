@@ -1,6 +1,8 @@
 //! SQLite storage: WAL, `synchronous=FULL`, one writer thread committing in batches.
 
-use super::{AggregateQuery, BoxFuture, CountRow, NewReport, Storage, StorageError};
+use super::{
+    stored_verdict, AggregateQuery, BoxFuture, CountRow, NewReport, Storage, StorageError,
+};
 use crate::metrics::Metrics;
 use rusqlite::{params, params_from_iter, Connection, OpenFlags};
 use std::path::{Path, PathBuf};
@@ -107,9 +109,9 @@ fn write_batch(conn: &mut Connection, jobs: &[Job]) -> Result<Vec<i64>, StorageE
                 r.campaign,
                 r.cc,
                 r.asn,
-                r.client.browser,
+                r.client.browser.as_str(),
                 r.client.version,
-                r.client.os,
+                r.client.os.as_str(),
                 r.runtime_ms,
                 r.json,
             ])?;
@@ -121,8 +123,8 @@ fn write_batch(conn: &mut Connection, jobs: &[Job]) -> Result<Vec<i64>, StorageE
                     r.started_at,
                     r.cc,
                     r.asn,
-                    v.verdict,
-                    v.reason
+                    v.verdict.as_str(),
+                    v.reason.as_str()
                 ])?;
             }
             ids.push(id);
@@ -280,19 +282,19 @@ impl Storage for SqliteStorage {
             sql += " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5";
             sql += &format!(" LIMIT {}", super::MAX_AGGREGATE_ROWS + 1);
             let mut stmt = conn.prepare(&sql)?;
-            let rows = stmt
-                .query_map(params_from_iter(args), |row| {
-                    Ok(CountRow {
-                        bucket: row.get(0)?,
-                        cc: row.get(1)?,
-                        asn: row.get(2)?,
-                        platform: row.get(3)?,
-                        verdict: row.get(4)?,
-                        count: row.get::<_, i64>(5)? as u64,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
+            let mut rows = stmt.query(params_from_iter(args))?;
+            let mut counts = Vec::new();
+            while let Some(row) = rows.next()? {
+                counts.push(CountRow {
+                    bucket: row.get(0)?,
+                    cc: row.get(1)?,
+                    asn: row.get(2)?,
+                    platform: row.get(3)?,
+                    verdict: stored_verdict(&row.get::<_, String>(4)?)?,
+                    count: row.get::<_, i64>(5)? as u64,
+                });
+            }
+            Ok(counts)
         }))
     }
 

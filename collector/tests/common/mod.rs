@@ -126,14 +126,14 @@ pub fn report(marker: u32, x: Outcome, yt: Outcome) -> Report {
         }
     };
     Report {
-        schema: netreach::report::SCHEMA.into(),
+        schema: netreach::SCHEMA.into(),
         campaign: "t".into(),
         started_at: this_hour(),
         runtime_ms: marker,
         client: Client {
-            browser: "chrome".into(),
+            browser: netreach::Browser::Chrome,
             version: 156,
-            os: "linux".into(),
+            os: netreach::Os::Linux,
         },
         conditions: vec![],
         controls,
