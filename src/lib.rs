@@ -1,8 +1,23 @@
 //! netreach: is a platform blocked for me, right now?
 //!
-//! Pure modules (the campaign model, statistics, classification, the report) know nothing of
-//! the browser and are shared with the collector, which re-derives every verdict it receives.
-//! The browser layer and the `#[wasm_bindgen]` exports exist only on wasm32.
+//! # A tour, in the order a run flows through it
+//!
+//! - [`vocabulary`]: every name of the contract (verdicts, reasons, attempt outcomes, probe
+//!   kinds, conditions, browser and OS families, the report schema), each list defined once.
+//! - [`campaign`]: what to measure (controls, platforms, endpoints, trials) and its validation.
+//! - [`schedule`]: adaptive timeouts, shuffled rounds of trials, cache-busting probe URLs.
+//! - `browser/` (wasm32 only): the probes (`fetch`, image loads), timers, Resource Timing, page
+//!   visibility and CSP, report submission; the only code that touches JavaScript values.
+//! - `engine` (wasm32 only): one run, driving the browser layer with the schedule.
+//! - [`classify`]: the verdict rules, from attempts to one honest verdict per platform; the
+//!   same code re-derives verdicts in the collector ([`classify_report`]).
+//! - [`report`], [`client`], [`stats`]: the anonymized report, the coarse browser/OS family,
+//!   medians.
+//! - `api` (wasm32 only): the JavaScript API (`run`, `submit`, `validate`), where everything
+//!   crossing the boundary is checked.
+//!
+//! Pure modules know nothing of the browser: they are tested natively and shared with the
+//! collector. `text` holds byte-level string helpers that keep the Wasm package small.
 
 // `std` only in tests: everything here needs just `alloc`, which keeps the Wasm package free of
 // std's panic machinery when it is built without the `std` feature.

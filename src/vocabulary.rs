@@ -2,7 +2,7 @@
 //! collector, the lab, the page and the public data, defined once.
 //!
 //! Each list is an enum whose wire names (the strings in reports, aggregates and the page's
-//! explanation tables) are written only here, in the [`vocabulary!`] invocation, which gives
+//! explanation tables) are written only here, in the `vocabulary!` tables below, which give
 //! the serde names, [`Verdict::ALL`]-style lists of every value, `as_str` and `from_name`.
 //! Adding a value here is the whole change to the contract; the tests of the page, the
 //! collector and the lab then name what is missing elsewhere. Unused lists cost the Wasm

@@ -4,6 +4,20 @@
 //! every verdict re-derived with the engine's own classifier) before anything is written; the
 //! sender's IP address is used only in memory, for the country/network lookup and for rate
 //! limiting, and never reaches storage or logs.
+//!
+//! # A tour, in the order a report flows through it
+//!
+//! - [`cli`] and [`server`]: the options, then the listener, state and shutdown.
+//! - [`routes`]: the HTTP API, one file per route (`reports`, `campaigns`, `aggregates`,
+//!   `health`), with [`error`] turning every failure into a status and a message.
+//! - [`rate_limit`]: per-sender limits keyed by a rotating hash of the address.
+//! - [`campaigns`]: the campaign descriptors a report must match.
+//! - [`intake`]: from a request body to a report fit to store: parsed, checked against its
+//!   campaign, every verdict re-derived with the engine's classifier.
+//! - [`geo`]: country and network (ASN) of the sender, from a MaxMind database, in memory only.
+//! - [`storage`]: one trait, two stores (`sqlite`, `postgres`), chosen by the database URL.
+//! - [`aggregate`]: verdict counts per cell with every cell under k left out, as JSON or CSV.
+//! - [`metrics`] and [`time`]: Prometheus counters, hour arithmetic.
 
 pub mod aggregate;
 pub mod campaigns;
