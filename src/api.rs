@@ -67,11 +67,15 @@ fn invalid(field: &str, problem: &str) -> Error {
 }
 
 /// Reads and validates a campaign object. Reading mirrors the serde shape of [`Campaign`]
-/// (defaults: `trials` 3, `bust` true; unknown fields ignored) but names the exact field at
-/// fault; the rules are those of [`Campaign::validate`].
+/// (defaults: `trials` 3, `bust` true; `null` only for optional fields; unknown fields
+/// ignored) but names the exact field at fault; the rules are those of [`Campaign::validate`].
+/// `tests/api.rs` checks that it accepts and refuses what serde does, with the same values.
 fn campaign(value: &JsValue) -> Result<Campaign, Error> {
     if !value.is_object() {
         return Err(invalid("campaign", "must be an object"));
+    }
+    if object::get(value, "trials").is_null() {
+        return Err(invalid("trials", "must be a whole number"));
     }
     let campaign = Campaign {
         id: string(value, "id", "id")?,
@@ -264,6 +268,16 @@ pub async fn run(campaign: JsValue, options: Option<RunOptions>) -> Result<JsVal
     };
     let report = engine::run(&campaign, &mut cancel, &progress).await;
     Ok(object::to_js(&report))
+}
+
+/// The campaign reader itself, for the test that keeps it in step with the serde shape; not
+/// exported to JavaScript (so not in the package).
+///
+/// # Errors
+/// The `Error` that `run` would reject with.
+#[doc(hidden)]
+pub fn read_campaign(value: &JsValue) -> Result<Campaign, js_sys::Error> {
+    campaign(value).map_err(Into::into)
 }
 
 /// Checks a campaign without probing anything.

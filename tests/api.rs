@@ -13,6 +13,64 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+/// The engine reads campaigns with a hand-written reader (smaller than serde in the package,
+/// see src/browser/object.rs); the collector reads them with serde. Both must accept and
+/// refuse the same campaigns, and read the same values.
+#[wasm_bindgen_test]
+fn the_campaign_reader_agrees_with_the_serde_shape() {
+    let default: Value =
+        serde_json::from_str(include_str!("../www/campaigns/default.json")).unwrap();
+    let minimal = json!({ "id": "t", "controls": [{ "url": "https://c.example/", "kind": "fetch" }],
+        "platforms": [{ "id": "x", "name": "X",
+            "endpoints": [{ "url": "https://x.example/a.png", "kind": "image" }] }] });
+    let with = |change: &dyn Fn(&mut Value)| {
+        let mut c = minimal.clone();
+        change(&mut c);
+        c
+    };
+    fn endpoint(c: &mut Value) -> &mut Value {
+        &mut c["platforms"][0]["endpoints"][0]
+    }
+    let cases = [
+        default,
+        minimal.clone(),
+        with(&|c| {
+            c["trials"] = json!(5);
+            c["collector"] = json!("https://c.example/v1/reports");
+            *endpoint(c) = json!({ "url": "https://x.example/big.jpg", "kind": "image",
+                "bytes": 100_000, "bust": false });
+        }),
+        with(&|c| {
+            c["note"] = json!("unknown fields are ignored");
+            c["platforms"][0]["icon"] = json!(1);
+            endpoint(c)["weight"] = json!([]);
+        }),
+        with(&|c| {
+            c["collector"] = Value::Null;
+            endpoint(c)["bytes"] = Value::Null;
+        }),
+        with(&|c| c["trials"] = Value::Null),
+        with(&|c| c["trials"] = json!(1.5)),
+        with(&|c| c["trials"] = json!("3")),
+        with(&|c| c["trials"] = json!(11)),
+        with(&|c| endpoint(c)["bust"] = Value::Null),
+        with(&|c| endpoint(c)["bytes"] = json!(-1)),
+        with(&|c| endpoint(c)["kind"] = json!("websocket")),
+        with(&|c| endpoint(c)["url"] = json!("http://x.example/")),
+        with(&|c| c["platforms"][0]["name"] = Value::Null),
+        with(&|c| c["id"] = json!(7)),
+        with(&|c| c["controls"] = json!({})),
+        json!([minimal]),
+    ];
+    for case in &cases {
+        let by_serde = serde_json::from_value::<netreach::Campaign>(case.clone())
+            .ok()
+            .filter(|c| c.validate().is_ok());
+        let by_reader = netreach::read_campaign(&js(case)).ok();
+        assert_eq!(by_reader, by_serde, "{case}");
+    }
+}
+
 #[wasm_bindgen_test]
 async fn invalid_campaigns_are_refused_naming_the_field_and_probe_nothing() {
     let tag = token("invalid");

@@ -55,6 +55,10 @@ pub fn resource_duration(url: &str, since: f64) -> Option<f64> {
 }
 
 /// A future that completes after `ms` milliseconds. Dropping it clears the timer.
+///
+/// Hand-written rather than gloo-timers' `TimeoutFuture`, which keeps a Rust closure and a
+/// futures channel per timer and needs std: +741 B gzip in the package (BENCHMARKS.md,
+/// "Hand-written or crate"), which would make it larger than it is, for the same behaviour.
 #[must_use = "a Sleep does nothing unless awaited"]
 pub struct Sleep {
     id: JsValue,
