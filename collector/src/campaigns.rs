@@ -19,9 +19,9 @@ pub enum CampaignLookupError {
     /// The id has characters other than ASCII letters, digits, `-` and `_` (or is too long).
     BadId,
     /// No `{id}.json` in the folder.
-    NotFound,
+    NotFound { id: String },
     /// The file exists but is not a valid campaign: a deployment mistake, reported as such.
-    Invalid(String),
+    Invalid { id: String, problem: String },
 }
 
 /// Whether `id` is safe to use as a file name: no path separators, dots or other surprises.
@@ -62,29 +62,21 @@ impl Campaigns {
             }
         }
         let path = self.dir.join(format!("{id}.json"));
+        let invalid = |e: &dyn std::fmt::Display| CampaignLookupError::Invalid {
+            id: id.to_owned(),
+            problem: format!("{}: {e}", path.display()),
+        };
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(CampaignLookupError::NotFound)
+                return Err(CampaignLookupError::NotFound { id: id.to_owned() })
             }
-            Err(e) => {
-                return Err(CampaignLookupError::Invalid(format!(
-                    "{}: {e}",
-                    path.display()
-                )))
-            }
+            Err(e) => return Err(invalid(&e)),
         };
-        let campaign: Campaign = serde_json::from_str(&text)
-            .map_err(|e| CampaignLookupError::Invalid(format!("{}: {e}", path.display())))?;
-        campaign
-            .validate()
-            .map_err(|e| CampaignLookupError::Invalid(format!("{}: {e}", path.display())))?;
+        let campaign: Campaign = serde_json::from_str(&text).map_err(|e| invalid(&e))?;
+        campaign.validate().map_err(|e| invalid(&e))?;
         if campaign.id != id {
-            return Err(CampaignLookupError::Invalid(format!(
-                "{}: its id is {:?}, not {id:?}",
-                path.display(),
-                campaign.id
-            )));
+            return Err(invalid(&format!("its id is {:?}, not {id:?}", campaign.id)));
         }
         let campaign = Arc::new(campaign);
         if let Ok(mut cache) = self.cache.write() {

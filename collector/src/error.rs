@@ -1,52 +1,156 @@
-//! The one error type of the HTTP API: a status and a message a web developer can act on,
-//! answered as `{"error": "..."}`.
+//! The one error type of the HTTP API: every way a request can fail, each answered with its
+//! status and `{"error": "..."}` (plus `Retry-After` when rate limited).
+//!
+//! Handlers return `Result<_, AppError>` and use `?`: the errors of intake, campaigns,
+//! storage and the rate limiter convert with `From`, so a handler reads as its happy path.
 
+use crate::campaigns::CampaignLookupError;
+use crate::intake::Rejection;
+use crate::rate_limit::Refused;
+use crate::storage::StorageError;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-/// An error answer.
+/// Why a request failed.
 #[derive(Debug)]
-pub struct ApiError {
-    pub status: StatusCode,
-    pub message: String,
-    /// Seconds after which a rate-limited client may try again (`Retry-After`).
-    pub retry_after: Option<u64>,
+pub enum AppError {
+    /// The sender's network has used its allowance of reports: 429.
+    RateLimited(Refused),
+    /// A report body that is neither JSON nor plain text: 415.
+    UnsupportedContentType,
+    /// A report body over `--max-body` bytes: 413.
+    TooLarge { limit: usize },
+    /// A body that broke off or could not be read: 400.
+    UnreadableBody,
+    /// Not an acceptable report: 400 (malformed JSON) or 422 (naming the field).
+    Rejected(Rejection),
+    /// A campaign that cannot be served: 404, or 500 for a file that is not a valid campaign.
+    Campaign(CampaignLookupError),
+    /// A query parameter out of range, or a query too large to answer: 400.
+    BadQuery(String),
+    /// The report could not be stored: 503, so the sender retries.
+    NotStored(StorageError),
+    /// Storage failed to answer a read: 503 when it is down, 500 when it holds what this
+    /// collector cannot read.
+    Storage(StorageError),
+    /// A checked report that could not be re-serialized: 500 (a bug, not the sender's fault).
+    Encode(serde_json::Error),
 }
 
-impl ApiError {
-    /// An error with this status and message.
-    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            message: message.into(),
-            retry_after: None,
+impl AppError {
+    /// The status of the answer.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::UnsupportedContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnreadableBody | AppError::BadQuery(_) => StatusCode::BAD_REQUEST,
+            AppError::Rejected(Rejection::Malformed(_)) => StatusCode::BAD_REQUEST,
+            AppError::Rejected(Rejection::Schema { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Campaign(CampaignLookupError::Invalid { .. }) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            AppError::Campaign(_) => StatusCode::NOT_FOUND,
+            AppError::NotStored(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Storage(StorageError::Unreadable(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Storage(StorageError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Encode(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
-    /// 400: the request cannot be understood.
-    pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, message)
+    /// The message a web developer reads in `{"error": "..."}`. It names the problem with the
+    /// request; of a server-side failure it says only what `/healthz` would.
+    pub fn message(&self) -> String {
+        match self {
+            AppError::RateLimited(Refused { retry_after }) => {
+                format!("too many reports from this network; try again in {retry_after} s")
+            }
+            AppError::UnsupportedContentType => {
+                "Content-Type must be application/json or text/plain".into()
+            }
+            AppError::TooLarge { limit } => format!("report larger than {limit} bytes"),
+            AppError::UnreadableBody => "the request body could not be read".into(),
+            AppError::Rejected(rejection) => rejection.message(),
+            AppError::Campaign(CampaignLookupError::BadId) => {
+                "no such campaign (ids are letters, digits, - and _)".into()
+            }
+            AppError::Campaign(CampaignLookupError::NotFound { id }) => {
+                format!("no campaign {id:?}")
+            }
+            AppError::Campaign(CampaignLookupError::Invalid { id, .. }) => {
+                format!("campaign {id:?} is misconfigured on this server")
+            }
+            AppError::BadQuery(message) => message.clone(),
+            AppError::NotStored(_) => {
+                "storage is unavailable; the report was not stored, please retry".into()
+            }
+            AppError::Storage(StorageError::Unavailable(_)) => "storage is unavailable".into(),
+            AppError::Storage(StorageError::Unreadable(what)) => {
+                format!("storage holds data this collector cannot read: {what}")
+            }
+            AppError::Encode(e) => format!("cannot encode: {e}"),
+        }
     }
 
-    /// 422: understood, but not an acceptable report.
-    pub fn unprocessable(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, message)
+    /// Server-side causes go to the log (never the request, which is not logged); the
+    /// sender's own mistakes do not.
+    fn log(&self) {
+        match self {
+            AppError::Campaign(CampaignLookupError::Invalid { problem, .. }) => {
+                eprintln!("netreach-collector: campaign file is invalid: {problem}");
+            }
+            AppError::Storage(e) => eprintln!("netreach-collector: storage read failed: {e}"),
+            // Storage logs its own write failures, with the batch they belong to.
+            _ => {}
+        }
     }
 }
 
-impl IntoResponse for ApiError {
+impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        self.log();
         let mut response = (
-            self.status,
-            Json(serde_json::json!({ "error": self.message })),
+            self.status(),
+            Json(serde_json::json!({ "error": self.message() })),
         )
             .into_response();
-        if let Some(seconds) = self.retry_after {
+        if let AppError::RateLimited(Refused { retry_after }) = self {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }
         response
+    }
+}
+
+impl From<Refused> for AppError {
+    fn from(refused: Refused) -> Self {
+        AppError::RateLimited(refused)
+    }
+}
+
+impl From<Rejection> for AppError {
+    fn from(rejection: Rejection) -> Self {
+        AppError::Rejected(rejection)
+    }
+}
+
+impl From<CampaignLookupError> for AppError {
+    fn from(e: CampaignLookupError) -> Self {
+        AppError::Campaign(e)
+    }
+}
+
+/// A failed read; a failed write is [`AppError::NotStored`], named where it happens.
+impl From<StorageError> for AppError {
+    fn from(e: StorageError) -> Self {
+        AppError::Storage(e)
+    }
+}
+
+impl From<serde_json::Error> for AppError {
+    fn from(e: serde_json::Error) -> Self {
+        AppError::Encode(e)
     }
 }

@@ -27,6 +27,13 @@ struct State {
     buckets: HashMap<u64, Bucket>,
 }
 
+/// A report refused because its sender's network has used its allowance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Refused {
+    /// Seconds until the next report would be taken (`Retry-After`).
+    pub retry_after: u64,
+}
+
 /// A token bucket per client: `per_minute` tokens, refilled continuously.
 pub struct RateLimiter {
     per_minute: u32,
@@ -60,8 +67,8 @@ impl RateLimiter {
     /// Takes one token for `ip`.
     ///
     /// # Errors
-    /// The number of seconds until a token is available, when there is none.
-    pub fn check(&self, ip: IpAddr, now: Instant) -> Result<(), u64> {
+    /// [`Refused`], with the seconds until a token is available, when there is none.
+    pub fn check(&self, ip: IpAddr, now: Instant) -> Result<(), Refused> {
         if self.per_minute == 0 {
             return Ok(());
         }
@@ -90,7 +97,9 @@ impl RateLimiter {
             bucket.tokens -= 1.0;
             Ok(())
         } else {
-            Err(((1.0 - bucket.tokens) / per_second).ceil().max(1.0) as u64)
+            Err(Refused {
+                retry_after: ((1.0 - bucket.tokens) / per_second).ceil().max(1.0) as u64,
+            })
         }
     }
 
@@ -112,8 +121,8 @@ mod tests {
         let b: IpAddr = "192.0.2.2".parse().unwrap();
         assert!(limiter.check(a, t).is_ok());
         assert!(limiter.check(a, t).is_ok());
-        let wait = limiter.check(a, t).unwrap_err();
-        assert_eq!(wait, 30, "one token per 30 s at 2/min");
+        let refused = limiter.check(a, t).unwrap_err();
+        assert_eq!(refused.retry_after, 30, "one token per 30 s at 2/min");
         assert!(limiter.check(b, t).is_ok());
         assert!(limiter.check(a, t + Duration::from_secs(30)).is_ok());
     }

@@ -101,7 +101,7 @@ fn check_every_ack_stored_once(store: &Store, acked: &HashMap<u32, i64>) -> usiz
     rows.len()
 }
 
-fn survives_kill_9(store: Store) {
+fn keeps_every_acknowledged_report_through_kill_9(store: Store) {
     let dir = TempDir::new("kill9");
     let mut collector = start(&store, &dir, "before.log");
     let stop = Arc::new(AtomicBool::new(false));
@@ -134,18 +134,9 @@ fn survives_kill_9(store: Store) {
     );
 }
 
-#[test]
-fn sqlite_keeps_every_acknowledged_report_through_kill_9() {
-    let dir = TempDir::new("kill9-sqlite");
-    survives_kill_9(Store::sqlite(dir.path()));
-}
+test_on_both_stores!(keeps_every_acknowledged_report_through_kill_9);
 
-#[test]
-fn postgres_keeps_every_acknowledged_report_through_kill_9() {
-    survives_kill_9(Store::postgres());
-}
-
-fn drains_on_sigterm(store: Store) {
+fn drains_in_flight_reports_on_sigterm(store: Store) {
     let dir = TempDir::new("sigterm");
     let mut collector = start(&store, &dir, "run.log");
     let stop = Arc::new(AtomicBool::new(false));
@@ -170,13 +161,4 @@ fn drains_on_sigterm(store: Store) {
     );
 }
 
-#[test]
-fn sqlite_drains_in_flight_reports_on_sigterm() {
-    let dir = TempDir::new("sigterm-sqlite");
-    drains_on_sigterm(Store::sqlite(dir.path()));
-}
-
-#[test]
-fn postgres_drains_in_flight_reports_on_sigterm() {
-    drains_on_sigterm(Store::postgres());
-}
+test_on_both_stores!(drains_in_flight_reports_on_sigterm);

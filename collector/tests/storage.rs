@@ -11,7 +11,7 @@ fn start(store: &Store, dir: &TempDir, k: &str, log: &str) -> Collector {
     Collector::on(store, dir.path(), &["--k", k], log)
 }
 
-fn stores_report_and_aggregate(store: Store) {
+fn stores_reports_and_aggregates_them_k_anonymously(store: Store) {
     let dir = TempDir::new(store.name());
     let mut collector = start(&store, &dir, "5", "first.log");
     let mut ids = Vec::new();
@@ -114,16 +114,42 @@ fn stores_report_and_aggregate(store: Store) {
     }
 }
 
-#[test]
-fn sqlite_stores_reports_and_aggregates_them_k_anonymously() {
-    let dir = TempDir::new("sqlite-store");
-    stores_report_and_aggregate(Store::sqlite(dir.path()));
+test_on_both_stores!(stores_reports_and_aggregates_them_k_anonymously);
+
+/// A verdict name this collector does not know (written by another program, or a newer
+/// collector) must stop the aggregates, not be counted as some other verdict.
+fn unknown_stored_verdict_is_an_error_not_a_count(store: Store) {
+    let dir = TempDir::new(&format!("{}-unknown-verdict", store.name()));
+    let collector = start(&store, &dir, "1", "collector.log");
+    let r = collector.post(&report_json(301, Outcome::Timeout, Outcome::Ok));
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(collector.get("/v1/aggregates").status, 200);
+
+    store.execute("UPDATE verdicts SET verdict = 'censored' WHERE platform = 'x'");
+    let message = "storage holds data this collector cannot read: \
+                   the verdicts table holds an unknown verdict \"censored\"";
+    for path in ["/v1/aggregates", "/v1/aggregates?format=csv"] {
+        let r = collector.get(path);
+        assert_eq!(
+            (r.status, r.error().as_str()),
+            (500, message),
+            "{}: {path}: {}",
+            store.name(),
+            r.body
+        );
+    }
+    // The database itself answers: this is not an outage to retry.
+    assert_eq!(collector.get("/healthz").status, 200);
+    assert!(
+        collector
+            .log_text()
+            .contains("unknown verdict \"censored\""),
+        "{}",
+        collector.log_text()
+    );
 }
 
-#[test]
-fn postgres_stores_reports_and_aggregates_them_k_anonymously() {
-    stores_report_and_aggregate(Store::postgres());
-}
+test_on_both_stores!(unknown_stored_verdict_is_an_error_not_a_count);
 
 #[test]
 fn two_collectors_share_one_postgres_database() {

@@ -5,11 +5,11 @@
 
 use super::State;
 use crate::aggregate::{cells, Aggregate};
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::storage::{AggregateQuery, MAX_AGGREGATE_ROWS};
 use crate::time::{self, format_utc, DAY, HOUR};
 use axum::extract::{Query, State as Extract};
-use axum::http::{header, HeaderName, StatusCode};
+use axum::http::{header, HeaderName};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -37,14 +37,14 @@ fn nonempty(v: &Option<String>) -> Option<&str> {
 }
 
 /// Turns query parameters into a storage query, or says which one is wrong.
-fn query(p: &Params, now: i64) -> Result<AggregateQuery, ApiError> {
+fn query(p: &Params, now: i64) -> Result<AggregateQuery, AppError> {
     let cc = match nonempty(&p.cc) {
         Some(cc) if cc.len() == 2 && cc.bytes().all(|b| b.is_ascii_alphabetic()) => {
             Some(cc.to_ascii_uppercase())
         }
         Some(_) => {
-            return Err(ApiError::bad_request(
-                "cc: must be a two-letter country code",
+            return Err(AppError::BadQuery(
+                "cc: must be a two-letter country code".into(),
             ))
         }
         None => None,
@@ -53,25 +53,25 @@ fn query(p: &Params, now: i64) -> Result<AggregateQuery, ApiError> {
         Some(asn) => Some(
             asn.trim_start_matches("AS")
                 .parse::<u32>()
-                .map_err(|_| ApiError::bad_request("asn: must be a number like 17557"))?,
+                .map_err(|_| AppError::BadQuery("asn: must be a number like 17557".into()))?,
         ),
         None => None,
     };
     let platform = match nonempty(&p.platform) {
         Some(id) if crate::campaigns::valid_id(id) => Some(id.to_owned()),
-        Some(_) => return Err(ApiError::bad_request("platform: must be a platform id")),
+        Some(_) => return Err(AppError::BadQuery("platform: must be a platform id".into())),
         None => None,
     };
     let bucket = match nonempty(&p.bucket) {
         None | Some("hour") => HOUR,
         Some("day") => DAY,
-        Some(_) => return Err(ApiError::bad_request("bucket: must be hour or day")),
+        Some(_) => return Err(AppError::BadQuery("bucket: must be hour or day".into())),
     };
-    let parse = |name: &str, v: &Option<String>| -> Result<Option<i64>, ApiError> {
+    let parse = |name: &str, v: &Option<String>| -> Result<Option<i64>, AppError> {
         nonempty(v)
             .map(|s| {
                 time::parse_utc(s).ok_or_else(|| {
-                    ApiError::bad_request(format!(
+                    AppError::BadQuery(format!(
                         "{name}: must be a UTC date (2026-11-22) or date-time (2026-11-22T21:00:00Z)"
                     ))
                 })
@@ -81,11 +81,11 @@ fn query(p: &Params, now: i64) -> Result<AggregateQuery, ApiError> {
     let to = parse("to", &p.to)?.unwrap_or(time::floor_hour(now) + HOUR);
     let from = parse("from", &p.from)?.unwrap_or(to - 7 * DAY);
     if from >= to {
-        return Err(ApiError::bad_request("from: must be before to"));
+        return Err(AppError::BadQuery("from: must be before to".into()));
     }
     if to - from > MAX_RANGE {
-        return Err(ApiError::bad_request(
-            "from: the range is limited to 400 days",
+        return Err(AppError::BadQuery(
+            "from: the range is limited to 400 days".into(),
         ));
     }
     Ok(AggregateQuery {
@@ -102,22 +102,16 @@ fn query(p: &Params, now: i64) -> Result<AggregateQuery, ApiError> {
 pub async fn get_aggregates(
     Extract(state): Extract<State>,
     Query(params): Query<Params>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, AppError> {
     state.metrics.aggregate_requested();
-    let csv = match nonempty(&params.format) {
-        None | Some("json") => false,
-        Some("csv") => true,
-        Some(_) => return Err(ApiError::bad_request("format: must be json or csv")),
-    };
+    let csv = wants_csv(&params)?;
     let q = query(&params, time::now())?;
     let (from, to, bucket) = (q.from, q.to, q.bucket);
-    let rows = state.storage.aggregate(q).await.map_err(|e| {
-        eprintln!("netreach-collector: aggregate query failed: {e}");
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "storage is unavailable")
-    })?;
+    let rows = state.storage.aggregate(q).await?;
     if rows.len() > MAX_AGGREGATE_ROWS {
-        return Err(ApiError::bad_request(
-            "too many cells: narrow the query (cc, asn, platform, a shorter range or bucket=day)",
+        return Err(AppError::BadQuery(
+            "too many cells: narrow the query (cc, asn, platform, a shorter range or bucket=day)"
+                .into(),
         ));
     }
     let (cells, suppressed) = cells(&rows, state.k);
@@ -129,21 +123,32 @@ pub async fn get_aggregates(
         cells,
         suppressed_cells: suppressed,
     };
+    Ok(answer(aggregate, csv))
+}
+
+/// Whether the answer is CSV (`format=csv`) rather than JSON.
+fn wants_csv(p: &Params) -> Result<bool, AppError> {
+    match nonempty(&p.format) {
+        None | Some("json") => Ok(false),
+        Some("csv") => Ok(true),
+        Some(_) => Err(AppError::BadQuery("format: must be json or csv".into())),
+    }
+}
+
+/// The aggregate as JSON or CSV, with k and the suppressed cells in headers too (a CSV
+/// answer carries them only there).
+fn answer(aggregate: Aggregate, csv: bool) -> Response {
     let headers = [
-        (SUPPRESSED_HEADER, suppressed.to_string()),
-        (K_HEADER, state.k.to_string()),
+        (SUPPRESSED_HEADER, aggregate.suppressed_cells.to_string()),
+        (K_HEADER, aggregate.k.to_string()),
         (header::CACHE_CONTROL, "no-cache".to_owned()),
     ];
-    Ok(if csv {
-        let mut response = (headers, aggregate.to_csv()).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            header::HeaderValue::from_static("text/csv; charset=utf-8"),
-        );
-        response
+    if csv {
+        let csv_type = [(header::CONTENT_TYPE, "text/csv; charset=utf-8")];
+        (headers, csv_type, aggregate.to_csv()).into_response()
     } else {
         (headers, Json(aggregate)).into_response()
-    })
+    }
 }
 
 #[cfg(test)]
@@ -188,13 +193,13 @@ mod tests {
             ("platform", "../x", "platform:"),
         ] {
             let e = query(&params(&[(k, v)]), now).unwrap_err();
-            assert!(e.message.starts_with(start), "{k}={v}: {}", e.message);
+            assert!(e.message().starts_with(start), "{k}={v}: {}", e.message());
         }
         let e = query(
             &params(&[("from", "2026-11-22"), ("to", "2026-11-21")]),
             now,
         )
         .unwrap_err();
-        assert_eq!(e.message, "from: must be before to");
+        assert_eq!(e.message(), "from: must be before to");
     }
 }

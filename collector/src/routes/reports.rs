@@ -5,11 +5,12 @@
 //! and hashed for rate limiting, then dropped. Nothing here logs a request.
 
 use super::State;
-use crate::error::ApiError;
-use crate::intake::{self, Rejection};
+use crate::error::AppError;
+use crate::geo::Location;
+use crate::intake::{self, Accepted};
 use crate::storage::{NewReport, VerdictRow};
 use crate::time;
-use axum::body::{to_bytes, Body};
+use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::{ConnectInfo, State as Extract};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -25,10 +26,10 @@ pub async fn post_report(
     body: Body,
 ) -> Response {
     let client = client_ip(peer.ip(), &headers, state.trusted_proxy);
-    let response = match accept(&state, client, &headers, body).await {
-        Ok(id) => (StatusCode::CREATED, Json(serde_json::json!({ "id": id }))).into_response(),
-        Err(e) => e.into_response(),
-    };
+    let response = accept(&state, client, &headers, body)
+        .await
+        .map(|id| (StatusCode::CREATED, Json(serde_json::json!({ "id": id }))))
+        .into_response();
     state.metrics.report_answered(response.status().as_u16());
     response
 }
@@ -54,23 +55,56 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted_proxy: bool) -> IpAd
         .unwrap_or(peer)
 }
 
-fn content_type_ok(headers: &HeaderMap) -> bool {
-    let Some(value) = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let essence = value.split(';').next().unwrap_or("").trim();
-    // text/plain is what sendBeacon and CORS-simple fetches send (no preflight).
-    essence.eq_ignore_ascii_case("application/json") || essence.eq_ignore_ascii_case("text/plain")
+/// From request to stored report: each step refuses with the most basic problem first.
+async fn accept(
+    state: &State,
+    client: IpAddr,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<i64, AppError> {
+    state.limiter.check(client, Instant::now())?;
+    require_report_type(headers)?;
+    let body = read_body(headers, body, state.max_body).await?;
+    let now = time::now();
+    let accepted = intake::check(intake::parse(&body)?, &state.campaigns, now)?;
+    let report = to_store(accepted, state.geo.locate(client), now)?;
+    state
+        .storage
+        .insert(report)
+        .await
+        .map_err(AppError::NotStored)
 }
 
-fn too_large(limit: usize) -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        format!("report larger than {limit} bytes"),
-    )
+/// JSON, or plain text: what sendBeacon and CORS-simple fetches send (no preflight).
+fn require_report_type(headers: &HeaderMap) -> Result<(), AppError> {
+    let essence = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim());
+    match essence {
+        Some(t) if t.eq_ignore_ascii_case("application/json") => Ok(()),
+        Some(t) if t.eq_ignore_ascii_case("text/plain") => Ok(()),
+        _ => Err(AppError::UnsupportedContentType),
+    }
+}
+
+/// The whole body, refused as soon as it is known to exceed `limit` bytes: from its declared
+/// length before reading, else while reading.
+async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, AppError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(AppError::TooLarge { limit });
+    }
+    to_bytes(body, limit).await.map_err(|e| {
+        if is_length_limit(e.into_inner().as_ref()) {
+            AppError::TooLarge { limit }
+        } else {
+            AppError::UnreadableBody
+        }
+    })
 }
 
 fn is_length_limit(e: &(dyn std::error::Error + 'static)) -> bool {
@@ -84,83 +118,33 @@ fn is_length_limit(e: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-async fn accept(
-    state: &State,
-    client: IpAddr,
-    headers: &HeaderMap,
-    body: Body,
-) -> Result<i64, ApiError> {
-    if let Err(seconds) = state.limiter.check(client, Instant::now()) {
-        let mut e = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("too many reports from this network; try again in {seconds} s"),
-        );
-        e.retry_after = Some(seconds);
-        return Err(e);
-    }
-    if !content_type_ok(headers) {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Content-Type must be application/json or text/plain",
-        ));
-    }
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > state.max_body as u64) {
-        return Err(too_large(state.max_body));
-    }
-    let body = to_bytes(body, state.max_body).await.map_err(|e| {
-        let e = e.into_inner();
-        if is_length_limit(e.as_ref()) {
-            too_large(state.max_body)
-        } else {
-            ApiError::bad_request("the request body could not be read")
-        }
-    })?;
-    let report = intake::parse(&body).map_err(reject)?;
-    let now = time::now();
-    let accepted = intake::check(report, &state.campaigns, now).map_err(reject)?;
-    let location = state.geo.locate(client);
+/// The row to store: the checked report with its sender's coarse location, and its times
+/// rounded to the hour.
+///
+/// # Errors
+/// The report cannot be serialized again (not expected of a value that was just parsed).
+fn to_store(accepted: Accepted, location: Location, now: i64) -> Result<NewReport, AppError> {
     let report = accepted.report;
-    let new = NewReport {
+    let verdicts = report
+        .platforms
+        .iter()
+        .map(|p| VerdictRow {
+            platform: p.id.clone(),
+            verdict: p.verdict,
+            reason: p.reason,
+        })
+        .collect();
+    Ok(NewReport {
         received_at: time::floor_hour(now),
         started_at: accepted.started_at,
-        campaign: report.campaign.clone(),
+        json: serde_json::to_string(&report)?,
+        campaign: report.campaign,
         cc: location.country,
         asn: location.asn,
-        client: report.client.clone(),
+        client: report.client,
         runtime_ms: report.runtime_ms,
-        verdicts: report
-            .platforms
-            .iter()
-            .map(|p| VerdictRow {
-                platform: p.id.clone(),
-                verdict: p.verdict,
-                reason: p.reason,
-            })
-            .collect(),
-        json: serde_json::to_string(&report).map_err(|e| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("cannot encode: {e}"),
-            )
-        })?,
-    };
-    state.storage.insert(new).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "storage is unavailable; the report was not stored, please retry",
-        )
+        verdicts,
     })
-}
-
-fn reject(r: Rejection) -> ApiError {
-    match r {
-        Rejection::Malformed(_) => ApiError::bad_request(r.message()),
-        Rejection::Schema { .. } => ApiError::unprocessable(r.message()),
-    }
 }
 
 #[cfg(test)]
@@ -189,18 +173,21 @@ mod tests {
     #[test]
     fn json_and_plain_text_bodies_are_accepted() {
         let mut h = HeaderMap::new();
-        assert!(!content_type_ok(&h));
+        assert!(require_report_type(&h).is_err());
         h.insert(
             header::CONTENT_TYPE,
             "text/plain;charset=UTF-8".parse().unwrap(),
         );
-        assert!(content_type_ok(&h));
+        assert!(require_report_type(&h).is_ok());
         h.insert(header::CONTENT_TYPE, "Application/JSON".parse().unwrap());
-        assert!(content_type_ok(&h));
+        assert!(require_report_type(&h).is_ok());
         h.insert(
             header::CONTENT_TYPE,
             "application/x-www-form-urlencoded".parse().unwrap(),
         );
-        assert!(!content_type_ok(&h));
+        assert!(matches!(
+            require_report_type(&h),
+            Err(AppError::UnsupportedContentType)
+        ));
     }
 }

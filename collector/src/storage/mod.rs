@@ -26,13 +26,22 @@ pub use sqlite::SqliteStorage;
 /// A boxed future, so that [`Storage`] can be used as a trait object.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// A storage failure (the database is unreachable, full, or refused a statement).
+/// A storage failure.
 #[derive(Clone, Debug)]
-pub struct StorageError(pub String);
+pub enum StorageError {
+    /// The database is unreachable, full, shutting down, or refused a statement: a retry
+    /// may succeed.
+    Unavailable(String),
+    /// The database answered with a row this collector did not write and cannot read (an
+    /// unknown verdict name): a retry will not help.
+    Unreadable(String),
+}
 
 impl fmt::Display for StorageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            StorageError::Unavailable(what) | StorageError::Unreadable(what) => f.write_str(what),
+        }
     }
 }
 
@@ -40,13 +49,13 @@ impl std::error::Error for StorageError {}
 
 impl From<rusqlite::Error> for StorageError {
     fn from(e: rusqlite::Error) -> Self {
-        StorageError(format!("sqlite: {e}"))
+        StorageError::Unavailable(format!("sqlite: {e}"))
     }
 }
 
 impl From<tokio_postgres::Error> for StorageError {
     fn from(e: tokio_postgres::Error) -> Self {
-        StorageError(format!("postgres: {e}"))
+        StorageError::Unavailable(format!("postgres: {e}"))
     }
 }
 
@@ -105,10 +114,11 @@ pub struct CountRow {
 /// A verdict read back from storage, by its wire name.
 ///
 /// # Errors
-/// A name that is not a verdict: the table was written by something else than this collector.
+/// [`StorageError::Unreadable`] for a name that is not a verdict: the table was written by
+/// something else than this collector.
 pub fn stored_verdict(name: &str) -> Result<Verdict, StorageError> {
     Verdict::from_name(name).ok_or_else(|| {
-        StorageError(format!(
+        StorageError::Unreadable(format!(
             "the verdicts table holds an unknown verdict {name:?}"
         ))
     })
@@ -151,7 +161,9 @@ pub async fn open(
     {
         let path = path.split('?').next().unwrap_or(path);
         if path.is_empty() {
-            return Err(StorageError("sqlite URL without a path".into()));
+            return Err(StorageError::Unavailable(
+                "sqlite URL without a path".into(),
+            ));
         }
         Ok(Arc::new(SqliteStorage::open(
             path.as_ref(),
@@ -163,7 +175,7 @@ pub async fn open(
             PostgresStorage::open(url, pool_size, metrics).await?,
         ))
     } else {
-        Err(StorageError(
+        Err(StorageError::Unavailable(
             "database URL must start with sqlite:// or postgres://".into(),
         ))
     }

@@ -83,7 +83,7 @@ async fn migrate(pool: &Pool) -> Result<(), StorageError> {
 }
 
 fn pool_error(e: impl std::fmt::Display) -> StorageError {
-    StorageError(format!("postgres: {e}"))
+    StorageError::Unavailable(format!("postgres: {e}"))
 }
 
 impl PostgresStorage {

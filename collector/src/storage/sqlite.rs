@@ -181,7 +181,7 @@ impl SqliteStorage {
     ) -> Result<Self, StorageError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
-                .map_err(|e| StorageError(format!("{}: {e}", dir.display())))?;
+                .map_err(|e| StorageError::Unavailable(format!("{}: {e}", dir.display())))?;
         }
         let mut conn = connect(path, OpenFlags::default())?;
         // WAL lets readers work beside the writer; FULL fsyncs the WAL at every commit,
@@ -198,7 +198,9 @@ impl SqliteStorage {
         let writer = std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || run_writer(conn, receiver, writer_metrics))
-            .map_err(|e| StorageError(format!("cannot start the writer thread: {e}")))?;
+            .map_err(|e| {
+                StorageError::Unavailable(format!("cannot start the writer thread: {e}"))
+            })?;
         Ok(SqliteStorage {
             path: path.to_owned(),
             sender: Mutex::new(Some(sender)),
@@ -234,7 +236,7 @@ impl SqliteStorage {
             result
         })
         .await
-        .map_err(|e| StorageError(format!("reader task failed: {e}")))?
+        .map_err(|e| StorageError::Unavailable(format!("reader task failed: {e}")))?
     }
 }
 
@@ -246,16 +248,16 @@ impl Storage for SqliteStorage {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .clone()
-                .ok_or_else(|| StorageError("shutting down".into()))?;
+                .ok_or_else(|| StorageError::Unavailable("shutting down".into()))?;
             let (done, answer) = oneshot::channel();
             self.metrics.queue(1);
             if sender.send(Job { report, done }).await.is_err() {
                 self.metrics.queue(-1);
-                return Err(StorageError("the writer has stopped".into()));
+                return Err(StorageError::Unavailable("the writer has stopped".into()));
             }
             answer
                 .await
-                .map_err(|_| StorageError("the writer has stopped".into()))?
+                .map_err(|_| StorageError::Unavailable("the writer has stopped".into()))?
         })
     }
 
@@ -301,7 +303,7 @@ impl Storage for SqliteStorage {
     fn health(&self) -> BoxFuture<'_, Result<(), StorageError>> {
         Box::pin(async move {
             if self.sender.lock().map(|s| s.is_none()).unwrap_or(true) {
-                return Err(StorageError("shutting down".into()));
+                return Err(StorageError::Unavailable("shutting down".into()));
             }
             self.read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
                 .await

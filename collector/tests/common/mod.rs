@@ -285,6 +285,28 @@ impl Drop for Collector {
     }
 }
 
+/// Two tests of `fn $check(store: Store)`: `$check::sqlite`, on a file in a temporary folder,
+/// and `$check::postgres`, on a database of the shared cluster.
+#[macro_export]
+macro_rules! test_on_both_stores {
+    ($check:ident) => {
+        mod $check {
+            use $crate::common::{Store, TempDir};
+
+            #[test]
+            fn sqlite() {
+                let dir = TempDir::new(concat!(stringify!($check), "-sqlite"));
+                super::$check(Store::sqlite(dir.path()));
+            }
+
+            #[test]
+            fn postgres() {
+                super::$check(Store::postgres());
+            }
+        }
+    };
+}
+
 /// The storages every storage test runs against: SQLite always, PostgreSQL through a
 /// cluster this test process starts (see `pg`).
 pub enum Store {
@@ -314,6 +336,20 @@ impl Store {
         match self {
             Store::Sqlite(_) => "sqlite",
             Store::Postgres(..) => "postgres",
+        }
+    }
+
+    /// Runs `sql` (a statement without results) on the database, behind the collector's back.
+    pub fn execute(&self, sql: &str) {
+        match self {
+            Store::Sqlite(path) => {
+                let conn = rusqlite::Connection::open(path).unwrap();
+                conn.busy_timeout(Duration::from_secs(5)).unwrap();
+                conn.execute_batch(sql).unwrap();
+            }
+            Store::Postgres(cluster, db) => {
+                cluster.query(db, sql);
+            }
         }
     }
 
