@@ -125,6 +125,9 @@ runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth=trust -
 runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_DATA/log" -w \
   -o "-p 18092 -k $PG_DATA -c listen_addresses=127.0.0.1" start >/dev/null
 runuser -u postgres -- "$PG_BIN/createdb" -h 127.0.0.1 -p 18092 -U postgres bench
+# The version that runs, for the table (Debian adds its package version: "15.18 (Debian ...)").
+PG_VERSION=$(runuser -u postgres -- "$PG_BIN/psql" -h 127.0.0.1 -p 18092 -U postgres -d bench \
+  -Atc 'SHOW server_version' | awk '{print $1}')
 read -r P_RPS P_P50 P_P99 P_BAD P_TOTAL P_RSS P_UNIT P_STORED <<<"$(run_collector postgres "postgres://postgres@127.0.0.1:18092/bench" 18093)"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
@@ -136,5 +139,5 @@ wrk: $THREADS thread, $CONNECTIONS connections, ${SECONDS_PER_RUN} s per run; bo
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 | nginx, \`return 204\` | $N_RPS | 1.00 | $N_P50 | $N_P99 | $N_BAD | n/a | n/a |
 | collector, SQLite (WAL, synchronous=FULL) | $S_RPS | $(ratio "$S_RPS" "$N_RPS") | $S_P50 | $S_P99 | $S_BAD | $S_STORED of $S_TOTAL | $S_RSS $S_UNIT |
-| collector, PostgreSQL 15 (fsync, synchronous_commit on) | $P_RPS | $(ratio "$P_RPS" "$N_RPS") | $P_P50 | $P_P99 | $P_BAD | $P_STORED of $P_TOTAL | $P_RSS $P_UNIT |
+| collector, PostgreSQL $PG_VERSION (fsync, synchronous_commit on) | $P_RPS | $(ratio "$P_RPS" "$N_RPS") | $P_P50 | $P_P99 | $P_BAD | $P_STORED of $P_TOTAL | $P_RSS $P_UNIT |
 TABLE

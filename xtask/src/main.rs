@@ -19,19 +19,21 @@ use workspace::Workspace;
 const USAGE: &str = "\
 usage: cargo xtask <command>
 
-  setup                 install what is missing (Rust wasm32 target and rust-src,
-                        wasm-bindgen-cli at the Cargo.lock version, wasm-pack, Chromium,
-                        chromedriver, Node.js and terser, PostgreSQL, lab and benchmark
-                        tools); skips what is present
+  setup                 install what is missing (the wasm32 target and components that
+                        rust-toolchain.toml lists, for the Rust it pins; wasm-bindgen-cli at
+                        the Cargo.lock version, wasm-pack, Chromium, chromedriver, Node.js
+                        and terser, PostgreSQL, lab and benchmark tools); skips what is present
   build                 build the Wasm package into www/pkg (settings in wasm-pack.toml), shrink
                         it, write its .gz twins, print raw and gzip sizes, fail when over
                         the size budget
   serve [--no-setup] [--static]
-                        setup, build, then run the main job on http://127.0.0.1:8080
-                        (the collector; static files from www/ until the collector exists)
-  test [--no-setup] [STAGE...]
+                        setup, build, then run the collector on http://127.0.0.1:8080
+                        (--static: only www/'s files, from xtask's own server)
+  test [--no-setup] [--allow-skip] [STAGE...]
                         setup, then every check: fmt, clippy, clippy-wasm, native, package,
-                        browser, lab; prints a summary and fails if any stage failed
+                        browser, lab (or only the STAGEs named); prints a summary and fails if
+                        any stage failed, or was skipped (the lab without root) unless
+                        --allow-skip is given
   bench [--list] [NAME...]
                         run the benchmarks (all, or those named) and print their figures
 ";

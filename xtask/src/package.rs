@@ -2,7 +2,7 @@
 
 use crate::settings::PackageSettings;
 use crate::size::PackageSize;
-use crate::workspace::{run, Workspace};
+use crate::workspace::{run, run_keeping_stderr, Workspace};
 
 /// Builds the package with the settings in wasm-pack.toml, prints its sizes and checks the budget.
 ///
@@ -54,22 +54,67 @@ pub fn check_starts(workspace: &Workspace, settings: &PackageSettings) -> Result
 }
 
 /// Builds the package as wasm-pack.toml says: `wasm-pack build`, then (with `minify`) short
-/// shared names and a minified glue, then a gzipped copy of each file. Returns the settings.
+/// shared names and a minified glue, then a gzipped copy of each file. Returns the settings
+/// the package was built with: without `immediate-abort` when the compiler refused it.
 ///
 /// # Errors
 /// wasm-pack.toml is invalid, wasm-pack fails, or the package cannot be shrunk.
 pub fn make(workspace: &Workspace) -> Result<PackageSettings, String> {
     let settings = PackageSettings::load(&workspace.path("wasm-pack.toml"))?;
-    let args = settings.wasm_pack_args();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut command = workspace.command("wasm-pack", &args);
-    command.envs(settings.wasm_pack_env());
-    run(&mut command)?;
+    let (built, stderr) = wasm_pack(workspace, &settings);
+    let settings = match built {
+        Ok(()) => settings,
+        Err(error) => {
+            let cause = settings
+                .immediate_abort
+                .then(|| unstable_option_refused(&stderr))
+                .flatten()
+                .ok_or(error)?;
+            println!(
+                "warning: this compiler refuses the package's unstable options ({cause}); \
+                 building again without `immediate-abort` (wasm-pack.toml): a larger package. \
+                 See README, \"Moving the pin\"."
+            );
+            let fallback = PackageSettings {
+                immediate_abort: false,
+                ..settings
+            };
+            wasm_pack(workspace, &fallback).0?;
+            fallback
+        }
+    };
     if settings.minify {
         minify(workspace, &settings)?;
     }
     precompress(workspace, &settings)?;
     Ok(settings)
+}
+
+fn wasm_pack(workspace: &Workspace, settings: &PackageSettings) -> (Result<(), String>, String) {
+    let args = settings.wasm_pack_args();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut command = workspace.command("wasm-pack", &args);
+    command.envs(settings.wasm_pack_env());
+    run_keeping_stderr(&mut command)
+}
+
+/// The line in a failed build's stderr saying that cargo or rustc refuses `-Zbuild-std` or
+/// `-Cpanic=immediate-abort` (as a release that drops or renames them would), if any: then the
+/// package can still be built without them. Any other failure is the code's, and is reported.
+fn unstable_option_refused(stderr: &str) -> Option<&str> {
+    const REFUSALS: [&str; 7] = [
+        "unknown codegen option",                    // -C<option> gone
+        "for codegen option `panic`",                // incorrect value `immediate-abort`
+        "unknown unstable option",                   // -Z<option> gone
+        "requires `-Zunstable-options`",             // stabilised differently
+        "is only accepted on the nightly",           // RUSTC_BOOTSTRAP no longer honoured
+        "unknown `-Z` flag specified",               // cargo's -Zbuild-std gone
+        "unable to build with the standard library", // no rust-src for build-std
+    ];
+    stderr.lines().map(str::trim).find(|line| {
+        REFUSALS.iter().any(|refusal| line.contains(refusal))
+            || (line.starts_with("error") && line.contains("build-std"))
+    })
 }
 
 /// Writes `<file>.gz` (gzip -9 -n) beside each file of the package: the collector sends it to
@@ -148,5 +193,45 @@ pub fn check_size(
             size.gzip(),
             settings.budget_gzip_bytes
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_compiler_that_refuses_the_unstable_options_is_recognised_by_its_message() {
+        // What cargo and rustc 1.95 print when an option is unknown, not allowed or has no
+        // rust-src to rebuild core from (tried with bogus options and without RUSTC_BOOTSTRAP).
+        let refusals = [
+            "  error: unknown codegen option: `panicky`",
+            "  error: incorrect value `immediate-abort` for codegen option `panic` - either \
+             `unwind` or `abort` was expected",
+            "  error: unknown unstable option: `unstable-options`",
+            "  error: `-Cpanic=immediate-abort` requires `-Zunstable-options` and a nightly compiler",
+            "error: the `-Z` flag is only accepted on the nightly channel of Cargo, but this is \
+             the `stable` channel",
+            "error: unknown `-Z` flag specified: build-std",
+            "error: \"/x/lib/rustlib/src/rust/library/Cargo.lock\" does not exist, unable to \
+             build with the standard library, try:",
+        ];
+        for refusal in refusals {
+            let stderr = format!("   Compiling core v0.0.0\n{refusal}\n\nCaused by:\n");
+            assert_eq!(
+                unstable_option_refused(&stderr),
+                Some(refusal.trim()),
+                "{refusal}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_error_in_the_code_is_not_taken_for_a_refused_option() {
+        let stderr = "   Compiling netreach v0.1.0 (/work/main)\n\
+                      error[E0425]: cannot find value `verdict` in this scope\n\
+                      warning: unused import: `core::panic`\n\
+                      error: could not compile `netreach` (lib) due to 1 previous error\n";
+        assert_eq!(unstable_option_refused(stderr), None);
     }
 }

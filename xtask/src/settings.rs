@@ -1,5 +1,6 @@
-//! The project's build settings in wasm-pack.toml, read with a small TOML-subset parser
-//! (tables, and string / integer / boolean values) so xtask needs no dependency.
+//! The project's build settings: wasm-pack.toml, read with a small TOML-subset parser (tables,
+//! and string / integer / boolean values), and the Rust release rust-toolchain.toml pins; so
+//! xtask needs no dependency.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -36,9 +37,7 @@ impl PackageSettings {
     /// # Errors
     /// The file is missing, not in the supported TOML subset, lacks a key, or has an unknown key.
     pub fn load(path: &Path) -> Result<PackageSettings, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-        PackageSettings::parse(&text).map_err(|error| format!("{}: {error}", path.display()))
+        read_with(path, PackageSettings::parse)
     }
 
     fn parse(text: &str) -> Result<PackageSettings, String> {
@@ -146,6 +145,58 @@ impl PackageSettings {
     }
 }
 
+/// The Rust release that rust-toolchain.toml pins, with the components and targets it lists
+/// (rustup reads the same file).
+#[derive(Debug, PartialEq)]
+pub struct Toolchain {
+    pub channel: String,
+    pub components: Vec<String>,
+    pub targets: Vec<String>,
+}
+
+impl Toolchain {
+    /// Reads rust-toolchain.toml.
+    ///
+    /// # Errors
+    /// The file is missing or names no channel.
+    pub fn load(path: &Path) -> Result<Toolchain, String> {
+        read_with(path, Toolchain::parse)
+    }
+
+    fn parse(text: &str) -> Result<Toolchain, String> {
+        // `key = "value"` or `key = ["a", "b"]`, one line each: the strings, in order.
+        let strings = |key: &str| -> Vec<String> {
+            text.lines()
+                .filter_map(|line| strip_comment(line).split_once('='))
+                .find(|(name, _)| name.trim() == key)
+                .map(|(_, value)| {
+                    value
+                        .split('"')
+                        .skip(1)
+                        .step_by(2)
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let channel = strings("channel")
+            .pop()
+            .ok_or("no `channel = \"...\"` in [toolchain]")?;
+        Ok(Toolchain {
+            channel,
+            components: strings("components"),
+            targets: strings("targets"),
+        })
+    }
+}
+
+/// Reads a settings file and parses it; errors name the file.
+fn read_with<T>(path: &Path, parse: fn(&str) -> Result<T, String>) -> Result<T, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    parse(&text).map_err(|error| format!("{}: {error}", path.display()))
+}
+
 /// Flattens `[table] key = value` lines into `table.key -> value`.
 fn parse_tables(text: &str) -> Result<BTreeMap<String, Value>, String> {
     let mut table = String::new();
@@ -236,6 +287,40 @@ minify = false
 [budget]
 gzip-bytes = 32_768
 "#;
+
+    #[test]
+    fn the_committed_toolchain_pin_has_what_the_package_build_needs() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rust-toolchain.toml");
+        let pin = Toolchain::load(&path).unwrap();
+        // A release, not a channel that moves: `stable` would change the compiler under the
+        // package's unstable options without anyone choosing to.
+        assert!(
+            pin.channel.starts_with(|c: char| c.is_ascii_digit()),
+            "{pin:?}"
+        );
+        assert!(pin.components.iter().any(|c| c == "rust-src"), "{pin:?}");
+        assert!(
+            pin.targets.iter().any(|t| t == "wasm32-unknown-unknown"),
+            "{pin:?}"
+        );
+    }
+
+    #[test]
+    fn a_toolchain_pin_without_a_channel_is_refused() {
+        let pin = Toolchain::parse(
+            "[toolchain] # pinned\nchannel = \"1.95.0\" # why\ntargets = [\"a\", \"b\"]\n",
+        );
+        assert_eq!(
+            pin.unwrap(),
+            Toolchain {
+                channel: "1.95.0".into(),
+                components: Vec::new(),
+                targets: vec!["a".into(), "b".into()],
+            }
+        );
+        let error = Toolchain::parse("[toolchain]\n# channel = \"1.95.0\"\n").unwrap_err();
+        assert!(error.contains("channel"), "{error}");
+    }
 
     #[test]
     fn reads_the_settings_and_turns_them_into_wasm_pack_flags() {

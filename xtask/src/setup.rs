@@ -5,6 +5,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
+use crate::settings::Toolchain;
 use crate::workspace::{is_root, on_path, output, run, Workspace};
 
 /// wasm-pack version installed on a machine without one (the one the build was verified with).
@@ -86,8 +87,7 @@ const SYSTEM_TOOLS: &[SystemTool] = &[
 /// An install step fails.
 pub fn setup(workspace: &Workspace) -> Result<(), String> {
     println!("== setup: checking tools (installs only what is missing)");
-    wasm_target()?;
-    rust_src()?;
+    rust_toolchain(workspace)?;
     wasm_bindgen_cli(workspace)?;
     wasm_pack()?;
     system_tools()?;
@@ -96,36 +96,58 @@ pub fn setup(workspace: &Workspace) -> Result<(), String> {
     Ok(())
 }
 
-fn wasm_target() -> Result<(), String> {
-    const TARGET: &str = "wasm32-unknown-unknown";
-    let libdir =
-        output(Command::new("rustc").args(["--print", "target-libdir", "--target", TARGET]));
-    let installed = libdir.is_some_and(|dir| {
-        fs::read_dir(dir.trim()).is_ok_and(|mut entries| entries.next().is_some())
-    });
-    if installed {
-        println!("skip: Rust target {TARGET} is installed");
-        return Ok(());
+/// The components and targets rust-toolchain.toml lists, added to the release it pins (the one
+/// rustup runs in this checkout, so nothing is installed twice): the package build rebuilds core
+/// and alloc from rust-src for wasm32 (wasm-pack.toml, `immediate-abort`).
+fn rust_toolchain(workspace: &Workspace) -> Result<(), String> {
+    let pin = Toolchain::load(&workspace.path("rust-toolchain.toml"))?;
+    let channel = pin.channel.as_str();
+    let active = output(&mut workspace.command("rustc", &["--version"])).unwrap_or_default();
+    // A release pin (not `nightly-DATE`) is what `rustc --version` prints.
+    let is_release = channel.starts_with(|c: char| c.is_ascii_digit());
+    if is_release && !active.starts_with(&format!("rustc {channel} ")) {
+        println!(
+            "warning: rust-toolchain.toml pins Rust {channel}, but `rustc --version` here says \
+             `{}` (RUSTUP_TOOLCHAIN, a `+toolchain` or Rust without rustup?)",
+            active.trim()
+        );
     }
-    println!("install: Rust target {TARGET}");
-    run(Command::new("rustup").args(["target", "add", TARGET]))
+    add_missing(workspace, channel, "component", &pin.components)?;
+    add_missing(workspace, channel, "target", &pin.targets)
 }
 
-/// The standard library's sources: the package build rebuilds core and alloc from them
-/// (wasm-pack.toml, `immediate-abort`).
-fn rust_src() -> Result<(), String> {
-    let sysroot = output(Command::new("rustc").args(["--print", "sysroot"]));
-    let installed = sysroot.is_some_and(|root| {
-        Path::new(root.trim())
-            .join("lib/rustlib/src/rust/library/core/Cargo.toml")
-            .is_file()
-    });
-    if installed {
-        println!("skip: Rust component rust-src is installed");
+/// `rustup KIND add --toolchain CHANNEL` for those of `wanted` that rustup does not list as
+/// installed for that release.
+fn add_missing(
+    workspace: &Workspace,
+    channel: &str,
+    kind: &str,
+    wanted: &[String],
+) -> Result<(), String> {
+    let rustup =
+        |action: &str| workspace.command("rustup", &[kind, action, "--toolchain", channel]);
+    let installed = output(rustup("list").arg("--installed"))
+        .ok_or_else(|| format!("`rustup {kind} list` failed: is Rust installed with rustup?"))?;
+    // Components built for a host carry its triple (`clippy-x86_64-unknown-linux-gnu`).
+    let is_installed = |name: &str| {
+        installed.lines().any(|line| {
+            line == name || (kind == "component" && line.starts_with(&format!("{name}-")))
+        })
+    };
+    let missing: Vec<&str> = wanted
+        .iter()
+        .map(String::as_str)
+        .filter(|name| !is_installed(name))
+        .collect();
+    if missing.is_empty() {
+        println!(
+            "skip: Rust {channel} has its {kind}s: {}",
+            wanted.join(", ")
+        );
         return Ok(());
     }
-    println!("install: Rust component rust-src");
-    run(Command::new("rustup").args(["component", "add", "rust-src"]))
+    println!("install: Rust {channel} {kind}s: {}", missing.join(", "));
+    run(rustup("add").args(&missing))
 }
 
 /// terser in xtask/js, at the version its package.json pins (package-lock.json pins the rest).

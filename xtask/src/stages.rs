@@ -1,5 +1,7 @@
 //! `cargo xtask test`: every check in one command, stage after stage. A failed stage does not
 //! stop the run, so one run shows every result; the summary ends with `N passed, M failed`.
+//! A stage that did not run (SKIPPED) fails the run too, unless `--allow-skip` was given:
+//! green means every chosen stage ran and passed.
 
 use std::env;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -7,7 +9,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use crate::workspace::{describe, is_root, output, run_with_limit, Workspace};
+use crate::workspace::{check, describe, is_root, program_and_args, run_with_limit, Workspace};
 use crate::{package, setup};
 
 /// How a stage ended.
@@ -79,19 +81,22 @@ const STAGES: &[Stage] = &[
 /// Runs the stages (all, or those named in `args`) and prints the summary.
 ///
 /// # Errors
-/// A stage failed, or an unknown stage was named.
+/// A stage failed, a stage was skipped without `--allow-skip`, or an unknown stage was named.
 pub fn test(workspace: &Workspace, args: &[String]) -> Result<(), String> {
     let mut chosen: Vec<&Stage> = Vec::new();
     let mut with_setup = true;
+    let mut allow_skip = false;
     for arg in args {
         if arg == "--no-setup" {
             with_setup = false;
+        } else if arg == "--allow-skip" {
+            allow_skip = true;
         } else if let Some(stage) = STAGES.iter().find(|stage| stage.name == arg) {
             chosen.push(stage);
         } else {
             let names: Vec<&str> = STAGES.iter().map(|stage| stage.name).collect();
             return Err(format!(
-                "test: unknown stage {arg} (stages: {})",
+                "test: unknown stage {arg} (stages: {}; options: --no-setup, --allow-skip)",
                 names.join(", ")
             ));
         }
@@ -142,16 +147,38 @@ pub fn test(workspace: &Workspace, args: &[String]) -> Result<(), String> {
         };
         println!("{word:<8} {name:<12} {:>8}{why}", seconds(*took));
     }
-    if skipped > 0 {
-        println!("stages: {passed} passed, {failed} failed, {skipped} skipped");
-    } else {
-        println!("stages: {passed} passed, {failed} failed");
+    match (skipped, allow_skip) {
+        (0, _) => println!("stages: {passed} passed, {failed} failed"),
+        (_, true) => {
+            println!("stages: {passed} passed, {failed} failed, {skipped} skipped (allowed)")
+        }
+        (_, false) => println!(
+            "stages: {passed} passed, {failed} failed, {skipped} skipped (a skip fails the run; \
+             --allow-skip accepts it)"
+        ),
     }
-    if failed > 0 {
+    let outcomes: Vec<&Outcome> = results.iter().map(|(_, outcome, _)| outcome).collect();
+    if exit_code(&outcomes, allow_skip) == 0 {
+        Ok(())
+    } else {
         // The summary above says it all; keep it the last thing printed.
         Err(String::new())
+    }
+}
+
+/// The run's exit status: 0 when every stage passed, or was skipped and skips were asked for
+/// (`--allow-skip`); 1 otherwise. A skipped stage is something not checked, so by default it
+/// fails the run as a failed stage does: CI on a machine that cannot run a stage is not green.
+fn exit_code(outcomes: &[&Outcome], allow_skip: bool) -> u8 {
+    let acceptable = |outcome: &&Outcome| match outcome {
+        Outcome::Passed => true,
+        Outcome::Skipped(_) => allow_skip,
+        Outcome::Failed(_) => false,
+    };
+    if outcomes.iter().all(acceptable) {
+        0
     } else {
-        Ok(())
+        1
     }
 }
 
@@ -253,11 +280,8 @@ fn browser_tests(workspace: &Workspace) -> Outcome {
 /// # Errors
 /// The fixture server does not start, or the tests fail.
 pub fn in_browser(workspace: &Workspace, args: &[&str], isolated: bool) -> Result<(), String> {
-    let binary = match helper_binary(workspace, "netreach-fixtures", false, "--listen") {
-        Ok(Some(binary)) => binary,
-        Ok(None) => return Err("fixture server: tests/fixtures has no --listen option".into()),
-        Err(why) => return Err(format!("fixture server: {why}")),
-    };
+    let binary = build_binary(workspace, "netreach-fixtures", false)
+        .map_err(|why| format!("fixture server: {why}"))?;
     let address = free_address(FIXTURES_ADDRESS);
     let mut command = Command::new(&binary);
     command
@@ -293,13 +317,14 @@ pub fn in_browser(workspace: &Workspace, args: &[&str], isolated: bool) -> Resul
     result
 }
 
+/// The lab: FAILED when it does not build or start (whoever runs it), SKIPPED only without
+/// root, which its network namespaces need.
 fn lab(workspace: &Workspace) -> Outcome {
-    let binary = match helper_binary(workspace, "netreach-lab", true, "  all") {
-        Ok(Some(binary)) => binary,
-        Ok(None) => {
-            return Outcome::Skipped("lab: not present (lab/ has no `all` command yet)".into())
-        }
-        Err(why) => return Outcome::Failed(why),
+    let started = build_binary(workspace, "netreach-lab", true)
+        .and_then(|binary| succeeds(Command::new(&binary).arg("--help")).map(|()| binary));
+    let binary = match started {
+        Ok(binary) => binary,
+        Err(why) => return Outcome::Failed(format!("lab: {why}")),
     };
     if !is_root() {
         return Outcome::Skipped("lab: needs root (network namespaces, iptables, tc)".into());
@@ -309,25 +334,33 @@ fn lab(workspace: &Workspace) -> Outcome {
     run_with_limit(&mut command, LAB_LIMIT).into()
 }
 
-/// Builds a workspace binary; `None` when its `--help` does not mention `help_mentions`, i.e.
-/// when it is still the placeholder crate (which prints nothing).
+/// Builds a workspace binary and returns its path.
 ///
 /// # Errors
 /// The build fails.
-fn helper_binary(
-    workspace: &Workspace,
-    package: &str,
-    release: bool,
-    help_mentions: &str,
-) -> Result<Option<PathBuf>, String> {
+fn build_binary(workspace: &Workspace, package: &str, release: bool) -> Result<PathBuf, String> {
     let mut args = vec!["build", "-p", package];
     if release {
         args.insert(1, "--release");
     }
     run_with_limit(&mut workspace.cargo(&args), BUILD_LIMIT)?;
-    let binary = workspace.binary(package, release);
-    let help = output(Command::new(&binary).arg("--help")).unwrap_or_default();
-    Ok(help.contains(help_mentions).then_some(binary))
+    Ok(workspace.binary(package, release))
+}
+
+/// Runs a command quietly, for a check such as `BINARY --help`: a binary that crashes or
+/// cannot start fails there, before a stage depends on it.
+///
+/// # Errors
+/// It cannot be started or does not exit with status 0; the error holds its stderr.
+fn succeeds(command: &mut Command) -> Result<(), String> {
+    let line = program_and_args(command);
+    let output = command
+        .output()
+        .map_err(|error| format!("cannot start `{line}`: {error}"))?;
+    check(output.status, &line).map_err(|error| {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        format!("{error}: {}", stderr.trim())
+    })
 }
 
 /// `preferred` if nothing listens there, else a port the system picks.
@@ -376,5 +409,45 @@ impl Drop for Background {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(outcomes: &[Outcome], allow_skip: bool) -> u8 {
+        exit_code(&outcomes.iter().collect::<Vec<_>>(), allow_skip)
+    }
+
+    #[test]
+    fn every_stage_passed_is_green() {
+        assert_eq!(code(&[Outcome::Passed, Outcome::Passed], false), 0);
+    }
+
+    #[test]
+    fn a_failed_stage_fails_the_run_even_when_skips_are_allowed() {
+        let outcomes = [Outcome::Passed, Outcome::Failed("clippy".into())];
+        assert_eq!(code(&outcomes, false), 1);
+        assert_eq!(code(&outcomes, true), 1);
+    }
+
+    #[test]
+    fn a_skipped_stage_fails_the_run_unless_skips_are_allowed() {
+        let outcomes = [Outcome::Passed, Outcome::Skipped("lab: needs root".into())];
+        assert_eq!(code(&outcomes, false), 1);
+        assert_eq!(code(&outcomes, true), 0);
+    }
+
+    #[test]
+    fn a_binary_that_cannot_start_is_an_error_with_its_stderr() {
+        let crash = succeeds(Command::new("sh").args(["-c", "echo 'boom: no lab' >&2; exit 101"]));
+        let error = crash.unwrap_err();
+        assert!(
+            error.contains("boom: no lab") && error.contains("101"),
+            "{error}"
+        );
+        let missing = succeeds(&mut Command::new("/nonexistent/netreach-lab")).unwrap_err();
+        assert!(missing.contains("cannot start"), "{missing}");
     }
 }

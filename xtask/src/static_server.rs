@@ -1,5 +1,6 @@
-//! A small static file server for www/, used by `cargo xtask serve` until the collector binary
-//! exists. GET and HEAD only, one thread per connection, nothing outside the root is served.
+//! A small static file server for www/, used by `cargo xtask serve --static` (the page without
+//! the collector: it runs, but there is nowhere to submit). GET and HEAD only, one thread per
+//! connection, nothing outside the root is served.
 
 use std::fs;
 use std::io::{BufRead, BufReader, Write};

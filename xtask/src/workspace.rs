@@ -3,8 +3,9 @@
 use std::env;
 use std::fmt::Write as _;
 use std::fs;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus};
+use std::process::{Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -65,6 +66,35 @@ pub fn run(command: &mut Command) -> Result<(), String> {
         .status()
         .map_err(|error| format!("cannot start `{line}`: {error}"))?;
     check(status, &line)
+}
+
+/// Like [`run`], and also returns what the command wrote to stderr, which is still shown as it
+/// comes, so that a caller can tell one failure from another by its message.
+pub fn run_keeping_stderr(command: &mut Command) -> (Result<(), String>, String) {
+    println!("$ {}", describe(command));
+    let line = program_and_args(command);
+    let mut child = match command.stderr(Stdio::piped()).spawn() {
+        Ok(child) => child,
+        Err(error) => {
+            return (
+                Err(format!("cannot start `{line}`: {error}")),
+                String::new(),
+            )
+        }
+    };
+    let mut kept = Vec::new();
+    if let Some(mut stderr) = child.stderr.take() {
+        let mut chunk = [0; 8192];
+        while let Ok(read @ 1..) = stderr.read(&mut chunk) {
+            let _ = std::io::stderr().write_all(&chunk[..read]);
+            kept.extend_from_slice(&chunk[..read]);
+        }
+    }
+    let result = match child.wait() {
+        Ok(status) => check(status, &line),
+        Err(error) => Err(format!("`{line}`: {error}")),
+    };
+    (result, String::from_utf8_lossy(&kept).into_owned())
 }
 
 /// Like [`run`], but stops the command and everything it started after `limit`, so that one
@@ -224,6 +254,15 @@ mod tests {
             !marker.exists(),
             "a child of the stopped command kept running"
         );
+    }
+
+    #[test]
+    fn stderr_is_kept_and_the_failure_still_reported() {
+        let (result, stderr) = run_keeping_stderr(
+            Command::new("sh").args(["-c", "echo out; echo 'error: why' >&2; exit 2"]),
+        );
+        assert!(result.unwrap_err().contains("failed"));
+        assert_eq!(stderr, "error: why\n");
     }
 
     #[test]
