@@ -1,8 +1,9 @@
 //! Headless Chromium driven through chromedriver (WebDriver, fantoccini), as a visitor would
 //! use the page: open it, press Start, wait for the verdicts, read them, press Submit.
 
-use crate::collector::Judged;
 use crate::error::{bail, Context, Result};
+use crate::scenarios::Judged;
+use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use std::net::SocketAddr;
@@ -14,10 +15,13 @@ use tokio::process::{Child, Command};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-/// Longest a run may take before the lab gives up on it. The blackout scenario needs ~125 s:
-/// with no control answering, each attempt on an image with `bytes` may wait 30 s (5 s for
-/// the answer plus the body budget at 32 kbit/s), three of them one after another.
+/// Longest a run may take before the lab gives up on it. The worst case is a scenario where
+/// no control answers (drop-everything): each attempt on an image with `bytes` may then wait
+/// 30 s (5 s for the answer plus the body budget at 32 kbit/s), three of them in a row.
 const RUN_LIMIT: Duration = Duration::from_secs(170);
+/// Longest wait for the page to show what needs no probe: its frame, its campaign loaded, the
+/// answer to Submit.
+const PAGE_LIMIT: Duration = Duration::from_secs(20);
 
 /// chromedriver and the browser it started; both end when this is dropped (the scenario's
 /// namespace removal catches a browser that outlives its driver).
@@ -116,33 +120,29 @@ impl Browser {
         c.goto(article_url)
             .await
             .context(format_args!("opening {article_url}"))?;
-        let frame = c
-            .wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css("iframe[src*='embed.html']"))
-            .await
-            .context("waiting for embed.js to insert its frame")?;
+        let frame = self
+            .wait_for(
+                "iframe[src*='embed.html']",
+                PAGE_LIMIT,
+                "embed.js to insert its frame",
+            )
+            .await?;
         frame.enter_frame().await.context("entering the frame")?;
         self.wait_ready().await
     }
 
     /// Waits until the page (or frame) has loaded its campaign and engine, ready for Start.
     async fn wait_ready(&self) -> Result<()> {
-        let c = &self.client;
-        c.wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css("button#start"))
-            .await
-            .context("waiting for button#start")?;
+        self.wait_for("button#start", PAGE_LIMIT, "button#start")
+            .await?;
         // The page loads its campaign and engine before the click; wait for the platform
         // list so the click measures the run, not the page's start.
-        c.wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css(
-                "#platforms li.chip:not(.muted), body[data-state=error]",
-            ))
-            .await
-            .context("waiting for the campaign to load")?;
+        self.wait_for(
+            "#platforms li.chip:not(.muted), body[data-state=error]",
+            PAGE_LIMIT,
+            "the campaign to load",
+        )
+        .await?;
         Ok(())
     }
 
@@ -152,20 +152,16 @@ impl Browser {
     /// If the page fails (`data-state=error`, with its message) or takes over two minutes.
     pub async fn run_page(&self) -> Result<PageResult> {
         let c = &self.client;
-        let start = c
-            .find(Locator::Css("button#start"))
-            .await
-            .context("finding button#start")?;
+        let start = self.element("button#start").await?;
         let clicked = Instant::now();
         start.click().await.context("clicking #start")?;
-        let body = c
-            .wait()
-            .at_most(RUN_LIMIT)
-            .for_element(Locator::Css(
+        let body = self
+            .wait_for(
                 "body[data-state=done], body[data-state=error]",
-            ))
-            .await
-            .context("waiting for body[data-state=done]")?;
+                RUN_LIMIT,
+                "body[data-state=done]",
+            )
+            .await?;
         let verdicts_in = clicked.elapsed();
         if body
             .attr("data-state")
@@ -174,13 +170,7 @@ impl Browser {
             .as_deref()
             == Some("error")
         {
-            let message = c
-                .find(Locator::Css("#error"))
-                .await
-                .context("reading #error")?
-                .text()
-                .await
-                .unwrap_or_default();
+            let message = self.message_in("#error").await?;
             bail!("the page ended in data-state=error: {message}");
         }
         let mut verdicts = Vec::new();
@@ -206,10 +196,9 @@ impl Browser {
                 reason: attr("data-reason").await?,
             });
         }
-        let report_json = c
-            .find(Locator::Css("pre#report"))
-            .await
-            .context("reading pre#report")?
+        let report_json = self
+            .element("pre#report")
+            .await?
             .text()
             .await
             .context("reading pre#report")?;
@@ -225,23 +214,16 @@ impl Browser {
     /// # Errors
     /// If the page says `data-submitted=failed` (with its message) or never says anything.
     pub async fn submit(&self) -> Result<i64> {
-        let c = &self.client;
-        let button = c
-            .find(Locator::Css("button#submit"))
-            .await
-            .context("finding button#submit")?;
+        let button = self.element("button#submit").await?;
         // The page scrolls smoothly to the results after a run; a click that lands while
         // the button moves is retried once it has settled.
         if button.click().await.is_err() {
             tokio::time::sleep(Duration::from_millis(1000)).await;
             button.click().await.context("clicking #submit")?;
         }
-        let body = c
-            .wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css("body[data-submitted]"))
-            .await
-            .context("waiting for body[data-submitted]")?;
+        let body = self
+            .wait_for("body[data-submitted]", PAGE_LIMIT, "body[data-submitted]")
+            .await?;
         let submitted = body
             .attr("data-submitted")
             .await
@@ -250,16 +232,43 @@ impl Browser {
         match submitted.parse() {
             Ok(id) => Ok(id),
             Err(_) => {
-                let status = c
-                    .find(Locator::Css("#submit-status"))
-                    .await
-                    .context("reading #submit-status")?
-                    .text()
-                    .await
-                    .unwrap_or_default();
+                let status = self.message_in("#submit-status").await?;
                 bail!("submitting failed (data-submitted={submitted}): {status}")
             }
         }
+    }
+
+    /// The first element that matches `css`.
+    ///
+    /// # Errors
+    /// If there is none.
+    async fn element(&self, css: &str) -> Result<Element> {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .context(format_args!("finding {css}"))
+    }
+
+    /// The first element that matches `css`, once there is one.
+    ///
+    /// # Errors
+    /// If none appears within `limit`; the error says what was awaited.
+    async fn wait_for(&self, css: &str, limit: Duration, awaited: &str) -> Result<Element> {
+        self.client
+            .wait()
+            .at_most(limit)
+            .for_element(Locator::Css(css))
+            .await
+            .context(format_args!("waiting for {awaited}"))
+    }
+
+    /// The text of the page's message element `css` (why something failed); empty if it has
+    /// none that can be read, so the failure it explains is still reported.
+    ///
+    /// # Errors
+    /// If there is no such element.
+    async fn message_in(&self, css: &str) -> Result<String> {
+        Ok(self.element(css).await?.text().await.unwrap_or_default())
     }
 
     /// A PNG of the results, as a person would see them.
@@ -280,9 +289,8 @@ impl Browser {
         .context("scrolling to the results")?;
         // Let the page's smooth scroll and any transition settle.
         tokio::time::sleep(Duration::from_millis(800)).await;
-        c.find(Locator::Css("#results-section"))
-            .await
-            .context("finding #results-section")?
+        self.element("#results-section")
+            .await?
             .screenshot()
             .await
             .context("taking the screenshot")

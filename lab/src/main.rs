@@ -10,10 +10,10 @@
 mod browser;
 mod censor;
 mod certs;
-mod collector;
+mod collector_inspector;
 mod content;
 mod error;
-mod inside;
+mod in_namespace;
 mod namespace;
 mod scenarios;
 mod servers;
@@ -66,9 +66,10 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         latency_ms: u64,
     },
-    /// The half of a scenario that runs inside its namespace (started by the lab itself).
+    /// The half of a scenario that runs in its network namespace, where the visitor is
+    /// (started by the host side of the lab itself).
     #[command(hide = true)]
-    Inside {
+    InNamespace {
         scenario: String,
         #[arg(long)]
         workdir: PathBuf,
@@ -105,7 +106,7 @@ async fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Command::Inside {
+        Command::InNamespace {
             scenario,
             workdir,
             www,
@@ -118,18 +119,18 @@ async fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             };
             let afterwards = match (hold, screenshot) {
-                (_, Some(path)) => inside::Afterwards::Screenshot(path),
-                (true, None) => inside::Afterwards::Hold,
-                (false, None) => inside::Afterwards::Finish,
+                (_, Some(path)) => in_namespace::Afterwards::Screenshot(path),
+                (true, None) => in_namespace::Afterwards::Hold,
+                (false, None) => in_namespace::Afterwards::Finish,
             };
-            let setup = inside::Setup {
+            let setup = in_namespace::Setup {
                 workdir: &workdir,
                 www: &www,
                 collector: &collector_binary,
                 afterwards,
             };
-            let seen = inside::run(&s, &setup).await;
-            match inside::write_observation(&workdir, &seen) {
+            let seen = in_namespace::run(&s, &setup).await;
+            match in_namespace::write_observation(&workdir, &seen) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("{e}");
@@ -138,7 +139,7 @@ async fn main() -> ExitCode {
             }
         }
         Command::Serve { latency_ms } => {
-            match inside::serve(Duration::from_millis(latency_ms)).await {
+            match in_namespace::serve(Duration::from_millis(latency_ms)).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("netreach-lab serve: {e}");
@@ -146,7 +147,7 @@ async fn main() -> ExitCode {
                 }
             }
         }
-        command => match outside(command, cli.collector, cli.www).await {
+        command => match run_from_host(command, cli.collector, cli.www).await {
             Ok(code) => code,
             Err(e) => {
                 eprintln!("netreach-lab: {e}");
@@ -156,115 +157,32 @@ async fn main() -> ExitCode {
     }
 }
 
-/// Everything that runs on the host side: checks, the collector build, one namespace per
-/// scenario, the verdict lines.
-async fn outside(
+/// Everything that runs on the host side of the namespaces: checks, the collector build, one
+/// namespace per scenario, the verdict lines.
+async fn run_from_host(
     command: Command,
     collector: Option<PathBuf>,
     www: Option<PathBuf>,
 ) -> Result<ExitCode> {
-    preflight()?;
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .ok_or_else(|| error::Error::new("locating the repository"))?;
-    let www = std::path::absolute(www.unwrap_or_else(|| repo.join("www"))).context("www path")?;
-    for needed in [
-        "index.html",
-        "app.js",
-        "pkg/netreach.js",
-        "pkg/netreach_bg.wasm",
-    ] {
-        if !www.join(needed).exists() {
-            bail!(
-                "{} is missing: build the page and engine first (`cargo xtask build`)",
-                www.join(needed).display()
-            );
-        }
-    }
-    let collector = match collector {
-        Some(path) => std::path::absolute(path).context("collector path")?,
-        None => build_collector(&repo)?,
-    };
-    // A run that was killed (kill -9, power loss) leaves namespaces and processes behind.
-    namespace::remove_stale();
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        namespace::remove_own();
-        previous(info);
-    }));
-    // Listening from the start: a Ctrl-C between two scenarios must stop the matrix too.
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        interrupted().await;
-        let _ = stop.send(true);
-    });
-    let lab = Lab {
-        // Per run, like the namespaces: two lab runs at once (a CI run beside a person's
-        // `show`) must not delete each other's collector database.
-        workroot: repo
-            .join("target/netreach-lab")
-            .join(std::process::id().to_string()),
-        www,
-        collector,
-        stopped,
-    };
-
+    let lab = Lab::prepare(collector, www)?;
     match command {
-        Command::All => {
-            let matrix = scenarios::all();
-            println!(
-                "netreach lab: {} scenarios, each in its own network namespace",
-                matrix.len()
-            );
-            let started = Instant::now();
-            let (mut passed, mut failed) = (0, 0);
-            for (i, s) in matrix.iter().enumerate() {
-                if lab.verdict_line(s, i).await? {
-                    passed += 1;
-                } else {
-                    failed += 1;
-                }
-            }
-            println!("matrix took {:.0} s", started.elapsed().as_secs_f64());
-            println!("{passed} passed, {failed} failed");
-            Ok(if failed == 0 {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
-        }
-        Command::Run { scenario } => {
-            let s = find(&scenario)?;
-            let ok = lab.verdict_line(&s, 0).await?;
-            println!("{} passed, {} failed", u8::from(ok), u8::from(!ok));
-            Ok(if ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
-        }
+        Command::All => lab.run_matrix().await,
+        Command::Run { scenario } => lab.run_one(&find(&scenario)?).await,
         Command::Show {
             scenario,
             screenshot,
-        } => {
-            let s = find(&scenario)?;
-            let screenshot = match screenshot {
-                Some(path) => Some(std::path::absolute(&path).context("screenshot path")?),
-                None => None,
-            };
-            let hold = screenshot.is_none();
-            let seen = lab.scenario(&s, 0, hold, screenshot).await?;
-            print_line(&s, &seen, Duration::ZERO);
-            Ok(if seen.error.is_none() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
-        }
-        Command::List | Command::Inside { .. } | Command::Serve { .. } => {
+        } => lab.show(&find(&scenario)?, screenshot).await,
+        Command::List | Command::InNamespace { .. } | Command::Serve { .. } => {
             unreachable!("handled in main")
         }
+    }
+}
+
+fn exit_code(passed: bool) -> ExitCode {
+    if passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 
@@ -305,6 +223,47 @@ fn preflight() -> Result<()> {
     Ok(())
 }
 
+/// The folder the collector serves, made absolute, once it holds the built page and engine.
+fn built_page(www: PathBuf) -> Result<PathBuf> {
+    let www = std::path::absolute(www).context("www path")?;
+    for needed in [
+        "index.html",
+        "app.js",
+        "pkg/netreach.js",
+        "pkg/netreach_bg.wasm",
+    ] {
+        if !www.join(needed).exists() {
+            bail!(
+                "{} is missing: build the page and engine first (`cargo xtask build`)",
+                www.join(needed).display()
+            );
+        }
+    }
+    Ok(www)
+}
+
+/// Removes the namespaces and processes of a run that was killed (kill -9, power loss), and
+/// makes a panic of this run remove its own.
+fn remove_namespaces_left_behind() {
+    namespace::remove_stale();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        namespace::remove_own();
+        previous(info);
+    }));
+}
+
+/// Becomes `true` on Ctrl-C or SIGTERM. Listening from the start: a Ctrl-C between two
+/// scenarios must stop the matrix too.
+fn watch_interruptions() -> tokio::sync::watch::Receiver<bool> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        interrupted().await;
+        let _ = stop.send(true);
+    });
+    stopped
+}
+
 /// Builds the collector in release (a no-op when it is up to date) and returns its path.
 fn build_collector(repo: &Path) -> Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -332,6 +291,75 @@ struct Lab {
 }
 
 impl Lab {
+    /// Checks that the lab can run here, builds what it needs and arms the cleanup of its
+    /// namespaces (after a crash, a panic or Ctrl-C).
+    ///
+    /// # Errors
+    /// Not root, a missing program, the page or engine not built, the collector build failed.
+    fn prepare(collector: Option<PathBuf>, www: Option<PathBuf>) -> Result<Lab> {
+        preflight()?;
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .map(Path::to_path_buf)
+            .ok_or_else(|| error::Error::new("locating the repository"))?;
+        let www = built_page(www.unwrap_or_else(|| repo.join("www")))?;
+        let collector = match collector {
+            Some(path) => std::path::absolute(path).context("collector path")?,
+            None => build_collector(&repo)?,
+        };
+        remove_namespaces_left_behind();
+        Ok(Lab {
+            // Per run, like the namespaces: two lab runs at once (a CI run beside a person's
+            // `show`) must not delete each other's collector database.
+            workroot: repo
+                .join("target/netreach-lab")
+                .join(std::process::id().to_string()),
+            www,
+            collector,
+            stopped: watch_interruptions(),
+        })
+    }
+
+    /// `all`: every scenario, one line each, then `N passed, M failed`.
+    async fn run_matrix(&self) -> Result<ExitCode> {
+        let matrix = scenarios::all();
+        println!(
+            "netreach lab: {} scenarios, each in its own network namespace",
+            matrix.len()
+        );
+        let started = Instant::now();
+        let (mut passed, mut failed) = (0, 0);
+        for (i, s) in matrix.iter().enumerate() {
+            if self.verdict_line(s, i).await? {
+                passed += 1;
+            } else {
+                failed += 1;
+            }
+        }
+        println!("matrix took {:.0} s", started.elapsed().as_secs_f64());
+        println!("{passed} passed, {failed} failed");
+        Ok(exit_code(failed == 0))
+    }
+
+    /// `run`: one scenario, its line, then `1 passed, 0 failed` or the reverse.
+    async fn run_one(&self, s: &Scenario) -> Result<ExitCode> {
+        let ok = self.verdict_line(s, 0).await?;
+        println!("{} passed, {} failed", u8::from(ok), u8::from(!ok));
+        Ok(exit_code(ok))
+    }
+
+    /// `show`: the scenario left up for a person to look at, or a screenshot of its results.
+    async fn show(&self, s: &Scenario, screenshot: Option<PathBuf>) -> Result<ExitCode> {
+        let screenshot = match screenshot {
+            Some(path) => Some(std::path::absolute(&path).context("screenshot path")?),
+            None => None,
+        };
+        let hold = screenshot.is_none();
+        let seen = self.scenario(s, 0, hold, screenshot).await?;
+        print_line(s, &seen, Duration::ZERO);
+        Ok(exit_code(seen.error.is_none()))
+    }
+
     /// Runs a scenario and prints its line; `true` if it passed.
     async fn verdict_line(&self, s: &Scenario, index: usize) -> Result<bool> {
         let started = Instant::now();
@@ -370,7 +398,7 @@ impl Lab {
         command
             .args(["netns", "exec", ns.name()])
             .arg(exe)
-            .args(["inside", s.name, "--workdir"])
+            .args(["in-namespace", s.name, "--workdir"])
             .arg(&workdir)
             .arg("--www")
             .arg(&self.www)
@@ -392,7 +420,7 @@ impl Lab {
         }
         let mut child = command
             .spawn()
-            .context("starting the lab inside the namespace")?;
+            .context("starting the lab's half in the namespace")?;
         let limit = if hold { Duration::MAX } else { SCENARIO_LIMIT };
         let mut stopped = self.stopped.clone();
         let finished = tokio::select! {
@@ -497,10 +525,7 @@ fn print_line(s: &Scenario, seen: &Observation, wall: Duration) {
                 .attempts
                 .iter()
                 .map(|a| {
-                    let outcome = serde_json::to_value(a.outcome)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default();
+                    let outcome = a.outcome.as_str();
                     match a.duration_ms {
                         Some(d) => format!("{outcome} {}/{d}", a.ms),
                         None => format!("{outcome} {}", a.ms),
@@ -512,7 +537,12 @@ fn print_line(s: &Scenario, seen: &Observation, wall: Duration) {
         println!("       controls:");
         report.controls.iter().for_each(line);
         for p in &report.platforms {
-            println!("       {} ({}/{:?}):", p.id, p.verdict.as_str(), p.reason);
+            println!(
+                "       {} ({}/{}):",
+                p.id,
+                p.verdict.as_str(),
+                p.reason.as_str()
+            );
             p.endpoints.iter().for_each(line);
         }
     }

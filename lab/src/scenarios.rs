@@ -2,7 +2,6 @@
 //! page and in the report the collector stored.
 
 use crate::censor::{Censor, Targets};
-use crate::collector::Judged;
 use crate::topology::PLATFORMS;
 use netreach::Verdict;
 use serde::{Deserialize, Serialize};
@@ -170,6 +169,15 @@ impl Scenario {
 
 fn show(j: Option<&Judged>) -> String {
     j.map_or("nothing".into(), |j| format!("{}/{}", j.verdict, j.reason))
+}
+
+/// A platform's verdict and reason by their wire names, as the page showed them or as the
+/// collector stored them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Judged {
+    pub platform: String,
+    pub verdict: String,
+    pub reason: String,
 }
 
 /// What the lab saw in one scenario run (written by the in-namespace half as JSON).

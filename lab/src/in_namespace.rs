@@ -1,14 +1,14 @@
-//! The half of a scenario that runs inside its namespace: lab servers, collector, browser;
-//! the page is driven like a visitor would, and what it showed is compared later with what
-//! the collector stored.
+//! The half of a scenario that runs in its network namespace, where the visitor is: lab
+//! servers, collector, browser; the page is driven like a visitor would, and what it showed
+//! is written down for the host side, which compares it with what the collector stored.
 
 use crate::browser::Browser;
 use crate::censor;
 use crate::certs::Identity;
-use crate::collector::{self, Collector, Judged};
+use crate::collector_inspector::{self, CollectorInspector};
 use crate::content::Content;
 use crate::error::{Context, Result};
-use crate::scenarios::{Observation, Scenario};
+use crate::scenarios::{Judged, Observation, Scenario};
 use crate::servers::Servers;
 use crate::topology::{self, COLLECTOR, COLLECTOR_PORT, HOSTS, INTERCEPTOR};
 use std::net::SocketAddr;
@@ -56,7 +56,7 @@ async fn observe(scenario: &Scenario, setup: &Setup<'_>, seen: &mut Observation)
     let (mut servers, lab) = start_servers(scenario.latency).await?;
 
     let listen = SocketAddr::from((COLLECTOR, COLLECTOR_PORT));
-    let collector = Collector::start(&collector::Options {
+    let collector = CollectorInspector::start(&collector_inspector::Options {
         binary: setup.collector,
         listen,
         www: setup.www,
@@ -100,10 +100,7 @@ async fn observe(scenario: &Scenario, setup: &Setup<'_>, seen: &mut Observation)
         .map(|p| Judged {
             platform: p.id.clone(),
             verdict: p.verdict.as_str().into(),
-            reason: serde_json::to_value(p.reason)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            reason: p.reason.as_str().into(),
         })
         .collect();
     seen.rows = stored.rows;

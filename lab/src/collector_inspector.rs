@@ -1,8 +1,11 @@
-//! The real collector inside the namespace, with a fresh SQLite file: it serves the page and
-//! the lab campaign, and stores the report the page submits, which the lab then reads back.
+//! The lab's inspector of the real collector: it starts the collector binary inside the
+//! namespace with a fresh SQLite file (the collector serves the page and the lab campaign and
+//! stores the report the page submits), then reads back what it stored, from its database,
+//! and what it publishes, from its API.
 
 use crate::error::{bail, Context, Result};
-use netreach::Report;
+use crate::scenarios::Judged;
+use netreach::{Report, Verdict};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -12,8 +15,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
-/// A running collector; killed when dropped.
-pub struct Collector {
+/// A running collector, seen from the lab; the collector is killed when this is dropped.
+pub struct CollectorInspector {
     _child: Child,
     database: PathBuf,
     listen: SocketAddr,
@@ -28,14 +31,6 @@ pub struct Options<'a> {
     pub workdir: &'a Path,
 }
 
-/// A platform's verdict, as shown or as stored.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Judged {
-    pub platform: String,
-    pub verdict: String,
-    pub reason: String,
-}
-
 /// What the collector holds for one report: the report itself and its rows of verdicts.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Stored {
@@ -43,7 +38,7 @@ pub struct Stored {
     pub rows: Vec<Judged>,
 }
 
-impl Collector {
+impl CollectorInspector {
     /// Starts the collector (k = 1 so a single report is visible; no rate limit) and waits
     /// until `/healthz` answers.
     ///
@@ -69,7 +64,7 @@ impl Collector {
             .kill_on_drop(true)
             .spawn()
             .context(format_args!("starting {}", options.binary.display()))?;
-        let mut collector = Collector {
+        let mut collector = CollectorInspector {
             _child: child,
             database,
             listen: options.listen,
@@ -150,13 +145,6 @@ impl Collector {
     /// # Errors
     /// No answer, or not the aggregates JSON.
     pub async fn aggregated(&self) -> Result<Vec<(String, String)>> {
-        const VERDICTS: [&str; 5] = [
-            "reachable",
-            "throttled",
-            "partial",
-            "blocked",
-            "inconclusive",
-        ];
         let (_, body) = get(self.listen, "/v1/aggregates")
             .await
             .context("asking for /v1/aggregates")?;
@@ -168,7 +156,7 @@ impl Collector {
         let mut seen = Vec::new();
         for cell in cells {
             let platform = cell["platform"].as_str().unwrap_or_default().to_owned();
-            for verdict in VERDICTS {
+            for verdict in Verdict::ALL.iter().map(|v| v.as_str()) {
                 for _ in 0..cell[verdict].as_u64().unwrap_or(0) {
                     seen.push((platform.clone(), verdict.to_owned()));
                 }
