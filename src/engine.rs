@@ -48,103 +48,107 @@ pub async fn run(
     cancel: &mut Cancel,
     progress: &dyn Fn(&Progress<'_>),
 ) -> Report {
-    let started_at = browser::iso_time(round_time(browser::date_now()));
+    let started = round_time(browser::date_now());
     let t0 = browser::now();
     let page = PageWatch::new();
     browser::raise_timing_buffer(TIMING_BUFFER);
 
-    let targets: Vec<Target<'_>> = campaign
-        .controls
-        .iter()
-        .map(|endpoint| Target {
-            endpoint,
-            platform: None,
-        })
-        .chain(campaign.platforms.iter().flat_map(|p| {
-            p.endpoints.iter().map(move |endpoint| Target {
-                endpoint,
-                platform: Some(p.id.as_str()),
-            })
-        }))
-        .collect();
+    let targets = targets(campaign);
     let controls = campaign.controls.len();
-    let mut probes = Probes {
-        targets: &targets,
-        page: &page,
-        attempts: targets.iter().map(|_| Vec::new()).collect(),
-        // A per-run random base keeps probe URLs unique across runs and visitors' caches.
-        nonce: (browser::random() * 4_294_967_296.0) as u64 * 1_000,
-        done: 0,
-        total: (targets.len() as u32).saturating_mul(campaign.trials),
-    };
+    let mut probes = Probes::new(&targets, &page, campaign.trials);
 
     // Controls first, with a generous timeout: their latency sets everyone else's.
-    let first_round = (0..controls)
-        .map(|endpoint| Task { endpoint, trial: 0 })
-        .collect();
     let mut finished = probes
-        .run(first_round, schedule::CONTROL_TIMEOUT_MS, cancel, progress)
+        .run(
+            first_round(controls),
+            schedule::CONTROL_TIMEOUT_MS,
+            cancel,
+            progress,
+        )
         .await;
     if finished {
-        let mut rest: Vec<Task> = schedule::plan(targets.len(), campaign.trials, browser::random)
-            .into_iter()
-            .filter(|t| !(t.endpoint < controls && t.trial == 0))
-            .collect();
-        let any_control_loaded = probes.attempts[..controls]
-            .iter()
-            .flatten()
-            .any(|a| a.outcome == Outcome::Ok);
-        if !any_control_loaded {
-            // No control answered: the visitor may be offline. The controls' other trials, and
-            // one attempt per platform endpoint (a load proves a platform reachable whatever
-            // the controls say). If every control is then down, further failures could not
-            // be judged (inconclusive/controls_failed), so no more attempts are made: an
-            // offline visitor learns it in seconds, not after a minute of timeouts.
-            let (first, later): (Vec<Task>, Vec<Task>) = rest
-                .into_iter()
-                .partition(|t| t.endpoint < controls || t.trial == 0);
-            rest = later;
+        let mut rest = later_rounds(targets.len(), campaign.trials, controls);
+        if !probes.any_control_loaded(controls) {
+            // No control answered: the visitor may be offline. If every control is still down
+            // after the offline round, further failures could not be judged
+            // (inconclusive/controls_failed), so no more attempts are made: an offline visitor
+            // learns it in seconds, not after a minute of timeouts.
+            let offline;
+            (offline, rest) = offline_round(rest, controls);
             finished = probes
-                .run(first, schedule::attempt_timeout(None), cancel, progress)
+                .run(offline, schedule::attempt_timeout(None), cancel, progress)
                 .await;
-            if controls_down(probes.attempts[..controls].iter().map(Vec::as_slice)) {
+            if probes.controls_down(controls) {
                 rest.clear();
             }
         }
-        let control_ms = median(
-            probes.attempts[..controls]
-                .iter()
-                .flatten()
-                .filter(|a| a.outcome == Outcome::Ok && !a.hidden)
-                .map(|a| f64::from(a.ms)),
-        );
         if finished {
-            let timeout = schedule::attempt_timeout(control_ms);
+            let timeout = schedule::attempt_timeout(probes.control_ms(controls));
             finished = probes.run(rest, timeout, cancel, progress).await;
         }
     }
 
     // A violation event is queued as a task after the refused load: let the last ones arrive.
     Sleep::new(0).await;
-    let mut conditions = Vec::new();
-    if !finished {
-        conditions.push(Condition::Cancelled);
-    }
-    if probes.attempts.iter().flatten().any(|a| a.hidden) {
-        conditions.push(Condition::PageHidden);
-    }
-    if browser::cross_origin_isolated() {
-        conditions.push(Condition::CrossOriginIsolated);
-    }
-    let refused = page.refused();
-    if targets
-        .iter()
-        .any(|t| refused.iter().any(|r| refuses(r, &t.endpoint.url)))
-    {
-        conditions.push(Condition::CspViolation);
-    }
+    report(campaign, probes, finished, started, t0)
+}
 
-    let mut results = targets
+/// The run's flat list of endpoints: the controls first, then each platform's endpoints.
+/// Two loops rather than `chain`/`flat_map`/`collect`: about 270 B gzip less in the package.
+fn targets(campaign: &Campaign) -> Vec<Target<'_>> {
+    let mut targets = Vec::new();
+    for endpoint in &campaign.controls {
+        targets.push(Target {
+            endpoint,
+            platform: None,
+        });
+    }
+    for p in &campaign.platforms {
+        for endpoint in &p.endpoints {
+            targets.push(Target {
+                endpoint,
+                platform: Some(p.id.as_str()),
+            });
+        }
+    }
+    targets
+}
+
+/// The first round: one attempt on each control.
+fn first_round(controls: usize) -> Vec<Task> {
+    (0..controls)
+        .map(|endpoint| Task { endpoint, trial: 0 })
+        .collect()
+}
+
+/// Every trial after the first round, in shuffled rounds.
+fn later_rounds(targets: usize, trials: u32, controls: usize) -> Vec<Task> {
+    schedule::plan(targets, trials, browser::random)
+        .into_iter()
+        .filter(|t| !(t.endpoint < controls && t.trial == 0))
+        .collect()
+}
+
+/// Splits `rest` for a visitor who may be offline: the controls' other trials and one attempt
+/// per platform endpoint (a load proves a platform reachable whatever the controls say) come
+/// first; the other trials after, unless every control is then down.
+fn offline_round(rest: Vec<Task>, controls: usize) -> (Vec<Task>, Vec<Task>) {
+    rest.into_iter()
+        .partition(|t| t.endpoint < controls || t.trial == 0)
+}
+
+/// The anonymized report of a run: its conditions, and each platform judged against the
+/// controls.
+fn report(
+    campaign: &Campaign,
+    probes: Probes<'_>,
+    finished: bool,
+    started: f64,
+    t0: f64,
+) -> Report {
+    let conditions = probes.conditions(finished);
+    let mut results = probes
+        .targets
         .iter()
         .zip(probes.attempts)
         .map(|(t, attempts)| EndpointResult {
@@ -152,7 +156,7 @@ pub async fn run(
             kind: t.endpoint.kind,
             attempts,
         });
-    let controls: Vec<EndpointResult> = results.by_ref().take(controls).collect();
+    let controls: Vec<EndpointResult> = results.by_ref().take(campaign.controls.len()).collect();
     let baseline = Baseline::new(&controls);
     let platforms = campaign
         .platforms
@@ -166,7 +170,7 @@ pub async fn run(
     Report {
         schema: SCHEMA.into(),
         campaign: campaign.id.clone(),
-        started_at,
+        started_at: browser::iso_time(started),
         runtime_ms: elapsed_ms(t0),
         client: Client::from_user_agent(&browser::user_agent()),
         conditions,
@@ -194,6 +198,69 @@ struct Probes<'a> {
 }
 
 impl<'a> Probes<'a> {
+    /// No attempt yet on any of `targets`.
+    fn new(targets: &'a [Target<'a>], page: &'a PageWatch, trials: u32) -> Self {
+        Probes {
+            targets,
+            page,
+            attempts: core::iter::repeat_with(Vec::new)
+                .take(targets.len())
+                .collect(),
+            // A per-run random base keeps probe URLs unique across runs and visitors' caches.
+            nonce: (browser::random() * 4_294_967_296.0) as u64 * 1_000,
+            done: 0,
+            total: (targets.len() as u32).saturating_mul(trials),
+        }
+    }
+
+    /// Whether any of the first `controls` targets (the controls) loaded at least once.
+    fn any_control_loaded(&self, controls: usize) -> bool {
+        self.attempts[..controls]
+            .iter()
+            .flatten()
+            .any(|a| a.outcome == Outcome::Ok)
+    }
+
+    /// Whether every control is down: no failure can then be judged.
+    fn controls_down(&self, controls: usize) -> bool {
+        controls_down(self.attempts[..controls].iter().map(Vec::as_slice))
+    }
+
+    /// The controls' median latency, from loads in a visible page.
+    fn control_ms(&self, controls: usize) -> Option<f64> {
+        median(
+            self.attempts[..controls]
+                .iter()
+                .flatten()
+                .filter(|a| a.outcome == Outcome::Ok && !a.hidden)
+                .map(|a| f64::from(a.ms)),
+        )
+    }
+
+    /// What made this run's failures unreliable, whatever the network did: a cancelled run
+    /// (`finished` false), a hidden page, cross-origin isolation, probes refused by the CSP.
+    fn conditions(&self, finished: bool) -> Vec<Condition> {
+        let mut conditions = Vec::new();
+        if !finished {
+            conditions.push(Condition::Cancelled);
+        }
+        if self.attempts.iter().flatten().any(|a| a.hidden) {
+            conditions.push(Condition::PageHidden);
+        }
+        if browser::cross_origin_isolated() {
+            conditions.push(Condition::CrossOriginIsolated);
+        }
+        let refused = self.page.refused();
+        if self
+            .targets
+            .iter()
+            .any(|t| refused.iter().any(|r| refuses(r, &t.endpoint.url)))
+        {
+            conditions.push(Condition::CspViolation);
+        }
+        conditions
+    }
+
     /// Makes the attempts of `queue`, at most [`POOL`] at once and never two on one endpoint.
     /// Returns `false` if cancelled (attempts in flight are then aborted and not recorded).
     async fn run(
