@@ -6,6 +6,18 @@
 //! a visitor would, and the verdicts it shows and the report the collector stored are checked
 //! against what the scenario expects. Needs root, iproute2, iptables, chromium and
 //! chromium-driver.
+//!
+//! # A tour, in the order a scenario runs
+//!
+//! - `scenarios`: every scenario, its censor and the verdicts it expects.
+//! - `topology`: the lab's hosts (platforms, controls, collector) and its campaign;
+//!   `certs`: the lab CA and the certificates for real host names; `content`: what they serve.
+//! - `namespace`: the network namespace and the veth pair; this file runs from the host side,
+//!   `in_namespace` inside it (servers, censor, browser, observation).
+//! - `censor`: what each censor does (iptables drop and reset, resolver rules, tc throttling,
+//!   loss, an intercepting TLS server); `servers`: the HTTPS servers of the real host names.
+//! - `browser`: chromedriver and Chromium driven like a visitor (load, wait, Start, Submit).
+//! - `collector_inspector`: starts the real collector and reads what it stored and publishes.
 
 mod browser;
 mod censor;

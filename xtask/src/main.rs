@@ -1,5 +1,10 @@
 //! netreach's build tool, run as `cargo xtask <command>` (alias in .cargo/config.toml).
 //! std only, so that it compiles in seconds on a fresh machine.
+//!
+//! A tour: `setup` installs what is missing; `settings` reads wasm-pack.toml and
+//! rust-toolchain.toml; `package` builds the Wasm package (`shrink` renames and minifies it,
+//! `size` checks the budget); `stages` is `cargo xtask test`; `bench` the benchmarks; `serve`
+//! and `static_server` run the page; `workspace` finds the tree and runs commands with limits.
 
 mod bench;
 mod package;
