@@ -11,7 +11,7 @@
 //!
 //! - `scenarios`: every scenario, its censor and the verdicts it expects.
 //! - `topology`: the lab's hosts (platforms, controls, collector) and its campaign;
-//!   `certs`: the lab CA and the certificates for real host names; `content`: what they serve.
+//!   `certs`: certificates for the real host names; `content`: what the servers answer.
 //! - `namespace`: the network namespace and the veth pair; this file runs from the host side,
 //!   `in_namespace` inside it (servers, censor, browser, observation).
 //! - `censor`: what each censor does (iptables drop and reset, resolver rules, tc throttling,
