@@ -5,7 +5,7 @@
 //! drives the browser layer with it and assembles the anonymized report.
 use alloc::{boxed::Box, string::String, vec, vec::Vec};
 
-use crate::browser::{self, first, Cancel, Either, FetchProbe, PageWatch, Probe, Sleep};
+use crate::browser::{self, first, Cancel, Either, PageWatch, Probe, Sleep};
 use crate::campaign::{Campaign, Endpoint};
 use crate::classify::{controls_down, judge, Baseline};
 use crate::report::{round_time, Attempt, Client, EndpointResult, Report};
@@ -400,7 +400,7 @@ async fn attempt(
             body_after_answer: false,
         },
     };
-    let head = head_url.and_then(|u| FetchProbe::head(&u).ok());
+    let head = head_url.and_then(|u| Probe::head(&u).ok());
     let (outcome, ms, duration_ms) = match Probe::start(endpoint.kind, &url) {
         Ok(probe) => measure(probe, head, &url, started, deadlines).await,
         Err(_) => (Outcome::Error, 0, None),
@@ -432,7 +432,7 @@ struct Deadlines {
 /// aborts the request, and would cut a body still arriving.
 async fn measure(
     mut probe: Probe,
-    mut head: Option<FetchProbe>,
+    mut head: Option<Probe>,
     url: &str,
     started: f64,
     deadlines: Deadlines,

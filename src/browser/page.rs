@@ -3,14 +3,13 @@
 use alloc::{string::String, vec::Vec};
 
 use super::js::global;
+use super::Resolvable;
 use alloc::rc::Rc;
 use core::cell::{Cell, RefCell};
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
-use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Document, Event, EventTarget, SecurityPolicyViolationEvent};
 
 /// Most refused URLs remembered: a host page can produce violations of its own without end.
@@ -58,23 +57,18 @@ impl Drop for Listener {
 pub struct EventOnce {
     target: EventTarget,
     kind: &'static str,
-    resolve: Function,
-    fired: JsFuture,
+    fired: Resolvable,
 }
 
 impl EventOnce {
     fn new(target: EventTarget, kind: &'static str) -> Self {
-        let mut resolve_fn: Function = JsValue::UNDEFINED.unchecked_into();
-        // The promise's own resolve is the listener: no Rust closure to keep alive.
-        let promise = Promise::new(&mut |resolve, _reject| {
-            let _ = target.add_event_listener_with_callback(kind, &resolve);
-            resolve_fn = resolve;
+        let fired = Resolvable::new(|resolve| {
+            let _ = target.add_event_listener_with_callback(kind, resolve);
         });
         EventOnce {
             target,
             kind,
-            resolve: resolve_fn,
-            fired: JsFuture::from(promise),
+            fired,
         }
     }
 }
@@ -83,7 +77,7 @@ impl Future for EventOnce {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        Pin::new(&mut self.fired).poll(cx).map(|_| ())
+        Pin::new(&mut self.fired).poll(cx)
     }
 }
 
@@ -91,9 +85,7 @@ impl Drop for EventOnce {
     fn drop(&mut self) {
         let _ = self
             .target
-            .remove_event_listener_with_callback(self.kind, &self.resolve);
-        // Settling the promise lets the JsFuture's callbacks be freed.
-        let _ = self.resolve.call0(&JsValue::UNDEFINED);
+            .remove_event_listener_with_callback(self.kind, &self.fired.resolve);
     }
 }
 

@@ -2,12 +2,11 @@
 use alloc::{borrow::ToOwned, string::String};
 
 use super::js::{clear_timeout, set_timeout, PERFORMANCE};
+use super::Resolvable;
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
-use js_sys::{Function, Promise};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 use web_sys::PerformanceEntry;
 
 /// Milliseconds on the monotonic page clock (`performance.now()`).
@@ -62,24 +61,16 @@ pub fn resource_duration(url: &str, since: f64) -> Option<f64> {
 #[must_use = "a Sleep does nothing unless awaited"]
 pub struct Sleep {
     id: JsValue,
-    resolve: Function,
-    done: JsFuture,
+    done: Resolvable,
 }
 
 impl Sleep {
     pub fn new(ms: u32) -> Sleep {
         let mut id = JsValue::UNDEFINED;
-        let mut resolve_fn: Function = JsValue::UNDEFINED.unchecked_into();
-        // setTimeout calls the promise's own resolve: no Rust closure to keep alive.
-        let promise = Promise::new(&mut |resolve, _reject| {
-            id = set_timeout(&resolve, ms.min(i32::MAX as u32) as i32);
-            resolve_fn = resolve;
+        let done = Resolvable::new(|resolve| {
+            id = set_timeout(resolve, ms.min(i32::MAX as u32) as i32);
         });
-        Sleep {
-            id,
-            resolve: resolve_fn,
-            done: JsFuture::from(promise),
-        }
+        Sleep { id, done }
     }
 }
 
@@ -87,14 +78,12 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        Pin::new(&mut self.done).poll(cx).map(|_| ())
+        Pin::new(&mut self.done).poll(cx)
     }
 }
 
 impl Drop for Sleep {
     fn drop(&mut self) {
         clear_timeout(&self.id);
-        // Settling the promise lets the JsFuture's callbacks be freed.
-        let _ = self.resolve.call0(&JsValue::UNDEFINED);
     }
 }
