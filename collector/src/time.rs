@@ -59,36 +59,39 @@ fn number(s: &str) -> Option<i64> {
     s.parse().ok()
 }
 
+/// `s` split at the first `separator`: the part before, and the part after if there is one.
+fn split_optional(s: &str, separator: char) -> (&str, Option<&str>) {
+    match s.split_once(separator) {
+        Some((before, after)) => (before, Some(after)),
+        None => (s, None),
+    }
+}
+
+/// Exactly three numbers of the given widths in digits, joined by `separator`
+/// (`2026-11-22`, `21:00:00`).
+fn three_numbers(s: &str, separator: char, widths: [usize; 3]) -> Option<[i64; 3]> {
+    let mut parts = s.split(separator);
+    let mut numbers = [0; 3];
+    for (n, width) in numbers.iter_mut().zip(widths) {
+        let part = parts.next().filter(|part| part.len() == width)?;
+        *n = number(part)?;
+    }
+    parts.next().is_none().then_some(numbers)
+}
+
 /// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.fffZ` (UTC only).
 /// Returns Unix seconds and whether a fraction of a second was non-zero.
 fn parse(s: &str) -> Option<(i64, bool)> {
-    let (date, rest) = match s.split_once('T') {
-        Some((d, r)) => (d, Some(r)),
-        None => (s, None),
-    };
-    let mut parts = date.split('-');
-    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
-        return None;
-    }
-    let (y, m, d) = (number(y)?, number(m)?, number(d)?);
+    let (date, rest) = split_optional(s, 'T');
+    let [y, m, d] = three_numbers(date, '-', [4, 2, 2])?;
     if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
         return None;
     }
     let mut secs = days_from_civil(y, m, d) * DAY;
     let mut fraction = false;
     if let Some(rest) = rest {
-        let clock = rest.strip_suffix('Z')?;
-        let (hms, frac) = match clock.split_once('.') {
-            Some((hms, frac)) => (hms, Some(frac)),
-            None => (clock, None),
-        };
-        let mut fields = hms.split(':');
-        let (h, mi, se) = (fields.next()?, fields.next()?, fields.next()?);
-        if fields.next().is_some() || h.len() != 2 || mi.len() != 2 || se.len() != 2 {
-            return None;
-        }
-        let (h, mi, se) = (number(h)?, number(mi)?, number(se)?);
+        let (hms, frac) = split_optional(rest.strip_suffix('Z')?, '.');
+        let [h, mi, se] = three_numbers(hms, ':', [2, 2, 2])?;
         if h > 23 || mi > 59 || se > 59 {
             return None;
         }

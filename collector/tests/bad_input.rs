@@ -202,15 +202,10 @@ fn too_many_reports_from_one_client_get_429_with_retry_after() {
         429
     );
     assert_eq!(store.query("SELECT COUNT(*) FROM reports"), ["2"]);
-    let metrics = collector.get("/metrics").body;
-    assert!(
-        metrics.contains("netreach_reports_total{status=\"429\"} 2"),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains("netreach_reports_total{status=\"201\"} 2"),
-        "{metrics}"
-    );
+    collector.get("/metrics").assert_lines(&[
+        "netreach_reports_total{status=\"429\"} 2",
+        "netreach_reports_total{status=\"201\"} 2",
+    ]);
 }
 
 /// xorshift64*: reproducible garbage without a dependency.
@@ -347,13 +342,8 @@ fn a_stream_of_garbage_gets_4xx_and_never_5xx_and_the_collector_keeps_working() 
         store.query("SELECT COUNT(*) FROM reports"),
         [(stored_by_mutation + 1).to_string()]
     );
-    let metrics = collector.get("/metrics").body;
-    assert!(
-        metrics.contains("netreach_reports_total{status=\"500\"} 0"),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains("netreach_reports_total{status=\"503\"} 0"),
-        "{metrics}"
-    );
+    collector.get("/metrics").assert_lines(&[
+        "netreach_reports_total{status=\"500\"} 0",
+        "netreach_reports_total{status=\"503\"} 0",
+    ]);
 }

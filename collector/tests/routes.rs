@@ -278,15 +278,13 @@ fn health_and_metrics_answer() {
         .header("content-type")
         .unwrap()
         .starts_with("text/plain; version=0.0.4"));
-    for line in [
+    m.assert_lines(&[
         "netreach_reports_total{status=\"201\"} 1",
         "netreach_reports_total{status=\"400\"} 1",
         "netreach_write_seconds_count 1",
         "netreach_reports_stored_total{storage=\"sqlite\"} 1",
         "netreach_write_batch_reports_bucket{le=\"1\"} 1",
-    ] {
-        assert!(m.body.contains(line), "{line} missing:\n{}", m.body);
-    }
+    ]);
 }
 
 #[test]

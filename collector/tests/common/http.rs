@@ -33,6 +33,14 @@ impl Response {
     pub fn error(&self) -> String {
         self.json()["error"].as_str().unwrap_or_default().to_owned()
     }
+
+    /// Asserts that the body holds each of `lines` (a `/metrics` answer's counters).
+    #[track_caller]
+    pub fn assert_lines(&self, lines: &[&str]) {
+        for line in lines {
+            assert!(self.body.contains(line), "{line} missing:\n{}", self.body);
+        }
+    }
 }
 
 /// Connects to `addr`, from `source` when given (any 127.0.0.0/8 address works on Linux).

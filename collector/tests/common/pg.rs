@@ -2,7 +2,7 @@
 //! user (the server refuses to run as root), started on a free loopback port, stopped and
 //! removed when the last test using it is done.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -41,9 +41,9 @@ fn is_root() -> bool {
 }
 
 impl Cluster {
-    /// Runs a PostgreSQL tool, as the `postgres` user when we are root.
-    fn run(&self, tool: &str, args: &[&str]) -> std::process::Output {
-        run_as_postgres(&self.bin.join(tool), args)
+    /// Runs one of the cluster's tools and returns what it printed (see [`run_checked`]).
+    fn run(&self, tool: &str, args: &[&str]) -> String {
+        run_checked(&self.bin.join(tool), args, None)
     }
 
     fn start() -> Cluster {
@@ -58,7 +58,7 @@ impl Cluster {
             assert!(ok.success());
         }
         let data = dir.path().join("data");
-        let out = run_as_postgres(
+        run_checked(
             &bin.join("initdb"),
             &[
                 "-D",
@@ -70,11 +70,7 @@ impl Cluster {
                 "UTF8",
                 "--no-sync",
             ],
-        );
-        assert!(
-            out.status.success(),
-            "initdb: {}",
-            String::from_utf8_lossy(&out.stderr)
+            None,
         );
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -86,7 +82,7 @@ impl Cluster {
             dir.path().display()
         );
         let log = dir.path().join("server.log");
-        let out = run_as_postgres(
+        run_checked(
             &bin.join("pg_ctl"),
             &[
                 "-D",
@@ -98,12 +94,7 @@ impl Cluster {
                 "-w",
                 "start",
             ],
-        );
-        assert!(
-            out.status.success(),
-            "pg_ctl start: {}{}",
-            String::from_utf8_lossy(&out.stderr),
-            std::fs::read_to_string(&log).unwrap_or_default()
+            Some(&log),
         );
         Cluster { dir, bin, port }
     }
@@ -129,14 +120,9 @@ impl Cluster {
             N.fetch_add(1, Ordering::SeqCst)
         );
         let port = self.port.to_string();
-        let out = self.run(
+        self.run(
             "createdb",
             &["-h", "127.0.0.1", "-p", &port, "-U", "postgres", &name],
-        );
-        assert!(
-            out.status.success(),
-            "createdb: {}",
-            String::from_utf8_lossy(&out.stderr)
         );
         name
     }
@@ -148,7 +134,7 @@ impl Cluster {
     /// Rows of `sql`, each as tab-separated text.
     pub fn query(&self, db: &str, sql: &str) -> Vec<String> {
         let port = self.port.to_string();
-        let out = self.run(
+        self.run(
             "psql",
             &[
                 "-h",
@@ -167,20 +153,15 @@ impl Cluster {
                 "-c",
                 sql,
             ],
-        );
-        assert!(
-            out.status.success(),
-            "psql: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(str::to_owned)
-            .collect()
+        )
+        .lines()
+        .map(str::to_owned)
+        .collect()
     }
 }
 
-fn run_as_postgres(tool: &std::path::Path, args: &[&str]) -> std::process::Output {
+/// Runs a PostgreSQL tool, as the `postgres` user when we are root.
+fn run_as_postgres(tool: &Path, args: &[&str]) -> std::process::Output {
     let mut cmd = if is_root() {
         let mut c = Command::new("runuser");
         c.args(["-u", "postgres", "--"]).arg(tool);
@@ -192,11 +173,26 @@ fn run_as_postgres(tool: &std::path::Path, args: &[&str]) -> std::process::Outpu
     cmd.args(args).current_dir("/").output().unwrap()
 }
 
+/// Runs `tool` as [`run_as_postgres`] does and returns what it printed; panics with its error
+/// output (and the server's `log`, when given) if it fails.
+fn run_checked(tool: &Path, args: &[&str], log: Option<&Path>) -> String {
+    let out = run_as_postgres(tool, args);
+    assert!(
+        out.status.success(),
+        "{}: {}{}",
+        tool.display(),
+        String::from_utf8_lossy(&out.stderr),
+        log.map(|log| std::fs::read_to_string(log).unwrap_or_default())
+            .unwrap_or_default()
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 impl Drop for Cluster {
     fn drop(&mut self) {
         let data = self.dir.path().join("data");
-        let _ = self.run(
-            "pg_ctl",
+        let _ = run_as_postgres(
+            &self.bin.join("pg_ctl"),
             &[
                 "-D",
                 data.to_str().unwrap(),
