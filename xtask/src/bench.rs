@@ -81,16 +81,9 @@ pub fn bench(workspace: &Workspace, args: &[String]) -> Result<(), String> {
     }
     let mut chosen = Vec::new();
     for name in args {
-        match BENCHES.iter().find(|bench| bench.name == name) {
-            Some(bench) => chosen.push(bench),
-            None => {
-                let names: Vec<&str> = BENCHES.iter().map(|bench| bench.name).collect();
-                return Err(format!(
-                    "bench: unknown benchmark {name} (benchmarks: {})",
-                    names.join(", ")
-                ));
-            }
-        }
+        let bench = crate::find_by_name(BENCHES, name, |bench| bench.name)
+            .map_err(|names| format!("bench: unknown benchmark {name} (benchmarks: {names})"))?;
+        chosen.push(bench);
     }
     if chosen.is_empty() {
         chosen = BENCHES.iter().collect();

@@ -43,6 +43,19 @@ usage: cargo xtask <command>
                         run the benchmarks (all, or those named) and print their figures
 ";
 
+/// The entry of `entries` called `name` (a stage, a benchmark); when there is none, the error
+/// is every name, comma-separated, for a message that lists them.
+fn find_by_name<'a, T>(
+    entries: &'a [T],
+    name: &str,
+    name_of: fn(&T) -> &'static str,
+) -> Result<&'a T, String> {
+    match entries.iter().find(|entry| name_of(entry) == name) {
+        Some(entry) => Ok(entry),
+        None => Err(entries.iter().map(name_of).collect::<Vec<_>>().join(", ")),
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let workspace = Workspace::locate();

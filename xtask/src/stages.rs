@@ -91,14 +91,11 @@ pub fn test(workspace: &Workspace, args: &[String]) -> Result<(), String> {
             with_setup = false;
         } else if arg == "--allow-skip" {
             allow_skip = true;
-        } else if let Some(stage) = STAGES.iter().find(|stage| stage.name == arg) {
-            chosen.push(stage);
         } else {
-            let names: Vec<&str> = STAGES.iter().map(|stage| stage.name).collect();
-            return Err(format!(
-                "test: unknown stage {arg} (stages: {}; options: --no-setup, --allow-skip)",
-                names.join(", ")
-            ));
+            let stage = crate::find_by_name(STAGES, arg, |stage| stage.name).map_err(|names| {
+                format!("test: unknown stage {arg} (stages: {names}; options: --no-setup, --allow-skip)")
+            })?;
+            chosen.push(stage);
         }
     }
     if chosen.is_empty() {
