@@ -74,7 +74,7 @@ fn the_campaign_reader_agrees_with_the_serde_shape() {
 #[wasm_bindgen_test]
 async fn invalid_campaigns_are_refused_naming_the_field_and_probe_nothing() {
     let tag = token("invalid");
-    let ok = fetch_endpoint(&at(&format!("/text?{tag}")));
+    let ok = fetch_at(&format!("/text?{tag}"));
     let cases: Vec<(Value, &str)> = vec![
         (
             json!({ "id": "t", "controls": [ok], "platforms": [{ "id": "x", "name": "X",
@@ -129,13 +129,7 @@ async fn invalid_campaigns_are_refused_naming_the_field_and_probe_nothing() {
 
 #[wasm_bindgen_test]
 async fn the_report_has_the_contract_shape_and_nothing_that_identifies_the_page() {
-    let c = campaign(
-        vec![
-            fetch_endpoint(&at("/text")),
-            image_endpoint(&at("/image.png")),
-        ],
-        2,
-    );
+    let c = campaign(vec![fetch_at("/text"), image_at("/image.png")], 2);
     let (report, parsed) = run(&c).await;
     assert_eq!(report["schema"], "netreach.report/1");
     assert_eq!(report["campaign"], "test");
@@ -173,15 +167,9 @@ async fn the_report_has_the_contract_shape_and_nothing_that_identifies_the_page(
 
 #[wasm_bindgen_test]
 async fn platforms_that_load_are_reachable() {
-    let c = campaign(
-        vec![fetch_endpoint(&at("/text")), fetch_endpoint(&at("/page"))],
-        3,
-    );
+    let c = campaign(vec![fetch_at("/text"), fetch_at("/page")], 3);
     let (report, _) = run(&c).await;
-    assert_eq!(
-        verdict(&report),
-        ("reachable".into(), "endpoints_loaded".into())
-    );
+    assert_eq!(verdict(&report), ("reachable", "endpoints_loaded"));
     assert!(report["platforms"][0]["median_ms"].is_u64());
 }
 
@@ -194,7 +182,7 @@ async fn failures_with_failing_controls_are_inconclusive_never_blocked() {
         "controls": [fetch_endpoint(&refused), image_endpoint(&refused_url("/logo.png").await)],
         "platforms": [
             { "id": "down", "name": "Down", "endpoints": [fetch_endpoint(&format!("{refused}x"))] },
-            { "id": "up", "name": "Up", "endpoints": [fetch_endpoint(&at("/text"))] },
+            { "id": "up", "name": "Up", "endpoints": [fetch_at("/text")] },
         ],
     });
     let (report, _) = run(&c).await;
@@ -215,13 +203,7 @@ async fn progress_reports_every_attempt_once() {
     });
     let options = js_sys::Object::new();
     js_sys::Reflect::set(&options, &"onProgress".into(), on_progress.as_ref()).unwrap();
-    let c = campaign(
-        vec![
-            fetch_endpoint(&at("/text")),
-            fetch_endpoint(&at("/missing")),
-        ],
-        3,
-    );
+    let c = campaign(vec![fetch_at("/text"), fetch_at("/missing")], 3);
     run_with(&c, options.into()).await.expect("run resolves");
     let events = events.borrow();
     assert_eq!(events.len(), 9, "{events:?}");
@@ -255,10 +237,7 @@ async fn cancelling_aborts_probes_and_resolves_with_an_inconclusive_report() {
     let abort = js_sys::Function::new_with_args("c", "setTimeout(() => c.abort(), 600)");
     abort.call1(&JsValue::UNDEFINED, &controller).unwrap();
     let c = campaign(
-        vec![
-            fetch_endpoint(&at(&format!("/hang?{tag}"))),
-            fetch_endpoint(&at("/text")),
-        ],
+        vec![fetch_at(&format!("/hang?{tag}")), fetch_at("/text")],
         3,
     );
     let started = js_sys::Date::now();
@@ -266,10 +245,7 @@ async fn cancelling_aborts_probes_and_resolves_with_an_inconclusive_report() {
     let took = js_sys::Date::now() - started;
     assert!(took < 1_500.0, "cancelling took {took} ms");
     assert_eq!(report["conditions"], json!(["cancelled"]));
-    assert_eq!(
-        verdict(&report),
-        ("inconclusive".into(), "cancelled".into())
-    );
+    assert_eq!(verdict(&report), ("inconclusive", "cancelled"));
     sleep(200).await;
     let hung = requests(&tag).await;
     assert_eq!(hung.len(), 1, "{hung:?}");
@@ -289,7 +265,7 @@ async fn an_already_aborted_signal_rejects_before_any_probe() {
     let options = js_sys::Object::new();
     let signal = js_sys::Reflect::get(&controller, &"signal".into()).unwrap();
     js_sys::Reflect::set(&options, &"signal".into(), &signal).unwrap();
-    let c = campaign(vec![fetch_endpoint(&at(&format!("/text?{tag}")))], 1);
+    let c = campaign(vec![fetch_at(&format!("/text?{tag}"))], 1);
     let error = run_with(&c, options.into()).await.unwrap_err();
     assert_eq!(error, "run cancelled before it started");
     let bad = js(&json!({ "onProgress": 5 }));
@@ -310,12 +286,12 @@ async fn nothing_throws_uncaught_during_a_run_with_every_kind_of_failure() {
     .unwrap();
     let c = campaign(
         vec![
-            fetch_endpoint(&at("/hang")),
-            fetch_endpoint(&at("/reset")),
+            fetch_at("/hang"),
+            fetch_at("/reset"),
             fetch_endpoint(&refused_url("/").await),
-            image_endpoint(&at("/not-image.png")),
-            image_endpoint(&at("/hang")),
-            fetch_endpoint(&at("/bytes?n=20000&kbps=2000")),
+            image_at("/not-image.png"),
+            image_at("/hang"),
+            fetch_at("/bytes?n=20000&kbps=2000"),
         ],
         2,
     );
@@ -331,13 +307,10 @@ async fn nothing_throws_uncaught_during_a_run_with_every_kind_of_failure() {
 
 #[wasm_bindgen_test]
 async fn submit_posts_plain_text_without_referrer_and_returns_the_collector_answer() {
-    let (_, _) = run(&campaign(vec![fetch_endpoint(&at("/text"))], 1)).await;
-    let report = run_with(
-        &campaign(vec![fetch_endpoint(&at("/text"))], 1),
-        JsValue::UNDEFINED,
-    )
-    .await
-    .unwrap();
+    let (_, _) = run(&campaign(vec![fetch_at("/text")], 1)).await;
+    let report = run_with(&campaign(vec![fetch_at("/text")], 1), JsValue::UNDEFINED)
+        .await
+        .unwrap();
     let answer = netreach::submit(report.clone(), at("/collector/accept"))
         .await
         .unwrap();

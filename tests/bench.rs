@@ -55,7 +55,7 @@ async fn timing_accuracy() {
             let c = json!({
                 "id": "bench-timing",
                 "trials": TRIALS,
-                "controls": [fetch_endpoint(&at("/text?control"))],
+                "controls": [fetch_at("/text?control")],
                 "platforms": [{ "id": "p", "name": "Delayed", "endpoints": [fetch_endpoint(&url)] }],
             });
             let (report, _) = run(&c).await;
@@ -79,7 +79,7 @@ async fn timing_accuracy() {
 /// 10 platforms of 2 endpoints and 2 controls, each answering after `delay_ms`, as servers
 /// a few countries away would.
 fn ten_platforms(delay_ms: u32) -> Value {
-    let endpoint = |tag: String| fetch_endpoint(&at(&format!("/delay?ms={delay_ms}&{tag}")));
+    let endpoint = |tag: String| fetch_at(&format!("/delay?ms={delay_ms}&{tag}"));
     let platforms: Vec<Value> = (0..10)
         .map(|p| {
             json!({

@@ -21,23 +21,13 @@ async fn probes_refused_by_the_page_csp_are_inconclusive_not_blocked() {
          document.head.appendChild(m);",
     )
     .unwrap();
-    let c = campaign(
-        vec![
-            image_endpoint(&at("/image.png")),
-            image_endpoint(&at("/image.gif")),
-        ],
-        2,
-    );
+    let c = campaign(vec![image_at("/image.png"), image_at("/image.gif")], 2);
     let (report, _) = run(&c).await;
-    assert_eq!(outcomes(&report, 0), ["error", "error"]);
-    assert_eq!(outcomes(&report, 1), ["error", "error"]);
+    assert_outcomes(&report, &[["error", "error"], ["error", "error"]]);
     let conditions = report["conditions"].as_array().unwrap();
     assert!(
         conditions.iter().any(|c| c == "csp_violation"),
         "{conditions:?}"
     );
-    assert_eq!(
-        verdict(&report),
-        ("inconclusive".into(), "csp_violation".into())
-    );
+    assert_eq!(verdict(&report), ("inconclusive", "csp_violation"));
 }

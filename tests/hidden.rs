@@ -24,10 +24,7 @@ async fn a_run_pauses_while_hidden_and_reports_it() {
     .unwrap();
     let started = js_sys::Date::now();
     let c = campaign(
-        vec![
-            fetch_endpoint(&at("/delay?ms=300&a")),
-            fetch_endpoint(&at("/delay?ms=300&b")),
-        ],
+        vec![fetch_at("/delay?ms=300&a"), fetch_at("/delay?ms=300&b")],
         3,
     );
     let (report, _) = run(&c).await;

@@ -19,13 +19,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 async fn under_cross_origin_isolation_failures_are_the_page_not_the_network() {
     let isolated = js_sys::eval("globalThis.crossOriginIsolated === true").unwrap();
     assert_eq!(isolated.as_bool(), Some(true), "the page is not isolated");
-    let c = campaign(
-        vec![
-            fetch_endpoint(&at("/text")),
-            image_endpoint(&at("/image.png")),
-        ],
-        2,
-    );
+    let c = campaign(vec![fetch_at("/text"), image_at("/image.png")], 2);
     let (report, _) = run(&c).await;
     let conditions = report["conditions"].as_array().unwrap();
     assert!(
@@ -34,10 +28,6 @@ async fn under_cross_origin_isolation_failures_are_the_page_not_the_network() {
     );
     // No CORP header on the fixture server: refused like a block would fail, the controls
     // too, so the engine stops after one attempt per endpoint.
-    assert_eq!(outcomes(&report, 0), ["error"]);
-    assert_eq!(outcomes(&report, 1), ["error"]);
-    assert_eq!(
-        verdict(&report),
-        ("inconclusive".into(), "cross_origin_isolated".into())
-    );
+    assert_outcomes(&report, &[["error"], ["error"]]);
+    assert_eq!(verdict(&report), ("inconclusive", "cross_origin_isolated"));
 }

@@ -9,24 +9,31 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+/// Runs `c`, whose one endpoint never answers, and checks that both attempts timed out at the
+/// timeout's floor (2.5 s, which a fast local control gives) and the run read as blocked.
+async fn run_timing_out(c: &serde_json::Value) -> serde_json::Value {
+    let started = js_sys::Date::now();
+    let (report, _) = run(c).await;
+    let took = js_sys::Date::now() - started;
+    assert_eq!(outcomes(&report, 0), ["timeout", "timeout"]);
+    for a in attempts(&report, 0) {
+        let ms = a["ms"].as_u64().unwrap();
+        assert!((2_450..=3_500).contains(&ms), "timed out after {ms} ms");
+    }
+    assert!(took < 9_000.0, "run took {took} ms");
+    assert_eq!(verdict(&report), ("blocked", "endpoints_timeout"));
+    report
+}
+
 #[wasm_bindgen_test]
 async fn any_http_answer_is_ok_for_fetch_including_404_and_html() {
     let c = campaign(
-        vec![
-            fetch_endpoint(&at("/text")),
-            fetch_endpoint(&at("/missing")),
-            fetch_endpoint(&at("/page")),
-        ],
+        vec![fetch_at("/text"), fetch_at("/missing"), fetch_at("/page")],
         2,
     );
     let (report, _) = run(&c).await;
-    for i in 0..3 {
-        assert_eq!(outcomes(&report, i), ["ok", "ok"], "endpoint {i}");
-    }
-    assert_eq!(
-        verdict(&report),
-        ("reachable".into(), "endpoints_loaded".into())
-    );
+    assert_outcomes(&report, &[["ok", "ok"]; 3]);
+    assert_eq!(verdict(&report), ("reachable", "endpoints_loaded"));
 }
 
 #[wasm_bindgen_test]
@@ -34,39 +41,24 @@ async fn refused_connections_and_resets_are_errors_and_read_as_blocked() {
     let c = campaign(
         vec![
             fetch_endpoint(&refused_url("/favicon.ico").await),
-            fetch_endpoint(&at("/reset")),
+            fetch_at("/reset"),
         ],
         2,
     );
     let (report, _) = run(&c).await;
-    assert_eq!(outcomes(&report, 0), ["error", "error"]);
-    assert_eq!(outcomes(&report, 1), ["error", "error"]);
+    assert_outcomes(&report, &[["error", "error"], ["error", "error"]]);
     // The control (/text) loaded, so consistent failures are a block.
-    assert_eq!(
-        verdict(&report),
-        ("blocked".into(), "endpoints_error".into())
-    );
+    assert_eq!(verdict(&report), ("blocked", "endpoints_error"));
 }
 
 #[wasm_bindgen_test]
 async fn a_silent_server_times_out_and_the_request_is_aborted() {
     let tag = token("hang");
-    let c = campaign(vec![fetch_endpoint(&at(&format!("/hang?{tag}")))], 2);
-    let started = js_sys::Date::now();
-    let (report, _) = run(&c).await;
-    let took = js_sys::Date::now() - started;
-    assert_eq!(outcomes(&report, 0), ["timeout", "timeout"]);
-    // A fast local control puts the timeout at its floor (2.5 s).
+    let c = campaign(vec![fetch_at(&format!("/hang?{tag}"))], 2);
+    let report = run_timing_out(&c).await;
     for a in attempts(&report, 0) {
-        let ms = a["ms"].as_u64().unwrap();
-        assert!((2_450..=3_500).contains(&ms), "timed out after {ms} ms");
         assert!(a.get("duration_ms").is_none());
     }
-    assert!(took < 9_000.0, "run took {took} ms");
-    assert_eq!(
-        verdict(&report),
-        ("blocked".into(), "endpoints_timeout".into())
-    );
     // The server saw the browser give up: the AbortController closed each connection.
     sleep(200).await;
     let hung = requests(&tag).await;
@@ -80,16 +72,9 @@ async fn a_silent_server_times_out_and_the_request_is_aborted() {
 
 #[wasm_bindgen_test]
 async fn real_images_load() {
-    let c = campaign(
-        vec![
-            image_endpoint(&at("/image.png")),
-            image_endpoint(&at("/image.gif")),
-        ],
-        2,
-    );
+    let c = campaign(vec![image_at("/image.png"), image_at("/image.gif")], 2);
     let (report, _) = run(&c).await;
-    assert_eq!(outcomes(&report, 0), ["ok", "ok"]);
-    assert_eq!(outcomes(&report, 1), ["ok", "ok"]);
+    assert_outcomes(&report, &[["ok", "ok"], ["ok", "ok"]]);
     assert_eq!(verdict(&report).0, "reachable");
     // Resource Timing gave each loaded image its transfer time, within the time to decoded.
     for a in attempts(&report, 0) {
@@ -100,25 +85,15 @@ async fn real_images_load() {
 
 #[wasm_bindgen_test]
 async fn a_page_served_where_an_image_should_be_is_an_error() {
-    let c = campaign(
-        vec![
-            image_endpoint(&at("/not-image.png")),
-            image_endpoint(&at("/image.png")),
-        ],
-        2,
-    );
+    let c = campaign(vec![image_at("/not-image.png"), image_at("/image.png")], 2);
     let (report, _) = run(&c).await;
-    assert_eq!(outcomes(&report, 0), ["error", "error"]);
-    assert_eq!(outcomes(&report, 1), ["ok", "ok"]);
-    assert_eq!(
-        verdict(&report),
-        ("partial".into(), "some_endpoints_failed".into())
-    );
+    assert_outcomes(&report, &[["error", "error"], ["ok", "ok"]]);
+    assert_eq!(verdict(&report), ("partial", "some_endpoints_failed"));
 }
 
 #[wasm_bindgen_test]
 async fn a_same_origin_corp_answer_is_an_error() {
-    let c = campaign(vec![fetch_endpoint(&at("/corp"))], 2);
+    let c = campaign(vec![fetch_at("/corp")], 2);
     let (report, _) = run(&c).await;
     assert_eq!(outcomes(&report, 0), ["error", "error"]);
 }
@@ -154,39 +129,23 @@ async fn throughput_comes_from_declared_bytes_and_slow_objects_read_as_throttled
         .kbps()
         .expect("control throughput");
     assert!(control > 5_000.0, "local control at {control} kbit/s");
-    assert_eq!(
-        verdict(&report),
-        ("throttled".into(), "low_throughput".into())
-    );
+    assert_eq!(verdict(&report), ("throttled", "low_throughput"));
 }
 
 #[wasm_bindgen_test]
 async fn a_large_image_on_a_silent_host_times_out_like_a_small_one() {
     // 1 MB declared: its body time would be 60 s; a host that never answers must not get it.
     let tag = token("hang-large");
-    let mut endpoint = image_endpoint(&at(&format!("/hang?{tag}")));
+    let mut endpoint = image_at(&format!("/hang?{tag}"));
     endpoint["bytes"] = 1_000_000.into();
-    let c = campaign(vec![endpoint], 2);
-    let started = js_sys::Date::now();
-    let (report, _) = run(&c).await;
-    let took = js_sys::Date::now() - started;
-    assert_eq!(outcomes(&report, 0), ["timeout", "timeout"]);
-    for a in attempts(&report, 0) {
-        let ms = a["ms"].as_u64().unwrap();
-        assert!((2_450..=3_500).contains(&ms), "timed out after {ms} ms");
-    }
-    assert!(took < 9_000.0, "run took {took} ms");
-    assert_eq!(
-        verdict(&report),
-        ("blocked".into(), "endpoints_timeout".into())
-    );
+    run_timing_out(&campaign(vec![endpoint], 2)).await;
 }
 
 #[wasm_bindgen_test]
 async fn a_large_image_from_an_answering_host_gets_its_body_time() {
     // 200 kB at 400 kbit/s: about 4 s, beyond the 2.5 s answer timeout. The host answers the
     // HEAD at once, so the image is given the time its declared size needs.
-    let mut endpoint = image_endpoint(&at("/image.png?n=200000&kbps=400"));
+    let mut endpoint = image_at("/image.png?n=200000&kbps=400");
     endpoint["bytes"] = 200_000.into();
     let c = campaign(vec![endpoint], 2);
     let (report, _) = run(&c).await;

@@ -46,12 +46,22 @@ pub fn image_endpoint(url: &str) -> Value {
     json!({ "url": url, "kind": "image" })
 }
 
+/// A `fetch` endpoint at `path` on the fixture server.
+pub fn fetch_at(path: &str) -> Value {
+    fetch_endpoint(&at(path))
+}
+
+/// An image endpoint at `path` on the fixture server.
+pub fn image_at(path: &str) -> Value {
+    image_endpoint(&at(path))
+}
+
 /// A campaign with the fixture server's `/text` as its control and one platform `p`.
 pub fn campaign(endpoints: Vec<Value>, trials: u32) -> Value {
     json!({
         "id": "test",
         "trials": trials,
-        "controls": [fetch_endpoint(&at("/text?control"))],
+        "controls": [fetch_at("/text?control")],
         "platforms": [{ "id": "p", "name": "Platform", "endpoints": endpoints }],
     })
 }
@@ -123,10 +133,20 @@ pub fn outcomes(report: &Value, i: usize) -> Vec<String> {
         .collect()
 }
 
-pub fn verdict(report: &Value) -> (String, String) {
+/// The first platform's verdict and reason.
+/// Asserts the outcomes of the first platform's endpoints: `expected[i]` for endpoint `i`.
+#[track_caller]
+pub fn assert_outcomes<const N: usize>(report: &Value, expected: &[[&str; N]]) {
+    for (i, want) in expected.iter().enumerate() {
+        assert_eq!(outcomes(report, i), want, "endpoint {i}");
+    }
+}
+
+/// The first platform's verdict and reason.
+pub fn verdict(report: &Value) -> (&str, &str) {
     let p = &report["platforms"][0];
     (
-        p["verdict"].as_str().expect("verdict").to_owned(),
-        p["reason"].as_str().expect("reason").to_owned(),
+        p["verdict"].as_str().expect("verdict"),
+        p["reason"].as_str().expect("reason"),
     )
 }
