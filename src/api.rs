@@ -199,7 +199,7 @@ fn list<T>(
 extern "C" {
     /// The options of `run`.
     #[wasm_bindgen(
-        typescript_type = "{ onProgress?: (event: { done: number, total: number, platform?: string, url: string, outcome: \"ok\" | \"timeout\" | \"error\" }) => void, signal?: AbortSignal }"
+        typescript_type = "{ onProgress?: (event: { done: number, total: number, platform?: string, url: string, outcome: \"ok\" | \"timeout\" | \"error\" | \"unusable\" }) => void, signal?: AbortSignal }"
     )]
     pub type RunOptions;
 
@@ -249,7 +249,7 @@ pub async fn run(campaign: JsValue, options: Option<RunOptions>) -> Result<JsVal
     let on_progress: Option<Function> =
         optional(on_progress, "options.onProgress must be a function")?;
     let signal: Option<AbortSignal> = optional(signal, "options.signal must be an AbortSignal")?;
-    let mut cancel = Cancel::new(signal);
+    let mut cancel = Cancel::new(signal, crate::schedule::RUN_CEILING_MS);
     if cancel.is_set() {
         return Err(Error::Cancelled.into());
     }

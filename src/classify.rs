@@ -64,7 +64,7 @@ enum State {
 fn counted(attempts: &[Attempt]) -> impl Iterator<Item = &Attempt> {
     attempts
         .iter()
-        .filter(|a| !(a.hidden && a.outcome != Outcome::Ok))
+        .filter(|a| !a.hidden || a.outcome.answered())
 }
 
 fn state(endpoint: &EndpointResult) -> State {
@@ -75,7 +75,7 @@ fn state_of(attempts: &[Attempt]) -> State {
     let (mut ok, mut timeouts, mut errors) = (0, 0, 0);
     for a in counted(attempts) {
         match a.outcome {
-            Outcome::Ok => ok += 1,
+            Outcome::Ok | Outcome::Unusable => ok += 1,
             Outcome::Timeout => timeouts += 1,
             Outcome::Error => errors += 1,
         }
@@ -462,6 +462,21 @@ mod tests {
         let once = ep(vec![attempt(Outcome::Timeout, 3000)]);
         let r = verdict(&healthy(), &[once.clone(), once]);
         assert_eq!(r, (Verdict::Inconclusive, Reason::TooFewAttempts));
+    }
+
+    #[test]
+    fn unusable_objects_count_as_answers_never_as_failures() {
+        let rotten = ep(vec![attempt(Outcome::Unusable, 30); 3]);
+        let r = verdict(&healthy(), &[rotten.clone(), ok3(40)]);
+        assert_eq!(r, (Verdict::Reachable, Reason::EndpointsLoaded));
+        let r = verdict(&healthy(), &[rotten.clone(), rotten.clone()]);
+        assert_eq!(r.0, Verdict::Reachable);
+        let r = verdict(&healthy(), &[rotten, fail3(Outcome::Timeout)]);
+        assert_eq!(r, (Verdict::Partial, Reason::SomeEndpointsFailed));
+        // A control whose host answered is a working path for the baseline too.
+        let rotten_control = Baseline::new(&[ep(vec![attempt(Outcome::Unusable, 30); 3])]);
+        let r = verdict(&rotten_control, &[fail3(Outcome::Timeout)]);
+        assert_eq!(r, (Verdict::Blocked, Reason::EndpointsTimeout));
     }
 
     #[test]

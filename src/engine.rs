@@ -192,6 +192,9 @@ struct Probes<'a> {
     targets: &'a [Target<'a>],
     page: &'a PageWatch,
     attempts: Vec<Vec<Attempt>>,
+    /// Endpoints with `bytes` whose answer once got no Resource Timing entry (`no-store`, or a
+    /// body the browser keeps from the page): their later attempts do not wait for one again.
+    untimed: Vec<bool>,
     nonce: u64,
     done: u32,
     total: u32,
@@ -206,6 +209,7 @@ impl<'a> Probes<'a> {
             attempts: core::iter::repeat_with(Vec::new)
                 .take(targets.len())
                 .collect(),
+            untimed: vec![false; targets.len()],
             // A per-run random base keeps probe URLs unique across runs and visitors' caches.
             nonce: (browser::random() * 4_294_967_296.0) as u64 * 1_000,
             done: 0,
@@ -218,7 +222,7 @@ impl<'a> Probes<'a> {
         self.attempts[..controls]
             .iter()
             .flatten()
-            .any(|a| a.outcome == Outcome::Ok)
+            .any(|a| a.outcome.answered())
     }
 
     /// Whether every control is down: no failure can then be judged.
@@ -287,17 +291,18 @@ impl<'a> Probes<'a> {
                     endpoint.bust,
                     self.nonce,
                 ));
-                // A large image's answer detector gets its own URL (and so no cache entry).
-                let head_url = (endpoint.kind == ProbeKind::Image && endpoint.bytes.is_some())
-                    .then(|| {
-                        self.nonce += 1;
-                        schedule::probe_url(&endpoint.url, true, self.nonce)
-                    });
+                // An image's answer detector (a HEAD before a large image's body, and after
+                // any failed image) gets its own URL, and so no cache entry.
+                let head_url = (endpoint.kind == ProbeKind::Image).then(|| {
+                    self.nonce += 1;
+                    schedule::probe_url(&endpoint.url, true, self.nonce)
+                });
                 running.push(Box::pin(attempt(
                     task.endpoint,
                     endpoint,
                     (url, head_url),
                     timeout_ms,
+                    self.untimed[task.endpoint],
                     self.page,
                 )));
             }
@@ -329,6 +334,9 @@ impl<'a> Probes<'a> {
                 url: &target.endpoint.url,
                 outcome: attempt.outcome,
             });
+            if attempt.outcome == Outcome::Ok && attempt.duration_ms.is_none() {
+                self.untimed[index] = true;
+            }
             self.attempts[index].push(attempt);
         }
     }
@@ -355,13 +363,16 @@ const IMAGE_TIMING_WAIT_MS: u32 = 1_000;
 /// Least wait for the entry of a `fetch` with `bytes` after its answer.
 const FETCH_TIMING_WAIT_MS: u32 = 250;
 
-/// One timed attempt on `urls.0` (a unique probe URL of `endpoint`). `urls.1`, for a large
-/// image, is where a `HEAD` request checks that the host answers at all.
+/// One timed attempt on `urls.0` (a unique probe URL of `endpoint`). `urls.1`, for an image,
+/// is where a `HEAD` request checks that the host answers at all (before a large image's body,
+/// and after an image that failed). `untimed`: an
+/// earlier answer of this endpoint got no Resource Timing entry, so none is waited for.
 async fn attempt(
     index: usize,
     endpoint: &Endpoint,
     (url, head_url): (String, Option<String>),
     timeout_ms: u32,
+    untimed: bool,
     page: &PageWatch,
 ) -> (usize, Attempt) {
     let changes = page.changes();
@@ -391,7 +402,7 @@ async fn attempt(
             answer_ms: timeout_ms,
             body_ms,
             timing_ms: FETCH_TIMING_WAIT_MS,
-            body_after_answer: true,
+            body_after_answer: !untimed,
         },
         (ProbeKind::Fetch, None) => Deadlines {
             answer_ms: timeout_ms,
@@ -400,11 +411,30 @@ async fn attempt(
             body_after_answer: false,
         },
     };
-    let head = head_url.and_then(|u| Probe::head(&u).ok());
-    let (outcome, ms, duration_ms) = match Probe::start(endpoint.kind, &url) {
+    let head = head_url
+        .as_deref()
+        .filter(|_| endpoint.bytes.is_some())
+        .and_then(|u| Probe::head(u).ok());
+    let (mut outcome, ms, duration_ms) = match Probe::start(endpoint.kind, &url) {
         Ok(probe) => measure(probe, head, &url, started, deadlines).await,
         Err(_) => (Outcome::Error, 0, None),
     };
+    // A failed image whose host answers a HEAD of the same object within the timeout: the
+    // path works, and only the object is unusable (404, not an image, ORB, CORP). A censor's
+    // reset, DNS or interception, or a blocker in the browser, fails the HEAD too.
+    if let (Outcome::Error, Some(check)) = (outcome, head_url) {
+        if let Ok(head) = Probe::head(&check) {
+            let answer = Deadlines {
+                answer_ms: timeout_ms,
+                body_ms: timeout_ms,
+                timing_ms: 0,
+                body_after_answer: false,
+            };
+            if measure(head, None, &check, browser::now(), answer).await.0 == Outcome::Ok {
+                outcome = Outcome::Unusable;
+            }
+        }
+    }
     let attempt = Attempt {
         outcome,
         ms,

@@ -20,6 +20,10 @@ pub const TIMEOUT_WITHOUT_CONTROLS_MS: u32 = 5_000;
 pub const MIN_RATE_BYTES_PER_MS: u64 = 4;
 /// Longest wait for a large object's whole body.
 pub const BODY_CEILING_MS: u32 = 60_000;
+/// Hard ceiling of a whole run, whatever the endpoints or the host page do: a run still going
+/// then ends as a cancelled one (every verdict inconclusive). The default campaign's worst cases
+/// stay well inside it (`cargo xtask bench worst-case`).
+pub const RUN_CEILING_MS: u32 = 120_000;
 
 /// Answer timeout from the controls' median latency: four times it plus a second, clamped.
 pub fn attempt_timeout(control_median_ms: Option<f64>) -> u32 {

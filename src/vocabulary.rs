@@ -91,8 +91,20 @@ vocabulary! {
         Ok = "ok",
         /// Nothing arrived before the timeout.
         Timeout = "timeout",
-        /// The browser reported a failure (reset, DNS, TLS, refused, not an image).
+        /// The browser reported a failure (reset, DNS, TLS, refused).
         Error = "error",
+        /// An image failed, but its host answered a `HEAD` of the same URL: the network path
+        /// works and only the object is unusable (gone, not an image, refused by ORB or
+        /// CORP). Counts as an answer, never towards `partial` or `blocked`; the collector
+        /// keeps it, so rotten catalog endpoints can be found.
+        Unusable = "unusable",
+    }
+}
+
+impl Outcome {
+    /// Whether the endpoint's host answered (`ok` or `unusable`).
+    pub fn answered(self) -> bool {
+        matches!(self, Outcome::Ok | Outcome::Unusable)
     }
 }
 

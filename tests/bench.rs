@@ -158,3 +158,71 @@ async fn time_to_verdicts() {
         one_each / engine
     );
 }
+
+/// The default campaign's shape (controls, platforms, endpoints, kinds, sizes, trials) with
+/// every endpoint on the fixture server, answered as `fixture` says for (kind, bytes).
+fn default_campaign_on(fixture: &dyn Fn(&str, Option<u64>, usize) -> String) -> Value {
+    let mut c: Value = serde_json::from_str(include_str!("../www/campaigns/default.json")).unwrap();
+    let mut n = 0;
+    let mut rewrite = |e: &mut Value| {
+        n += 1;
+        let kind = e["kind"].as_str().unwrap().to_owned();
+        e["url"] = json!(at(&fixture(&kind, e["bytes"].as_u64(), n)));
+    };
+    c["controls"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .for_each(&mut rewrite);
+    for p in c["platforms"].as_array_mut().unwrap() {
+        p["endpoints"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .for_each(&mut rewrite);
+    }
+    c
+}
+
+#[wasm_bindgen_test]
+#[ignore = "benchmark: cargo xtask bench worst-case"]
+async fn worst_case_time_to_verdicts() {
+    // A healthy network where no large object ever gets a Resource Timing entry (answered
+    // `Cache-Control: no-store`, as a CDN changing its headers would), the rest answering at
+    // once; then one where every host answers headers and stalls the body.
+    let no_timing = default_campaign_on(&|kind, bytes, n| match (kind, bytes) {
+        ("fetch", Some(b)) => format!("/bytes?n={b}&e={n}"),
+        ("image", Some(b)) => format!("/image.png?n={b}&e={n}"),
+        ("image", None) => format!("/image.png?e={n}"),
+        _ => format!("/text?e={n}"),
+    });
+    let stalled = default_campaign_on(&|kind, bytes, n| {
+        let b = bytes.unwrap_or(1000);
+        let t = if kind == "image" { "png" } else { "script" };
+        format!("/stall?n={b}&type={t}&e={n}")
+    });
+    // One run each: before the bounds, one took over a minute, and the test binary has three
+    // minutes in all (WASM_BINDGEN_TEST_TIMEOUT).
+    for (name, c) in [
+        ("no timing entries", no_timing),
+        ("stalled bodies", stalled),
+    ] {
+        let t0 = js_sys::Date::now();
+        let (report, _) = run(&c).await;
+        let seconds = (js_sys::Date::now() - t0) / 1000.0;
+        let verdicts: Vec<&str> = report["platforms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["verdict"].as_str().unwrap())
+            .collect();
+        console_log!(
+            "bench: worst-case default campaign, {name}: {seconds:.1} s to all verdicts; \
+             verdicts {}",
+            verdicts.join(",")
+        );
+        if name == "no timing entries" {
+            assert!(!verdicts.contains(&"blocked"), "{verdicts:?}");
+        }
+    }
+}

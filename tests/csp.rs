@@ -13,13 +13,15 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 #[wasm_bindgen_test]
 async fn probes_refused_by_the_page_csp_are_inconclusive_not_blocked() {
-    // Images only from the page's own origin; the fixture server is another origin. The
-    // control is a fetch (connect-src is left open), so it loads and the controls are healthy.
-    js_sys::eval(
+    // Images only from the page's own origin; the fixture server is another origin. Fetches
+    // only of the control (/text), so it loads and the controls are healthy, while the check
+    // that the images' host answers (a HEAD of the same URL) is refused too.
+    let policy = format!("img-src 'self'; connect-src {}/text", fixtures());
+    js_sys::eval(&format!(
         "const m = document.createElement('meta'); \
-         m.httpEquiv = 'Content-Security-Policy'; m.content = \"img-src 'self'\"; \
-         document.head.appendChild(m);",
-    )
+         m.httpEquiv = 'Content-Security-Policy'; m.content = \"{policy}\"; \
+         document.head.appendChild(m);"
+    ))
     .unwrap();
     let c = campaign(vec![image_at("/image.png"), image_at("/image.gif")], 2);
     let (report, _) = run(&c).await;

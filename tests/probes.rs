@@ -83,11 +83,42 @@ async fn real_images_load() {
     }
 }
 
+/// A catalog rots: an image that is gone (404) or answered with a page is unusable, but its
+/// host answered, so the platform is not partly blocked. An image whose host does not answer
+/// (refused, reset) stays an error.
 #[wasm_bindgen_test]
-async fn a_page_served_where_an_image_should_be_is_an_error() {
-    let c = campaign(vec![image_at("/not-image.png"), image_at("/image.png")], 2);
+async fn an_image_whose_host_answers_with_no_image_is_unusable_not_a_failure() {
+    let c = campaign(
+        vec![
+            image_at("/not-image.png"),
+            image_at("/missing.png"),
+            image_at("/image.png"),
+        ],
+        2,
+    );
     let (report, _) = run(&c).await;
-    assert_outcomes(&report, &[["error", "error"], ["ok", "ok"]]);
+    assert_outcomes(
+        &report,
+        &[
+            ["unusable", "unusable"],
+            ["unusable", "unusable"],
+            ["ok", "ok"],
+        ],
+    );
+    assert_eq!(verdict(&report), ("reachable", "endpoints_loaded"));
+    let c = campaign(
+        vec![
+            image_endpoint(&refused_url("/favicon.ico").await),
+            image_at("/reset"),
+            image_at("/image.png"),
+        ],
+        2,
+    );
+    let (report, _) = run(&c).await;
+    assert_outcomes(
+        &report,
+        &[["error", "error"], ["error", "error"], ["ok", "ok"]],
+    );
     assert_eq!(verdict(&report), ("partial", "some_endpoints_failed"));
 }
 

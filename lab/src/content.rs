@@ -4,8 +4,9 @@
 
 use bytes::Bytes;
 
-/// One answer: content type and body.
+/// One answer: status, content type and body.
 pub struct Answer {
+    pub status: u16,
     pub content_type: &'static str,
     pub body: Bytes,
 }
@@ -15,11 +16,14 @@ pub struct Content {
     icon: Bytes,
     page: Bytes,
     large: Vec<(String, Bytes)>,
+    /// Paths gone from the servers (a rotten catalog): 404 with the HTML page.
+    gone: Vec<String>,
 }
 
 impl Content {
-    /// `large`: paths served as larger objects, with their sizes in bytes.
-    pub fn new(large: &[(String, u64)]) -> Self {
+    /// `large`: paths served as larger objects, with their sizes in bytes; `gone`: paths
+    /// answered 404 with the HTML page.
+    pub fn new(large: &[(String, u64)], gone: &[&str]) -> Self {
         Content {
             icon: Bytes::from(png(16, 16, [0x1d, 0x9b, 0xf0, 0xff])),
             page: Bytes::from_static(
@@ -29,14 +33,23 @@ impl Content {
                 .iter()
                 .map(|(path, size)| (path.clone(), Bytes::from(png_of_size(*size as usize))))
                 .collect(),
+            gone: gone.iter().map(|p| (*p).to_owned()).collect(),
         }
     }
 
     /// The answer for a request path (the query, e.g. the probe's cache-busting `nr=`, is
     /// ignored).
     pub fn answer(&self, path: &str) -> Answer {
+        if self.gone.iter().any(|p| p == path) {
+            return Answer {
+                status: 404,
+                content_type: "text/html; charset=utf-8",
+                body: self.page.clone(),
+            };
+        }
         if let Some((_, body)) = self.large.iter().find(|(p, _)| p == path) {
             return Answer {
+                status: 200,
                 content_type: "image/png",
                 body: body.clone(),
             };
@@ -46,11 +59,13 @@ impl Content {
             .any(|ext| path.ends_with(ext));
         if image {
             Answer {
+                status: 200,
                 content_type: "image/png",
                 body: self.icon.clone(),
             }
         } else {
             Answer {
+                status: 200,
                 content_type: "text/html; charset=utf-8",
                 body: self.page.clone(),
             }
@@ -197,7 +212,7 @@ mod tests {
 
     #[test]
     fn answers_by_path() {
-        let content = Content::new(&[("/big.jpg".into(), 1234)]);
+        let content = Content::new(&[("/big.jpg".into(), 1234)], &["/gone.png"]);
         assert_eq!(content.answer("/big.jpg").body.len(), 1234);
         assert!(content.answer("/big.jpg").body.starts_with(b"\x89PNG"));
         assert_eq!(content.answer("/favicon.ico").content_type, "image/png");
@@ -205,6 +220,12 @@ mod tests {
         assert_eq!(
             content.answer("/k/").content_type,
             "text/html; charset=utf-8"
+        );
+        assert_eq!(content.answer("/favicon.ico").status, 200);
+        let gone = content.answer("/gone.png");
+        assert_eq!(
+            (gone.status, gone.content_type),
+            (404, "text/html; charset=utf-8")
         );
     }
 }

@@ -53,7 +53,7 @@ async fn observe(scenario: &Scenario, setup: &Setup<'_>, seen: &mut Observation)
     let json = serde_json::to_string_pretty(&campaign).context("serializing the lab campaign")?;
     std::fs::write(campaigns.join("lab.json"), json).context("writing lab.json")?;
 
-    let (mut servers, lab) = start_servers(scenario.latency).await?;
+    let (mut servers, lab) = start_servers(scenario.latency, scenario.gone).await?;
 
     let listen = SocketAddr::from((COLLECTOR, COLLECTOR_PORT));
     let collector = CollectorInspector::start(&collector_inspector::Options {
@@ -163,12 +163,13 @@ pub fn write_observation(workdir: &Path, seen: &Observation) -> Result<()> {
 }
 
 /// Every lab server and the interceptor, with fresh keys; returns the lab's identity.
-async fn start_servers(latency: Duration) -> Result<(Servers, Identity)> {
+async fn start_servers(latency: Duration, gone: &[&str]) -> Result<(Servers, Identity)> {
     let names: Vec<&str> = HOSTS.iter().map(|h| h.name).collect();
     let lab = Identity::generate(&names)?;
     let interceptor = Identity::generate(&names)?;
     let content = Arc::new(Content::new(
         &topology::large_objects(&topology::campaign()),
+        gone,
     ));
     let mut servers = Servers::default();
     for host in HOSTS {
@@ -187,7 +188,7 @@ async fn start_servers(latency: Duration) -> Result<(Servers, Identity)> {
 /// # Errors
 /// If the lab addresses are not configured here.
 pub async fn serve(latency: Duration) -> Result<()> {
-    let (_servers, lab) = start_servers(latency).await?;
+    let (_servers, lab) = start_servers(latency, &[]).await?;
     println!("lab servers up; SPKI sha256 {}", lab.spki_sha256);
     let _ = tokio::signal::ctrl_c().await;
     Ok(())

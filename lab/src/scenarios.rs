@@ -49,6 +49,8 @@ pub struct Scenario {
     pub verdicts_within: Option<Duration>,
     /// Run through `embed.js` on a news article of another origin, not on netreach's page.
     pub embedded: bool,
+    /// Paths the servers answer 404 with a page (a catalog that rotted), on every host.
+    pub gone: &'static [&'static str],
 }
 
 /// No latency, no censor, every platform reachable, no time limit, on the page: each scenario
@@ -64,6 +66,7 @@ impl Default for Scenario {
             others: HEALTHY,
             verdicts_within: None,
             embedded: false,
+            gone: &[],
         }
     }
 }
@@ -284,6 +287,12 @@ pub fn all() -> Vec<Scenario> {
             about: "every host dropped, the controls included (the visitor is offline)",
             censors: vec![Censor::Drop(Targets::Everything)],
             others: Expect::Is(Inconclusive),
+            ..Scenario::default()
+        },
+        Scenario {
+            name: "rotten-images",
+            about: "no censor; X's and Facebook's image endpoints are gone (404 with a page)",
+            gone: &["/favicons/twitter.3.ico", "/rsrc.php/yD/r/d4ZIVX-5C-b.ico"],
             ..Scenario::default()
         },
         Scenario {

@@ -140,6 +140,7 @@ async fn respond(
     // Like the platforms' own edges: no CORP and no Timing-Allow-Origin, so the browser
     // treats these loads exactly as it treats the real ones.
     let response = Response::builder()
+        .status(answer.status)
         .header("content-type", answer.content_type)
         .header("cache-control", "no-store")
         .body(Full::new(answer.body))

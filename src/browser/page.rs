@@ -3,7 +3,7 @@
 use alloc::{string::String, vec::Vec};
 
 use super::js::global;
-use super::Resolvable;
+use super::{Resolvable, Sleep};
 use alloc::rc::Rc;
 use core::cell::{Cell, RefCell};
 use core::future::Future;
@@ -89,19 +89,24 @@ impl Drop for EventOnce {
     }
 }
 
-/// The visitor's AbortSignal, as a future that completes when it is aborted (never, without
-/// one).
+/// The end of a run before its time: the visitor's AbortSignal, or the run's hard ceiling
+/// (`limit_ms` from now), as a future that completes at whichever comes first.
 pub struct Cancel {
     signal: Option<AbortSignal>,
     aborted: Option<EventOnce>,
+    limit: Sleep,
 }
 
 impl Cancel {
-    pub fn new(signal: Option<AbortSignal>) -> Self {
+    pub fn new(signal: Option<AbortSignal>, limit_ms: u32) -> Self {
         let aborted = signal
             .as_ref()
             .map(|s| EventOnce::new(s.clone().unchecked_into(), "abort"));
-        Cancel { signal, aborted }
+        Cancel {
+            signal,
+            aborted,
+            limit: Sleep::new(limit_ms),
+        }
     }
 
     /// True once the signal is aborted.
@@ -114,7 +119,7 @@ impl Future for Cancel {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.is_set() {
+        if self.is_set() || Pin::new(&mut self.limit).poll(cx).is_ready() {
             return Poll::Ready(());
         }
         match self.aborted.as_mut() {

@@ -31,6 +31,12 @@ pub const BENCHES: &[Bench] = &[
         run: verdicts,
     },
     Bench {
+        name: "worst-case",
+        about: "time to verdicts of the default campaign's shape when no large object gets a \
+                timing entry, and when every body stalls",
+        run: worst_case,
+    },
+    Bench {
         name: "ingest",
         about: "collector ingest (SQLite, PostgreSQL) beside nginx: collector/benches/ingest.sh",
         run: ingest,
@@ -45,6 +51,10 @@ fn timing(workspace: &Workspace) -> Result<(), String> {
 
 fn verdicts(workspace: &Workspace) -> Result<(), String> {
     browser_bench(workspace, "time_to_verdicts")
+}
+
+fn worst_case(workspace: &Workspace) -> Result<(), String> {
+    browser_bench(workspace, "worst_case_time_to_verdicts")
 }
 
 fn browser_bench(workspace: &Workspace, test: &str) -> Result<(), String> {
