@@ -1,15 +1,79 @@
 //! The command line. Every flag has a default, so `netreach-collector` alone serves
-//! http://127.0.0.1:8080 from `www/` with a SQLite file under `data/`.
+//! http://127.0.0.1:8080 from `www/` with a SQLite file under `data/`;
+//! `netreach-collector catalog` reads the same storage and prints the health of every
+//! endpoint the stored reports measured (see [`crate::catalog`]).
 
-use clap::Parser;
+use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+
+/// The storage used when `--database` is not given.
+pub const DEFAULT_DATABASE: &str = "sqlite://data/netreach.db";
 
 /// netreach collector: serves the page, campaigns and dashboard; takes anonymized reports in
 /// and publishes k-anonymous aggregates. The sender's IP address is used only in memory (geo
 /// lookup, rate limiting) and never written to storage or logs.
 #[derive(Clone, Debug, Parser)]
-#[command(name = "netreach-collector", version)]
+#[command(
+    name = "netreach-collector",
+    version,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub serve: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What the binary does instead of serving.
+#[derive(Clone, Debug, Subcommand)]
+pub enum Command {
+    /// Reads stored reports (read only, no network) and prints, per campaign and endpoint,
+    /// the attempts by outcome and the reports in which every attempt was unusable: rotten
+    /// catalog entries come first.
+    Catalog(CatalogArgs),
+}
+
+/// The arguments of `netreach-collector catalog`.
+#[derive(Clone, Debug, Args)]
+pub struct CatalogArgs {
+    /// The storage to read: `sqlite://PATH` (an existing file) or `postgres://…`.
+    #[arg(long, default_value = DEFAULT_DATABASE)]
+    pub database: String,
+
+    /// Only the reports of this campaign.
+    #[arg(long, value_name = "ID", value_parser = campaign_id)]
+    pub campaign: Option<String>,
+
+    /// First day (UTC) of the runs read, on `started_at`; default 29 days before `--to`.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date)]
+    pub from: Option<i64>,
+
+    /// Last day (UTC) of the runs read, included; default today.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date)]
+    pub to: Option<i64>,
+
+    /// One JSON object per line instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn campaign_id(s: &str) -> Result<String, String> {
+    if crate::campaigns::valid_id(s) {
+        Ok(s.to_owned())
+    } else {
+        Err("must be a campaign id (letters, digits, - and _)".into())
+    }
+}
+
+/// A UTC day as the Unix time of its midnight.
+fn date(s: &str) -> Result<i64, String> {
+    crate::time::parse_date(s).ok_or_else(|| "must be a date like 2026-11-22 (YYYY-MM-DD)".into())
+}
+
+/// The server's options (the binary without a subcommand).
+#[derive(Clone, Debug, Args)]
 pub struct Config {
     /// Address and port to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
@@ -17,7 +81,7 @@ pub struct Config {
 
     /// Where reports are stored: `sqlite://PATH` (a file, created with its folder) or
     /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DB` (several collectors may share it).
-    #[arg(long, default_value = "sqlite://data/netreach.db")]
+    #[arg(long, default_value = DEFAULT_DATABASE)]
     pub database: String,
 
     /// Folder of static files (the page, the embed, `pkg/` with the Wasm engine, the dashboard).

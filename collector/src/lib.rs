@@ -18,9 +18,12 @@
 //! - [`storage`]: one trait, two stores (`sqlite`, `postgres`), chosen by the database URL.
 //! - [`aggregate`]: verdict counts per cell with every cell under k left out, as JSON or CSV.
 //! - [`metrics`] and [`time`]: Prometheus counters, hour arithmetic.
+//! - [`catalog`]: the `catalog` subcommand, reading stored reports back to find the campaigns'
+//!   endpoints whose objects have become unusable (rotten catalog entries).
 
 pub mod aggregate;
 pub mod campaigns;
+pub mod catalog;
 pub mod cli;
 pub mod error;
 pub mod geo;

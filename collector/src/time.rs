@@ -111,6 +111,14 @@ pub fn parse_utc(s: &str) -> Option<i64> {
     parse(s).map(|(secs, _)| secs)
 }
 
+/// Parses a UTC day, `YYYY-MM-DD` and nothing else, into the Unix time of its midnight.
+pub fn parse_date(s: &str) -> Option<i64> {
+    if s.contains('T') {
+        return None;
+    }
+    parse_utc(s)
+}
+
 /// Parses a report's `started_at`, which must be a UTC date-time rounded down to the hour.
 ///
 /// # Errors
@@ -159,6 +167,9 @@ mod tests {
         assert_eq!(parse_utc("2023-02-29"), None);
         assert_eq!(format_utc(1_709_164_800 + 86_399), "2024-02-29T23:59:59Z");
         assert_eq!(format_utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(parse_date("2024-02-29"), Some(1_709_164_800));
+        assert_eq!(parse_date("2024-02-29T00:00:00Z"), None);
+        assert_eq!(parse_date("2024-2-29"), None);
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! Both keep the same two tables: `reports` (one row per report, with the report's JSON as
 //! stored) and `verdicts` (one row per platform result, denormalized with the cell columns so
 //! aggregates are one GROUP BY). Times are Unix seconds rounded down to the hour; no column
-//! holds an address, and no column could.
+//! holds an address, and no column could. Stored reports are read back a page at a time
+//! ([`StoredReports`]), for `netreach-collector catalog`.
 
 mod postgres;
 mod sqlite;
@@ -55,7 +56,11 @@ impl From<rusqlite::Error> for StorageError {
 
 impl From<tokio_postgres::Error> for StorageError {
     fn from(e: tokio_postgres::Error) -> Self {
-        StorageError::Unavailable(format!("postgres: {e}"))
+        // A server's error displays as "db error" alone; its message says what went wrong.
+        match e.as_db_error() {
+            Some(db) => StorageError::Unavailable(format!("postgres: {db}")),
+            None => StorageError::Unavailable(format!("postgres: {e}")),
+        }
     }
 }
 
@@ -128,6 +133,28 @@ pub fn stored_verdict(name: &str) -> Result<Verdict, StorageError> {
 /// would be more; such a request must narrow its filters).
 pub const MAX_AGGREGATE_ROWS: usize = 500_000;
 
+/// Which stored reports to read back: those of runs started in a range, optionally of one
+/// campaign.
+#[derive(Clone, Debug)]
+pub struct ReportQuery {
+    pub campaign: Option<String>,
+    /// Inclusive lower bound on `started_at` (Unix seconds).
+    pub from: i64,
+    /// Exclusive upper bound on `started_at`.
+    pub to: i64,
+}
+
+/// A stored report: its id and its JSON as stored.
+#[derive(Clone, Debug)]
+pub struct StoredReport {
+    pub id: i64,
+    pub json: String,
+}
+
+/// Reports read in one round trip by [`Storage::reports_after`]. A report is at most
+/// `--max-body` (128 KiB by default), so a page stays within a few MiB.
+pub const REPORTS_PAGE: usize = 64;
+
 /// Report storage.
 pub trait Storage: Send + Sync {
     /// Stores a report; resolves with its id once the write is durable.
@@ -137,12 +164,91 @@ pub trait Storage: Send + Sync {
         &self,
         query: AggregateQuery,
     ) -> BoxFuture<'_, Result<Vec<CountRow>, StorageError>>;
+    /// The next page of stored reports matching `query`: at most [`REPORTS_PAGE`], with ids
+    /// above `after`, in id order. [`StoredReports`] reads them all, a page at a time.
+    fn reports_after(
+        &self,
+        query: ReportQuery,
+        after: i64,
+    ) -> BoxFuture<'_, Result<Vec<StoredReport>, StorageError>>;
     /// Checks that the database answers.
     fn health(&self) -> BoxFuture<'_, Result<(), StorageError>>;
     /// Stops taking writes and waits until every queued write has finished.
     fn close(&self) -> BoxFuture<'_, ()>;
     /// `sqlite` or `postgres`, for logs and metrics.
     fn kind(&self) -> &'static str;
+}
+
+/// Every stored report matching a query, read a page at a time (memory stays bounded by one
+/// page, whatever the range holds).
+pub struct StoredReports<'a> {
+    storage: &'a dyn Storage,
+    query: ReportQuery,
+    after: i64,
+    page: std::vec::IntoIter<StoredReport>,
+    exhausted: bool,
+}
+
+impl<'a> StoredReports<'a> {
+    pub fn new(storage: &'a dyn Storage, query: ReportQuery) -> Self {
+        StoredReports {
+            storage,
+            query,
+            after: i64::MIN,
+            page: Vec::new().into_iter(),
+            exhausted: false,
+        }
+    }
+
+    /// The next report, `None` after the last.
+    ///
+    /// # Errors
+    /// A page could not be read.
+    pub async fn next(&mut self) -> Result<Option<StoredReport>, StorageError> {
+        if let Some(report) = self.page.next() {
+            return Ok(Some(report));
+        }
+        if self.exhausted {
+            return Ok(None);
+        }
+        let page = self
+            .storage
+            .reports_after(self.query.clone(), self.after)
+            .await?;
+        self.exhausted = page.len() < REPORTS_PAGE;
+        if let Some(last) = page.last() {
+            self.after = last.id;
+        }
+        self.page = page.into_iter();
+        Ok(self.page.next())
+    }
+}
+
+/// Where a database URL points.
+enum Location<'a> {
+    Sqlite(&'a std::path::Path),
+    Postgres(&'a str),
+}
+
+fn locate(url: &str) -> Result<Location<'_>, StorageError> {
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        let path = path.split('?').next().unwrap_or(path);
+        if path.is_empty() {
+            return Err(StorageError::Unavailable(
+                "sqlite URL without a path".into(),
+            ));
+        }
+        Ok(Location::Sqlite(path.as_ref()))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Location::Postgres(url))
+    } else {
+        Err(StorageError::Unavailable(
+            "database URL must start with sqlite:// or postgres://".into(),
+        ))
+    }
 }
 
 /// Opens the storage named by `url`, creating the schema (migrations run on every start and
@@ -155,28 +261,21 @@ pub async fn open(
     pool_size: usize,
     metrics: Arc<crate::metrics::Metrics>,
 ) -> Result<Arc<dyn Storage>, StorageError> {
-    if let Some(path) = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-    {
-        let path = path.split('?').next().unwrap_or(path);
-        if path.is_empty() {
-            return Err(StorageError::Unavailable(
-                "sqlite URL without a path".into(),
-            ));
-        }
-        Ok(Arc::new(SqliteStorage::open(
-            path.as_ref(),
-            pool_size,
-            metrics,
-        )?))
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(
-            PostgresStorage::open(url, pool_size, metrics).await?,
-        ))
-    } else {
-        Err(StorageError::Unavailable(
-            "database URL must start with sqlite:// or postgres://".into(),
-        ))
-    }
+    Ok(match locate(url)? {
+        Location::Sqlite(path) => Arc::new(SqliteStorage::open(path, pool_size, metrics)?),
+        Location::Postgres(url) => Arc::new(PostgresStorage::open(url, pool_size, metrics).await?),
+    })
+}
+
+/// Opens an existing database to read its reports: nothing is created or migrated, and
+/// inserts fail.
+///
+/// # Errors
+/// An unknown URL scheme, a SQLite file that does not exist, a server that cannot be
+/// reached, or a database without a `reports` table.
+pub async fn open_to_read(url: &str) -> Result<Arc<dyn Storage>, StorageError> {
+    Ok(match locate(url)? {
+        Location::Sqlite(path) => Arc::new(SqliteStorage::open_to_read(path)?),
+        Location::Postgres(url) => Arc::new(PostgresStorage::open_to_read(url).await?),
+    })
 }

@@ -9,7 +9,8 @@
 //! together may race, so a failed migration is retried (the loser then finds it applied).
 
 use super::{
-    stored_verdict, AggregateQuery, BoxFuture, CountRow, NewReport, Storage, StorageError,
+    stored_verdict, AggregateQuery, BoxFuture, CountRow, NewReport, ReportQuery, Storage,
+    StorageError, StoredReport, REPORTS_PAGE,
 };
 use crate::metrics::Metrics;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -82,8 +83,27 @@ async fn migrate(pool: &Pool) -> Result<(), StorageError> {
     Ok(())
 }
 
-fn pool_error(e: impl std::fmt::Display) -> StorageError {
-    StorageError::Unavailable(format!("postgres: {e}"))
+/// A pool of at most `pool_size` connections to `url`; none is opened yet.
+fn connect(url: &str, pool_size: usize) -> Result<Pool, StorageError> {
+    let config: tokio_postgres::Config = url.parse()?;
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(pool_size.max(1))
+        .build()
+        .map_err(|e| StorageError::Unavailable(format!("postgres: {e}")))
+}
+
+fn pool_error(e: deadpool_postgres::PoolError) -> StorageError {
+    match e {
+        deadpool_postgres::PoolError::Backend(e) => e.into(),
+        e => StorageError::Unavailable(format!("postgres: {e}")),
+    }
 }
 
 impl PostgresStorage {
@@ -96,18 +116,7 @@ impl PostgresStorage {
         pool_size: usize,
         metrics: Arc<Metrics>,
     ) -> Result<Self, StorageError> {
-        let config: tokio_postgres::Config = url.parse()?;
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(pool_size.max(1))
-            .build()
-            .map_err(pool_error)?;
+        let pool = connect(url, pool_size)?;
         let mut tries = 0;
         loop {
             match migrate(&pool).await {
@@ -121,6 +130,30 @@ impl PostgresStorage {
             }
         }
         Ok(PostgresStorage { pool, metrics })
+    }
+
+    /// Connects (one connection) to read an existing database: nothing is created or
+    /// migrated.
+    ///
+    /// # Errors
+    /// A bad URL, an unreachable server, or a database without a `reports` table.
+    pub async fn open_to_read(url: &str) -> Result<Self, StorageError> {
+        let pool = connect(url, 1)?;
+        let client = pool.get().await.map_err(pool_error)?;
+        let has_reports: bool = client
+            .query_one("SELECT to_regclass('reports') IS NOT NULL", &[])
+            .await?
+            .get(0);
+        if !has_reports {
+            return Err(StorageError::Unavailable(
+                "postgres: not a netreach database (no reports table)".into(),
+            ));
+        }
+        drop(client);
+        Ok(PostgresStorage {
+            pool,
+            metrics: Arc::default(),
+        })
     }
 
     /// One statement, so one round trip and one implicit transaction: the report row and its
@@ -226,6 +259,32 @@ impl Storage for PostgresStorage {
                     })
                 })
                 .collect()
+        })
+    }
+
+    fn reports_after(
+        &self,
+        q: ReportQuery,
+        after: i64,
+    ) -> BoxFuture<'_, Result<Vec<StoredReport>, StorageError>> {
+        Box::pin(async move {
+            let client = self.pool.get().await.map_err(pool_error)?;
+            let rows = client
+                .query(
+                    "SELECT id, report FROM reports
+                     WHERE id > $1 AND started_at >= $2 AND started_at < $3
+                       AND ($4::TEXT IS NULL OR campaign = $4)
+                     ORDER BY id LIMIT $5",
+                    &[&after, &q.from, &q.to, &q.campaign, &(REPORTS_PAGE as i64)],
+                )
+                .await?;
+            Ok(rows
+                .iter()
+                .map(|row| StoredReport {
+                    id: row.get(0),
+                    json: row.get(1),
+                })
+                .collect())
         })
     }
 

@@ -1,7 +1,8 @@
 //! SQLite storage: WAL, `synchronous=FULL`, one writer thread committing in batches.
 
 use super::{
-    stored_verdict, AggregateQuery, BoxFuture, CountRow, NewReport, Storage, StorageError,
+    stored_verdict, AggregateQuery, BoxFuture, CountRow, NewReport, ReportQuery, Storage,
+    StorageError, StoredReport, REPORTS_PAGE,
 };
 use crate::metrics::Metrics;
 use rusqlite::{params, params_from_iter, Connection, OpenFlags};
@@ -211,6 +212,43 @@ impl SqliteStorage {
         })
     }
 
+    /// Opens an existing database file to read, without a writer: nothing is created or
+    /// migrated, and inserts fail.
+    ///
+    /// # Errors
+    /// The file does not exist, cannot be opened, or holds no `reports` table.
+    pub fn open_to_read(path: &Path) -> Result<Self, StorageError> {
+        if !path.is_file() {
+            return Err(StorageError::Unavailable(format!(
+                "no SQLite database at {}",
+                path.display()
+            )));
+        }
+        let conn = connect(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        let has_reports: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'reports')",
+            [],
+            |row| row.get(0),
+        )?;
+        if !has_reports {
+            return Err(StorageError::Unavailable(format!(
+                "{} is not a netreach database (no reports table)",
+                path.display()
+            )));
+        }
+        Ok(SqliteStorage {
+            path: path.to_owned(),
+            sender: Mutex::new(None),
+            writer: Mutex::new(None),
+            readers: Arc::new(Mutex::new(vec![conn])),
+            pool_size: 1,
+            metrics: Arc::default(),
+        })
+    }
+
     /// Runs `f` on a read-only connection from the pool, off the async threads.
     async fn read<T: Send + 'static>(
         &self,
@@ -297,6 +335,31 @@ impl Storage for SqliteStorage {
                 });
             }
             Ok(counts)
+        }))
+    }
+
+    fn reports_after(
+        &self,
+        q: ReportQuery,
+        after: i64,
+    ) -> BoxFuture<'_, Result<Vec<StoredReport>, StorageError>> {
+        Box::pin(self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, report FROM reports
+                 WHERE id > ?1 AND started_at >= ?2 AND started_at < ?3
+                   AND (?4 IS NULL OR campaign = ?4)
+                 ORDER BY id LIMIT ?5",
+            )?;
+            let rows = stmt.query_map(
+                params![after, q.from, q.to, q.campaign, REPORTS_PAGE as i64],
+                |row| {
+                    Ok(StoredReport {
+                        id: row.get(0)?,
+                        json: row.get(1)?,
+                    })
+                },
+            )?;
+            Ok(rows.collect::<Result<_, _>>()?)
         }))
     }
 
