@@ -376,3 +376,41 @@ fn bad_arguments_are_named_and_exit_non_zero() {
         assert_eq!(run.stdout, "", "{args:?}");
     }
 }
+
+/// More reports than one page: every one is counted once.
+fn reads_every_report_across_pages(store: Store) {
+    let dir = TempDir::new(&format!("{}-catalog-pages", store.name()));
+    let collector = Collector::on(&store, dir.path(), &[], "collector.log");
+    let n = 2 * netreach_collector::storage::REPORTS_PAGE + 1;
+    for i in 0..n {
+        let x_image = if i % 2 == 0 {
+            [Outcome::Unusable; 3]
+        } else {
+            [Outcome::Ok; 3]
+        };
+        post(&collector, &report_with("t", &x_image, &[Outcome::Ok; 3]));
+    }
+    let run = catalog(&["--database", &store.url(), "--json"]);
+    let rows = json_lines(&run);
+    let n = n as u64;
+    let rotten = n.div_ceil(2);
+    assert_eq!(
+        summary(&rows[0]),
+        row(
+            "t",
+            "x",
+            X_IMAGE,
+            [n, 3 * (n - rotten), 0, 0, 3 * rotten, rotten]
+        ),
+        "{}",
+        store.name()
+    );
+    assert!(rows.iter().all(|r| r["reports"] == n), "{}", run.stdout);
+    assert!(
+        run.stderr.contains(&format!(" {n} reports from ")),
+        "{}",
+        run.stderr
+    );
+}
+
+test_on_both_stores!(reads_every_report_across_pages);
