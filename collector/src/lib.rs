@@ -17,6 +17,8 @@
 //! - [`geo`]: country and network (ASN) of the sender, from a MaxMind database, in memory only.
 //! - [`storage`]: one trait, two stores (`sqlite`, `postgres`), chosen by the database URL.
 //! - [`aggregate`]: verdict counts per cell with every cell under k left out, as JSON or CSV.
+//! - [`catalog`]: the operator's `catalog` command, outcomes per endpoint from stored reports,
+//!   to find rotten catalog entries.
 //! - [`metrics`] and [`time`]: Prometheus counters, hour arithmetic.
 //! - [`catalog`]: the `catalog` subcommand, reading stored reports back to find the campaigns'
 //!   endpoints whose objects have become unusable (rotten catalog entries).
