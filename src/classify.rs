@@ -24,7 +24,7 @@
 //!    or `too_few_attempts`;
 //! 4. some failures, but a local cause is possible → `inconclusive` with that cause, the host
 //!    page's first (it makes the controls fail too): `cross_origin_isolated`, `csp_violation`,
-//!    then `controls_failed`, `controls_unstable`;
+//!    then `controls_failed`, `controls_unstable`, then `refused_by_browser` (below);
 //! 5. every endpoint down → `blocked/endpoints_timeout | endpoints_error | endpoints_failed`;
 //! 6. some down or degraded, some up → `partial/some_endpoints_failed | intermittent_failures`;
 //! 7. otherwise (down mixed with unknown) → `inconclusive/too_few_attempts`.
@@ -34,6 +34,14 @@
 //! controls' and below [`THROTTLE_MAX_KBPS`]; without a control throughput, below
 //! [`THROTTLE_ABSOLUTE_KBPS`]. Or its median latency is more than [`SLOW_RATIO`] times the
 //! controls' and at least [`SLOW_EXTRA_MS`] more.
+//!
+//! Refused by the browser: a content-blocking extension or tracking protection fails a request
+//! inside the browser, in 2-16 ms in Chromium 156 and Firefox 153, with the same error and the
+//! same kind of Resource Timing entry as a network failure; a network failure takes at least a
+//! round trip (measured in `lab/signals/results.md`). So when every failure of a platform came
+//! in under [`INSTANT_FAILURE_MS`] and under half the fastest control load, and that load took
+//! at least [`ATTRIBUTABLE_CONTROL_MS`], the browser is the cause: `inconclusive`. On faster
+//! networks an instant failure cannot be told from a nearby censor's and is judged as now.
 use alloc::{string::String, vec::Vec};
 
 use crate::report::{Attempt, EndpointResult, PlatformResult, Report};
@@ -52,6 +60,10 @@ pub const THROTTLE_ABSOLUTE_KBPS: f64 = 300.0;
 pub const SLOW_RATIO: f64 = 10.0;
 /// …and at least this many milliseconds more.
 pub const SLOW_EXTRA_MS: f64 = 2000.0;
+/// A failure faster than this (and than half the fastest control load) is the browser's own.
+pub const INSTANT_FAILURE_MS: u32 = 20;
+/// …judged only when the fastest control load took at least this long.
+pub const ATTRIBUTABLE_CONTROL_MS: u32 = 40;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -100,6 +112,8 @@ pub struct Baseline {
     /// Every control failed repeatedly, none loaded (see [`controls_down`]).
     failed: bool,
     median_ms: Option<f64>,
+    /// The fastest control load: what a network answer costs on this connection at least.
+    fastest_ms: Option<u32>,
     kbps: Option<f64>,
 }
 
@@ -114,6 +128,12 @@ impl Baseline {
                 .any(|s| matches!(s, State::Up | State::Degraded)),
             failed: !states.is_empty() && states.iter().all(|s| matches!(s, State::Down { .. })),
             median_ms: median_latency(controls),
+            fastest_ms: controls
+                .iter()
+                .flat_map(|e| e.attempts.iter())
+                .filter(|a| a.outcome == Outcome::Ok && !a.hidden)
+                .map(|a| a.ms)
+                .min(),
             kbps: median(controls.iter().filter_map(endpoint_kbps)),
         }
     }
@@ -141,6 +161,28 @@ fn median_latency(endpoints: &[EndpointResult]) -> Option<f64> {
             .filter(|a| a.outcome == Outcome::Ok && !a.hidden)
             .map(|a| f64::from(a.ms)),
     )
+}
+
+/// Whether every failure among `endpoints` came faster than a network answers here (see the
+/// module's rules): the browser refused them.
+fn refused_by_browser(baseline: &Baseline, endpoints: &[EndpointResult]) -> bool {
+    let Some(fastest) = baseline
+        .fastest_ms
+        .filter(|ms| *ms >= ATTRIBUTABLE_CONTROL_MS)
+    else {
+        return false;
+    };
+    let mut any = false;
+    for a in endpoints.iter().flat_map(|e| counted(&e.attempts)) {
+        if a.outcome.answered() {
+            continue;
+        }
+        if a.outcome != Outcome::Error || a.ms >= INSTANT_FAILURE_MS || a.ms * 2 >= fastest {
+            return false;
+        }
+        any = true;
+    }
+    any
 }
 
 fn endpoint_kbps(endpoint: &EndpointResult) -> Option<f64> {
@@ -230,6 +272,9 @@ pub fn classify(
     }
     if !baseline.healthy {
         return (Inconclusive, Reason::ControlsUnstable);
+    }
+    if refused_by_browser(baseline, endpoints) {
+        return (Inconclusive, Reason::RefusedByBrowser);
     }
     if down == states.len() {
         let (timeouts, errors) = states.iter().fold((0, 0), |(t, e), s| match s {
@@ -476,6 +521,46 @@ mod tests {
         // A control whose host answered is a working path for the baseline too.
         let rotten_control = Baseline::new(&[ep(vec![attempt(Outcome::Unusable, 30); 3])]);
         let r = verdict(&rotten_control, &[fail3(Outcome::Timeout)]);
+        assert_eq!(r, (Verdict::Blocked, Reason::EndpointsTimeout));
+    }
+
+    /// Controls loading in `ms`, three times each.
+    fn controls_at(ms: u32) -> Baseline {
+        Baseline::new(&[ok3(ms), ok3(ms + 20)])
+    }
+
+    #[test]
+    fn instant_failures_against_slower_controls_are_the_browsers_not_a_block() {
+        let refused = ep(vec![attempt(Outcome::Error, 3); 3]);
+        let r = verdict(&controls_at(60), &[refused.clone(), refused.clone()]);
+        assert_eq!(r, (Verdict::Inconclusive, Reason::RefusedByBrowser));
+        // One host of the platform refused, the other loading: not partial either.
+        let r = verdict(&controls_at(60), &[refused.clone(), ok3(70)]);
+        assert_eq!(r, (Verdict::Inconclusive, Reason::RefusedByBrowser));
+    }
+
+    #[test]
+    fn failures_taking_a_round_trip_stay_blocked() {
+        let reset = ep(vec![attempt(Outcome::Error, 45); 3]);
+        let r = verdict(&controls_at(60), &[reset.clone(), reset]);
+        assert_eq!(r, (Verdict::Blocked, Reason::EndpointsError));
+        // Fast, but not faster than half the fastest control load.
+        let fast = ep(vec![attempt(Outcome::Error, 12); 3]);
+        assert_eq!(
+            verdict(&controls_at(20), core::slice::from_ref(&fast)).0,
+            Verdict::Blocked
+        );
+        // Instant, but on a network too fast to tell a nearby censor from the browser.
+        let instant = ep(vec![attempt(Outcome::Error, 3); 3]);
+        assert_eq!(
+            verdict(&controls_at(30), core::slice::from_ref(&instant)).0,
+            Verdict::Blocked
+        );
+        // One failure that took a round trip is evidence of the network: judged as before.
+        let mut mixed = instant;
+        mixed.attempts[1].ms = 150;
+        assert_eq!(verdict(&controls_at(60), &[mixed]).0, Verdict::Blocked);
+        let r = verdict(&controls_at(60), &[fail3(Outcome::Timeout)]);
         assert_eq!(r, (Verdict::Blocked, Reason::EndpointsTimeout));
     }
 

@@ -81,6 +81,9 @@ vocabulary! {
         CrossOriginIsolated = "cross_origin_isolated",
         CspViolation = "csp_violation",
         TooFewAttempts = "too_few_attempts",
+        /// Every failure came faster than any network answers, against slower controls: the
+        /// browser refused the requests itself (a content blocker, tracking protection).
+        RefusedByBrowser = "refused_by_browser",
     }
 }
 

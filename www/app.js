@@ -44,6 +44,8 @@ const REASONS = {
   csp_violation:
     "This page's security policy (Content-Security-Policy) stopped some checks, so failures here say nothing about blocking.",
   too_few_attempts: "Too few checks finished to say anything.",
+  refused_by_browser:
+    "Every check of it failed within a few milliseconds, faster than any network answers, while the reference sites took longer: something in this browser refused it (an ad or content blocker, tracking protection or a security extension). Allow this page in your blocker, or run the test in a private window without extensions.",
 };
 
 const LOCAL_CAUSES = " A VPN, an ad or privacy blocker, or a work or school firewall can cause this too.";

@@ -65,7 +65,10 @@ async fn observe(scenario: &Scenario, setup: &Setup<'_>, seen: &mut Observation)
     })
     .await?;
 
-    let flags = browser_flags(scenario, &lab);
+    let mut flags = browser_flags(scenario, &lab);
+    if !scenario.blocker.is_empty() {
+        flags.extend(blocker_extension(setup.workdir, scenario.blocker)?);
+    }
     let browser = Browser::start(setup.workdir, 9515, &flags).await?;
     let url = format!("http://{listen}/?campaign=/v1/campaigns/lab");
     // Consent first: with the page loaded and the engine ready, nothing may have reached a
@@ -192,6 +195,38 @@ pub async fn serve(latency: Duration) -> Result<()> {
     println!("lab servers up; SPKI sha256 {}", lab.spki_sha256);
     let _ = tokio::signal::ctrl_c().await;
     Ok(())
+}
+
+/// Writes an unpacked Manifest V3 extension whose declarativeNetRequest rule blocks `hosts`
+/// (and their subdomains) for every kind of request, and returns the flags that load it (new
+/// headless mode loads unpacked extensions).
+fn blocker_extension(workdir: &Path, hosts: &[&str]) -> Result<Vec<String>> {
+    let dir = workdir.join("blocker-extension");
+    std::fs::create_dir_all(&dir).context("creating the blocker extension's folder")?;
+    let manifest = serde_json::json!({
+        "manifest_version": 3,
+        "name": "netreach lab blocker",
+        "version": "1.0",
+        "permissions": ["declarativeNetRequest"],
+        "declarative_net_request": {
+            "rule_resources": [{ "id": "block", "enabled": true, "path": "rules.json" }]
+        }
+    });
+    let rules = serde_json::json!([{
+        "id": 1,
+        "priority": 1,
+        "action": { "type": "block" },
+        "condition": { "requestDomains": hosts }
+    }]);
+    std::fs::write(dir.join("manifest.json"), manifest.to_string())
+        .context("writing the blocker's manifest")?;
+    std::fs::write(dir.join("rules.json"), rules.to_string())
+        .context("writing the blocker's rules")?;
+    let dir = dir.display();
+    Ok(vec![
+        format!("--load-extension={dir}"),
+        format!("--disable-extensions-except={dir}"),
+    ])
 }
 
 /// The flags that put Chromium in the lab: names mapped to lab servers (or to NXDOMAIN, or to

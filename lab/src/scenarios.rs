@@ -51,6 +51,9 @@ pub struct Scenario {
     pub embedded: bool,
     /// Paths the servers answer 404 with a page (a catalog that rotted), on every host.
     pub gone: &'static [&'static str],
+    /// Hosts a content-blocking extension in the browser refuses (a Manifest V3
+    /// declarativeNetRequest `block` rule, as uBlock Origin or tracker lists do).
+    pub blocker: &'static [&'static str],
 }
 
 /// No latency, no censor, every platform reachable, no time limit, on the page: each scenario
@@ -67,6 +70,7 @@ impl Default for Scenario {
             verdicts_within: None,
             embedded: false,
             gone: &[],
+            blocker: &[],
         }
     }
 }
@@ -293,6 +297,14 @@ pub fn all() -> Vec<Scenario> {
             name: "rotten-images",
             about: "no censor; X's and Facebook's image endpoints are gone (404 with a page)",
             gone: &["/favicons/twitter.3.ico", "/rsrc.php/yD/r/d4ZIVX-5C-b.ico"],
+            ..Scenario::default()
+        },
+        Scenario {
+            name: "blocker-x",
+            about: "no censor; a content-blocking extension refuses X's hosts, servers 100 ms away",
+            latency: Duration::from_millis(100),
+            blocker: &["x.com", "abs.twimg.com"],
+            expect: vec![("x", Expect::Is(Inconclusive))],
             ..Scenario::default()
         },
         Scenario {
