@@ -138,7 +138,8 @@ async fn the_report_has_the_contract_shape_and_nothing_that_identifies_the_page(
         started.ends_with(":00:00.000Z") && started.len() == 24,
         "{started}"
     );
-    assert_eq!(report["client"]["browser"], "chrome");
+    let family = if in_firefox() { "firefox" } else { "chrome" };
+    assert_eq!(report["client"]["browser"], family);
     assert_eq!(report["client"]["os"], "linux");
     assert!(report["client"]["version"].as_u64().unwrap() >= 100);
     assert_eq!(report["client"].as_object().unwrap().len(), 3);
@@ -158,11 +159,9 @@ async fn the_report_has_the_contract_shape_and_nothing_that_identifies_the_page(
         !text.contains(&location) && !text.contains(&origin),
         "{text}"
     );
-    let agent = js_sys::eval("navigator.userAgent")
-        .unwrap()
-        .as_string()
-        .unwrap();
+    let agent = user_agent();
     assert!(!text.contains(&agent) && !text.contains("HeadlessChrome"));
+    assert!(!text.contains("Gecko/"), "{text}");
 }
 
 #[wasm_bindgen_test]

@@ -214,3 +214,34 @@ async fn a_fetch_with_bytes_is_timed_to_its_last_byte() {
         "measured {kbps} kbit/s for 800"
     );
 }
+
+/// A `bytes` fetch answered `Cache-Control: no-store` (/bytes), as a CDN changing its headers
+/// would. Chromium 156 writes no Resource Timing entry for such a cross-origin no-cors answer:
+/// no throughput, the first attempt waits its body time (2.5 s + 20 kB at 4 B/ms: 7.5 s) for
+/// nothing, and the later ones do not wait again. Firefox ESR writes the entry: every attempt
+/// is timed, with its declared size.
+#[wasm_bindgen_test]
+async fn a_no_store_fetch_is_timed_in_firefox_and_not_waited_for_twice_in_chromium() {
+    let mut endpoint = fetch_at("/bytes?n=20000");
+    endpoint["bytes"] = 20_000.into();
+    let started = js_sys::Date::now();
+    let (report, _) = run(&campaign(vec![endpoint], 3)).await;
+    let took = js_sys::Date::now() - started;
+    assert_eq!(outcomes(&report, 0), ["ok", "ok", "ok"]);
+    let timed: Vec<bool> = attempts(&report, 0)
+        .iter()
+        .map(|a| a.get("duration_ms").is_some())
+        .collect();
+    if in_firefox() {
+        assert_eq!(timed, [true, true, true], "{report}");
+        for a in attempts(&report, 0) {
+            assert_eq!(a["bytes"], 20_000, "{a}");
+        }
+        assert!(took < 5_000.0, "run took {took} ms");
+    } else {
+        assert_eq!(timed, [false, false, false], "{report}");
+        // One body wait (7.5 s), not three (22.5 s).
+        assert!((7_000.0..12_000.0).contains(&took), "run took {took} ms");
+    }
+    assert_eq!(verdict(&report), ("reachable", "endpoints_loaded"));
+}

@@ -113,6 +113,20 @@ pub async fn refused_url(path: &str) -> String {
     format!("http://127.0.0.1:{port}{path}")
 }
 
+/// `navigator.userAgent` of the browser the tests run in.
+pub fn user_agent() -> String {
+    js_sys::eval("navigator.userAgent")
+        .expect("evaluates")
+        .as_string()
+        .expect("a string")
+}
+
+/// Whether the tests run in Firefox (`cargo xtask test browser-firefox`) rather than Chromium:
+/// where the two browsers differ, a test states what each one does.
+pub fn in_firefox() -> bool {
+    user_agent().contains("Firefox/")
+}
+
 pub async fn sleep(ms: u32) {
     let code = format!("new Promise(r => setTimeout(r, {ms}))");
     eval_promise(&code).await;

@@ -66,7 +66,7 @@ fn browser_bench(workspace: &Workspace, test: &str) -> Result<(), String> {
         "--nocapture",
         test,
     ];
-    crate::stages::in_browser(workspace, &args, false)
+    crate::stages::in_browser(workspace, crate::stages::Browser::Chromium, &args, false)
 }
 
 /// The collector's own benchmark script (it builds the collector with its own profile).

@@ -26,8 +26,9 @@ usage: cargo xtask <command>
 
   setup                 install what is missing (the wasm32 target and components that
                         rust-toolchain.toml lists, for the Rust it pins; wasm-bindgen-cli at
-                        the Cargo.lock version, wasm-pack, Chromium, chromedriver, Node.js
-                        and terser, PostgreSQL, lab and benchmark tools); skips what is present
+                        the Cargo.lock version, wasm-pack, Chromium, chromedriver, Firefox
+                        ESR, geckodriver, Node.js and terser, PostgreSQL, lab and benchmark
+                        tools); skips what is present
   build                 build the Wasm package into www/pkg (settings in wasm-pack.toml), shrink
                         it, write its .gz twins, print raw and gzip sizes, fail when over
                         the size budget
@@ -36,9 +37,9 @@ usage: cargo xtask <command>
                         (--static: only www/'s files, from xtask's own server)
   test [--no-setup] [--allow-skip] [STAGE...]
                         setup, then every check: fmt, clippy, clippy-wasm, native, package,
-                        browser, lab (or only the STAGEs named); prints a summary and fails if
-                        any stage failed, or was skipped (the lab without root) unless
-                        --allow-skip is given
+                        browser, browser-firefox, lab (or only the STAGEs named); prints a
+                        summary and fails if any stage failed, or was skipped (the lab without
+                        root) unless --allow-skip is given
   bench [--list] [NAME...]
                         run the benchmarks (all, or those named) and print their figures
 ";

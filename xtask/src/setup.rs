@@ -1,8 +1,9 @@
 //! `cargo xtask setup`: installs what the build, the tests and the benchmarks need and is
 //! missing, and skips what is present, so it is cheap to run before every command.
 
+use std::env;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::settings::Toolchain;
@@ -10,6 +11,9 @@ use crate::workspace::{is_root, on_path, output, run, Workspace};
 
 /// wasm-pack version installed on a machine without one (the one the build was verified with).
 const WASM_PACK_VERSION: &str = "0.15.1";
+
+/// geckodriver version installed for the Firefox browser tests (verified with Firefox ESR 153).
+const GECKODRIVER_VERSION: &str = "0.37.1";
 
 /// A system program that some part of netreach needs, and the Debian package that provides it.
 struct SystemTool {
@@ -28,6 +32,11 @@ const SYSTEM_TOOLS: &[SystemTool] = &[
         program: "chromedriver",
         package: "chromium-driver",
         needed_for: "browser tests, lab",
+    },
+    SystemTool {
+        program: "firefox-esr",
+        package: "firefox-esr",
+        needed_for: "browser tests in Firefox",
     },
     SystemTool {
         program: "node",
@@ -90,6 +99,7 @@ pub fn setup(workspace: &Workspace) -> Result<(), String> {
     rust_toolchain(workspace)?;
     wasm_bindgen_cli(workspace)?;
     wasm_pack()?;
+    geckodriver()?;
     system_tools()?;
     js_tools(workspace)?;
     println!("== setup: done");
@@ -224,6 +234,43 @@ fn wasm_pack() -> Result<(), String> {
     }
     println!("install: wasm-pack {WASM_PACK_VERSION} (takes a few minutes)");
     cargo_install("wasm-pack", WASM_PACK_VERSION)
+}
+
+/// geckodriver at the pinned version: the WebDriver server through which
+/// wasm-bindgen-test-runner drives Firefox (`GECKODRIVER`, see stages.rs).
+fn geckodriver() -> Result<(), String> {
+    let wanted = format!("geckodriver {GECKODRIVER_VERSION}");
+    let installed = geckodriver_path()
+        .and_then(|path| output(Command::new(path).arg("--version")))
+        .and_then(|text| text.lines().next().map(str::to_owned));
+    match installed {
+        Some(first_line)
+            if first_line.starts_with(&format!("{wanted} ")) || first_line == wanted =>
+        {
+            println!("skip: {wanted} is installed, for browser tests in Firefox");
+            return Ok(());
+        }
+        Some(other) => println!("install: {wanted} replacing `{other}` (takes about 2 minutes)"),
+        None => println!("install: {wanted}, for browser tests in Firefox (takes about 2 minutes)"),
+    }
+    cargo_install("geckodriver", GECKODRIVER_VERSION)
+}
+
+/// geckodriver, on PATH or where `cargo install` puts it (`$CARGO_HOME/bin`, by default
+/// `~/.cargo/bin`, which a non-login shell may not have on PATH).
+pub fn geckodriver_path() -> Option<PathBuf> {
+    if let Some(paths) = env::var_os("PATH") {
+        if let Some(found) = env::split_paths(&paths)
+            .map(|dir| dir.join("geckodriver"))
+            .find(|path| path.is_file())
+        {
+            return Some(found);
+        }
+    }
+    let cargo_home = env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))?;
+    Some(cargo_home.join("bin/geckodriver")).filter(|path| path.is_file())
 }
 
 /// `cargo install --locked` first (the versions its authors tested); without `--locked` when a

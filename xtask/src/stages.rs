@@ -69,7 +69,12 @@ const STAGES: &[Stage] = &[
     Stage {
         name: "browser",
         about: "engine tests in headless Chromium against the fixture server",
-        run: browser_tests,
+        run: |workspace| browser_tests_in(workspace, Browser::Chromium),
+    },
+    Stage {
+        name: "browser-firefox",
+        about: "the same engine tests in headless Firefox ESR",
+        run: |workspace| browser_tests_in(workspace, Browser::Firefox),
     },
     Stage {
         name: "lab",
@@ -142,7 +147,7 @@ pub fn test(workspace: &Workspace, args: &[String]) -> Result<(), String> {
             Outcome::Failed(why) => ("FAILED", format!("  {why}")),
             Outcome::Skipped(why) => ("SKIPPED", format!("  {why}")),
         };
-        println!("{word:<8} {name:<12} {:>8}{why}", seconds(*took));
+        println!("{word:<8} {name:<15} {:>8}{why}", seconds(*took));
     }
     match (skipped, allow_skip) {
         (0, _) => println!("stages: {passed} passed, {failed} failed"),
@@ -260,23 +265,51 @@ fn wasm_package(workspace: &Workspace) -> Outcome {
 /// change between runs and force a rebuild; another free port is used if it is taken.
 const FIXTURES_ADDRESS: &str = "127.0.0.1:8718";
 
-fn browser_tests(workspace: &Workspace) -> Outcome {
-    let all = in_browser(workspace, &["--no-fail-fast"], false);
+/// A browser the engine's tests run in, driven by wasm-bindgen-test-runner through its
+/// WebDriver server.
+#[derive(Clone, Copy)]
+pub enum Browser {
+    Chromium,
+    Firefox,
+}
+
+impl Browser {
+    /// The runner's variable that names the driver, and the driver's path.
+    fn driver(self) -> Result<(&'static str, PathBuf), String> {
+        match self {
+            Browser::Chromium => Ok(("CHROMEDRIVER", PathBuf::from("/usr/bin/chromedriver"))),
+            Browser::Firefox => setup::geckodriver_path()
+                .map(|path| ("GECKODRIVER", path))
+                .ok_or_else(|| "geckodriver is not installed (cargo xtask setup)".into()),
+        }
+    }
+}
+
+fn browser_tests_in(workspace: &Workspace, browser: Browser) -> Outcome {
+    let all = in_browser(workspace, browser, &["--no-fail-fast"], false);
     // The one test that needs the page cross-origin isolated (the runner's default).
     let isolated = in_browser(
         workspace,
+        browser,
         &["--test", "isolated", "--", "--include-ignored"],
         true,
     );
     all.and(isolated).into()
 }
 
-/// `cargo test -p netreach --target wasm32-unknown-unknown ARGS` in headless Chromium, with
+/// `cargo test -p netreach --target wasm32-unknown-unknown ARGS` in headless `browser`, with
 /// the fixture server started first and stopped after (the browser tests and benchmarks).
+/// Both browsers run the same test build (the environment that is compiled in is the same).
 ///
 /// # Errors
-/// The fixture server does not start, or the tests fail.
-pub fn in_browser(workspace: &Workspace, args: &[&str], isolated: bool) -> Result<(), String> {
+/// The browser's driver is missing, the fixture server does not start, or the tests fail.
+pub fn in_browser(
+    workspace: &Workspace,
+    browser: Browser,
+    args: &[&str],
+    isolated: bool,
+) -> Result<(), String> {
+    let (driver_variable, driver) = browser.driver()?;
     let binary = build_binary(workspace, "netreach-fixtures", false)
         .map_err(|why| format!("fixture server: {why}"))?;
     let address = free_address(FIXTURES_ADDRESS);
@@ -302,7 +335,7 @@ pub fn in_browser(workspace: &Workspace, args: &[&str], isolated: bool) -> Resul
     tests
         .args(args)
         .env("NETREACH_FIXTURES", format!("http://{address}"))
-        .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+        .env(driver_variable, driver)
         .env("WASM_BINDGEN_TEST_TIMEOUT", "180");
     if !isolated {
         // The runner serves its page cross-origin isolated unless told not to; the engine is
@@ -434,6 +467,17 @@ mod tests {
         let outcomes = [Outcome::Passed, Outcome::Skipped("lab: needs root".into())];
         assert_eq!(code(&outcomes, false), 1);
         assert_eq!(code(&outcomes, true), 0);
+    }
+
+    #[test]
+    fn firefox_runs_the_browser_tests_right_after_chromium() {
+        let names: Vec<&str> = STAGES.iter().map(|stage| stage.name).collect();
+        let chromium = names.iter().position(|name| *name == "browser").unwrap();
+        assert_eq!(
+            names.get(chromium + 1),
+            Some(&"browser-firefox"),
+            "{names:?}"
+        );
     }
 
     #[test]
