@@ -237,11 +237,11 @@ async fn a_no_store_fetch_is_timed_in_firefox_and_not_waited_for_twice_in_chromi
         for a in attempts(&report, 0) {
             assert_eq!(a["bytes"], 20_000, "{a}");
         }
-        assert!(took < 5_000.0, "run took {took} ms");
     } else {
         assert_eq!(timed, [false, false, false], "{report}");
-        // One body wait (7.5 s), not three (22.5 s).
-        assert!((7_000.0..12_000.0).contains(&took), "run took {took} ms");
+        // One body wait (7.5 s), not three (22.5 s): the bound sits halfway, so machine load
+        // cannot decide the outcome, only the second wait can.
+        assert!(took < 15_000.0, "run took {took} ms");
     }
     assert_eq!(verdict(&report), ("reachable", "endpoints_loaded"));
 }
