@@ -23,6 +23,10 @@ const RUN_LIMIT: Duration = Duration::from_secs(170);
 /// answer to Submit.
 const PAGE_LIMIT: Duration = Duration::from_secs(20);
 
+/// Longest one navigation may take before it is tried again, and how many tries.
+const NAVIGATION_LIMIT: Duration = Duration::from_secs(15);
+const NAVIGATION_TRIES: u32 = 3;
+
 /// chromedriver and the browser it started; both end when this is dropped (the scenario's
 /// namespace removal catches a browser that outlives its driver).
 pub struct Browser {
@@ -93,6 +97,15 @@ impl Browser {
             .connect(&format!("http://{addr}"))
             .await
             .context("starting a Chromium session through chromedriver")?;
+        // A navigation that hangs is retried (see `navigate`) rather than waited for 300 s.
+        client
+            .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+                Some(Duration::from_secs(30)),
+                Some(NAVIGATION_LIMIT),
+                Some(Duration::ZERO),
+            ))
+            .await
+            .context("setting the page load timeout")?;
         Ok(Browser {
             _driver: driver,
             client,
@@ -104,9 +117,26 @@ impl Browser {
     /// # Errors
     /// If the page does not get there within 20 s.
     pub async fn open_page(&self, url: &str) -> Result<()> {
-        let c = &self.client;
-        c.goto(url).await.context(format_args!("opening {url}"))?;
+        self.navigate(url).await?;
         self.wait_ready().await
+    }
+
+    /// Goes to `url`, trying again when the navigation hangs: with an extension loaded,
+    /// Chromium 156 sometimes never finishes the first navigation of a session (seen in about
+    /// one run in four of `blocker-x`), while a second one goes through.
+    async fn navigate(&self, url: &str) -> Result<()> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.client.goto(url).await {
+                Ok(()) => return Ok(()),
+                Err(e) if tries < NAVIGATION_TRIES => {
+                    eprintln!("lab: opening {url} failed ({e}); trying again");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Err(e) => return Err(e).context(format_args!("opening {url}")),
+            }
+        }
     }
 
     /// Opens a news article (`article_url`, another origin) that embeds the test with
@@ -116,10 +146,7 @@ impl Browser {
     /// # Errors
     /// If the frame does not appear or get ready within 20 s.
     pub async fn open_embed(&self, article_url: &str) -> Result<()> {
-        let c = &self.client;
-        c.goto(article_url)
-            .await
-            .context(format_args!("opening {article_url}"))?;
+        self.navigate(article_url).await?;
         let frame = self
             .wait_for(
                 "iframe[src*='embed.html']",
