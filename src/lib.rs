@@ -43,7 +43,7 @@ mod engine;
 
 // The JS API, also callable from Rust (the browser tests call it directly).
 #[cfg(target_arch = "wasm32")]
-pub use api::{read_campaign, run, submit, validate, RunOptions};
+pub use api::{read_campaign, run, set_run_ceiling, submit, validate, RunOptions};
 
 pub use campaign::{Campaign, CampaignError, Endpoint, Platform};
 pub use classify::{classify_report, Mismatch};

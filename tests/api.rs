@@ -241,12 +241,34 @@ async fn cancelling_aborts_probes_and_resolves_with_an_inconclusive_report() {
     );
     let started = js_sys::Date::now();
     let report = to_json(&run_with(&c, options.into()).await.expect("resolves"));
+    ended_as_cancelled(&report, js_sys::Date::now() - started, &tag).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_run_that_reaches_its_hard_ceiling_ends_as_a_cancelled_one() {
+    // The same hanging endpoint and no signal: only the ceiling (here 600 ms instead of the
+    // two minutes) can end the run before the attempt's own timeout.
+    let tag = token("ceiling");
+    let c = campaign(
+        vec![fetch_at(&format!("/hang?{tag}")), fetch_at("/text")],
+        3,
+    );
+    netreach::set_run_ceiling(600);
+    let started = js_sys::Date::now();
+    let report = run_with(&c, JsValue::UNDEFINED).await;
     let took = js_sys::Date::now() - started;
-    assert!(took < 1_500.0, "cancelling took {took} ms");
+    netreach::set_run_ceiling(netreach::schedule::RUN_CEILING_MS);
+    ended_as_cancelled(&to_json(&report.expect("resolves")), took, &tag).await;
+}
+
+/// A run ended early: within 1.5 s, every verdict inconclusive for that reason, and the
+/// hanging request closed by the browser rather than left open.
+async fn ended_as_cancelled(report: &Value, took_ms: f64, tag: &str) {
+    assert!(took_ms < 1_500.0, "the run took {took_ms} ms");
     assert_eq!(report["conditions"], json!(["cancelled"]));
-    assert_eq!(verdict(&report), ("inconclusive", "cancelled"));
+    assert_eq!(verdict(report), ("inconclusive", "cancelled"));
     sleep(200).await;
-    let hung = requests(&tag).await;
+    let hung = requests(tag).await;
     assert_eq!(hung.len(), 1, "{hung:?}");
     assert_eq!(hung[0]["event"], "client_closed");
     assert!(hung[0]["closed_after_ms"].as_u64().unwrap() < 1_500);
