@@ -93,7 +93,9 @@ async fn check(args: &[String]) -> Result<u8, (u8, String)> {
         _ => return Err(bad("the command is `check`".into())),
     }
     let mut browsers = Vec::new();
-    let mut www = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../www");
+    // xtask/catalog sits two levels under the checkout.
+    let checkout = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2);
+    let mut www = checkout.unwrap_or(Path::new(".")).join("www");
     let mut names = Vec::new();
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -157,8 +159,9 @@ async fn check(args: &[String]) -> Result<u8, (u8, String)> {
     }
     println!();
     println!(
-        "catalog check: {loads} loads ({} campaigns, {}): {} ok, {} unusable, {} unreachable",
+        "catalog check: {loads} loads ({} campaign{}, {}): {} ok, {} unusable, {} unreachable",
         campaigns.len(),
+        if campaigns.len() == 1 { "" } else { "s" },
         browsers
             .iter()
             .map(|b| b.name())

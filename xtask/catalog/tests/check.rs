@@ -94,7 +94,7 @@ const fn same(
     }
 }
 
-/// What each endpoint gives, as measured in Chromium 156 and Firefox ESR 140.
+/// What each endpoint gives, as measured in Chromium 156 and Firefox ESR 153.
 const EXPECTED: &[Expected] = &[
     same("/image.png", "image", None, ("ok", "")),
     same("/text", "fetch", None, ("ok", "")),
