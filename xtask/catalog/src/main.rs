@@ -124,9 +124,7 @@ async fn check(args: &[String]) -> Result<u8, (u8, String)> {
     let origin = origin::serve(&www.join("pkg"))
         .await
         .map_err(|message| (CANNOT_RUN, message))?;
-    let mut problems = 0;
-    let mut loads = 0;
-    let mut counts = [0usize; 3];
+    let mut statuses = Vec::new();
     for checked in &campaigns {
         let targets = targets(&checked.campaign);
         let answers = explain_all(&targets).await;
@@ -149,17 +147,13 @@ async fn check(args: &[String]) -> Result<u8, (u8, String)> {
         }
         rows.sort_by_key(|(index, _, _)| *index);
         print_table(&targets, &rows);
-        for (_, _, verdict) in &rows {
-            loads += 1;
-            counts[verdict.status as usize] += 1;
-            if verdict.status != Status::Ok {
-                problems += 1;
-            }
-        }
+        statuses.extend(rows.iter().map(|(_, _, verdict)| verdict.status));
     }
+    let count = |wanted: Status| statuses.iter().filter(|s| **s == wanted).count();
     println!();
     println!(
-        "catalog check: {loads} loads ({} campaign{}, {}): {} ok, {} unusable, {} unreachable",
+        "catalog check: {} loads ({} campaign{}, {}): {} ok, {} unusable, {} unreachable",
+        statuses.len(),
         campaigns.len(),
         if campaigns.len() == 1 { "" } else { "s" },
         browsers
@@ -167,11 +161,15 @@ async fn check(args: &[String]) -> Result<u8, (u8, String)> {
             .map(|b| b.name())
             .collect::<Vec<_>>()
             .join(" and "),
-        counts[Status::Ok as usize],
-        counts[Status::Unusable as usize],
-        counts[Status::Unreachable as usize],
+        count(Status::Ok),
+        count(Status::Unusable),
+        count(Status::Unreachable),
     );
-    Ok(if problems == 0 { 0 } else { PROBLEMS })
+    Ok(if count(Status::Ok) == statuses.len() {
+        0
+    } else {
+        PROBLEMS
+    })
 }
 
 /// The campaigns named (ids in `dir`, or paths), or every campaign in `dir`, each parsed and

@@ -61,7 +61,7 @@ pub fn judge(endpoint: &Endpoint, load: &Load, answer: &Result<Answer, String>) 
             Some(declared) => judge_size(declared, load, answer),
         },
         Some(outcome) => match answer {
-            Ok(answer) => unusable(explain(endpoint.kind, answer)),
+            Ok(answer) => unusable(explain(endpoint.kind, outcome, answer)),
             // The engine's HEAD reached the host (`unusable`) though this request did not:
             // the browser's word stands.
             Err(why) if outcome == Outcome::Unusable => {
@@ -115,7 +115,7 @@ fn judge_size(declared: u64, load: &Load, answer: &Result<Answer, String>) -> Ve
 
 /// Why a host that answers gives an object the browser cannot use, in the order of the
 /// README's rules: a redirect (to a login page, typically), the status, CORP, the type.
-fn explain(kind: ProbeKind, answer: &Answer) -> String {
+fn explain(kind: ProbeKind, outcome: Outcome, answer: &Answer) -> String {
     let mut why = Vec::new();
     if let Some(last) = answer.redirects.last() {
         why.push(format!("redirect to {last}"));
@@ -135,8 +135,13 @@ fn explain(kind: ProbeKind, answer: &Answer) -> String {
         _ => {}
     }
     if why.is_empty() {
+        let browser = if outcome == Outcome::Timeout {
+            "timed out in the browser"
+        } else {
+            "refused by the browser"
+        };
         why.push(format!(
-            "refused by the browser; a plain request gets HTTP {} {content_type}",
+            "{browser}; a plain request gets HTTP {} {content_type}",
             answer.status
         ));
     }

@@ -1,6 +1,7 @@
 //! `netreach-catalog check` as an operator runs it: bad input gives exit status 2 before any
 //! browser starts; a campaign of the fixture server's endpoints, one deliberately bad of each
-//! kind, gives each its status and reason per browser, and exit status 1.
+//! kind, gives each its status and reason per browser, and exit status 1; one of the good
+//! ones alone gives exit status 0.
 //!
 //! The browser tests need the fixture server and a built package: `cargo xtask test browser`
 //! (Chromium) and `browser-firefox` run them (`--ignored chromium` / `firefox`), with
@@ -77,6 +78,16 @@ struct Expected {
     bytes: Option<u64>,
     chromium: (&'static str, &'static str),
     firefox: (&'static str, &'static str),
+}
+
+impl Expected {
+    fn in_browser(&self, browser: &str) -> (&'static str, &'static str) {
+        if browser == "chromium" {
+            self.chromium
+        } else {
+            self.firefox
+        }
+    }
 }
 
 const fn same(
@@ -179,7 +190,44 @@ fn classifies_each_bad_endpoint(browser: &str) {
     let fixtures = std::env::var("NETREACH_FIXTURES")
         .expect("NETREACH_FIXTURES: run through cargo xtask test browser / browser-firefox");
     let closed = closed_port(&fixtures);
-    let endpoints: Vec<String> = EXPECTED
+    let all: Vec<&Expected> = EXPECTED.iter().collect();
+    let stdout = run_fixture_campaign(browser, &fixtures, closed, &all, 1);
+    for expected in EXPECTED {
+        let url = url(&fixtures, closed, expected.path);
+        let row = stdout
+            .lines()
+            .find(|line| line.split_whitespace().nth(1) == Some(url.as_str()))
+            .unwrap_or_else(|| panic!("no row for {url}:\n{stdout}"));
+        let (status, reason) = expected.in_browser(browser);
+        let mut words = row.split_whitespace().skip(2);
+        assert_eq!(words.next(), Some(browser), "{row}");
+        assert_eq!(words.next(), Some(status), "{row}");
+        assert!(row.contains(reason), "{row}: wanted reason `{reason}`");
+    }
+    assert!(
+        stdout.contains("catalog check: 14 loads"),
+        "the summary counts the controls too:\n{stdout}"
+    );
+
+    // Only what is ok in this browser: exit status 0.
+    let good: Vec<&Expected> = EXPECTED
+        .iter()
+        .filter(|e| e.in_browser(browser).0 == "ok")
+        .collect();
+    let stdout = run_fixture_campaign(browser, &fixtures, closed, &good, 0);
+    assert!(stdout.contains(" 0 unusable, 0 unreachable"), "{stdout}");
+}
+
+/// Runs the check in `browser` on the fixture controls and `endpoints`, expecting exit
+/// status `code`; its output.
+fn run_fixture_campaign(
+    browser: &str,
+    fixtures: &str,
+    closed: u16,
+    endpoints: &[&Expected],
+    code: i32,
+) -> String {
+    let endpoints: Vec<String> = endpoints
         .iter()
         .map(|e| {
             let bytes = e
@@ -187,7 +235,7 @@ fn classifies_each_bad_endpoint(browser: &str) {
                 .map_or(String::new(), |b| format!(", \"bytes\": {b}"));
             format!(
                 r#"{{"url": "{}", "kind": "{}"{bytes}}}"#,
-                url(&fixtures, closed, e.path),
+                url(fixtures, closed, e.path),
                 e.kind
             )
         })
@@ -198,34 +246,16 @@ fn classifies_each_bad_endpoint(browser: &str) {
             "platforms": [{{"id": "fixture", "name": "Fixture", "endpoints": [{}]}}]}}"#,
         endpoints.join(", ")
     );
-    let file = temp_file(&format!("fixtures-{browser}"), &campaign);
+    let file = temp_file(&format!("fixtures-{browser}-{code}"), &campaign);
     let output = check(&["--browser", browser, file.to_str().unwrap()]);
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert_eq!(
         output.status.code(),
-        Some(1),
+        Some(code),
         "{stdout}\n{}",
         stderr(&output)
     );
-    for expected in EXPECTED {
-        let url = url(&fixtures, closed, expected.path);
-        let row = stdout
-            .lines()
-            .find(|line| line.split_whitespace().nth(1) == Some(url.as_str()))
-            .unwrap_or_else(|| panic!("no row for {url}:\n{stdout}"));
-        let (status, reason) = match browser {
-            "chromium" => expected.chromium,
-            _ => expected.firefox,
-        };
-        let mut words = row.split_whitespace().skip(2);
-        assert_eq!(words.next(), Some(browser), "{row}");
-        assert_eq!(words.next(), Some(status), "{row}");
-        assert!(row.contains(reason), "{row}: wanted reason `{reason}`");
-    }
-    assert!(
-        stdout.contains("catalog check: 14 loads"),
-        "the summary counts the controls too:\n{stdout}"
-    );
+    stdout
 }
 
 #[test]
