@@ -12,6 +12,7 @@ use hyper::body::Bytes;
 use hyper::header::{HeaderMap, HeaderValue};
 use hyper::{Request, Uri};
 use hyper_util::rt::TokioIo;
+use netreach::ProbeKind;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_rustls::rustls::pki_types::ServerName;
@@ -45,23 +46,31 @@ pub struct Answer {
     pub wire_bytes: Option<u64>,
 }
 
-/// GETs `url`, following redirects, and counts the body when `count_body` is set.
+/// What Chromium accepts for an `<img>`: some CDNs answer by it (WebP for browsers).
+const ACCEPT_IMAGE: &str = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";
+
+/// GETs `url` as the browser would for a probe of `kind`, following redirects, and counts
+/// the body when `count_body` is set.
 ///
 /// # Errors
 /// No answer: the host name does not resolve, the connection is refused or times out, TLS
 /// fails; the message says which.
-pub async fn request(url: &str, count_body: bool) -> Result<Answer, String> {
-    match tokio::time::timeout(LIMIT, follow(url, count_body)).await {
+pub async fn request(url: &str, kind: ProbeKind, count_body: bool) -> Result<Answer, String> {
+    let accept = match kind {
+        ProbeKind::Image => ACCEPT_IMAGE,
+        ProbeKind::Fetch => "*/*",
+    };
+    match tokio::time::timeout(LIMIT, follow(url, accept, count_body)).await {
         Ok(answer) => answer,
         Err(_) => Err(format!("no answer within {} s", LIMIT.as_secs())),
     }
 }
 
-async fn follow(url: &str, count_body: bool) -> Result<Answer, String> {
+async fn follow(url: &str, accept: &str, count_body: bool) -> Result<Answer, String> {
     let mut redirects = Vec::new();
     let mut uri: Uri = url.parse().map_err(|e| format!("bad URL: {e}"))?;
     loop {
-        let (status, headers, wire_bytes) = get(&uri, count_body).await?;
+        let (status, headers, wire_bytes) = get(&uri, accept, count_body).await?;
         let location = headers
             .get("location")
             .and_then(|v| v.to_str().ok())
@@ -114,7 +123,11 @@ trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 /// One request on its own connection: status, headers, and the body's size if asked.
-async fn get(uri: &Uri, count_body: bool) -> Result<(u16, HeaderMap, Option<u64>), String> {
+async fn get(
+    uri: &Uri,
+    accept: &str,
+    count_body: bool,
+) -> Result<(u16, HeaderMap, Option<u64>), String> {
     let host = uri.host().ok_or("URL without a host")?.to_owned();
     let https = match uri.scheme_str() {
         Some("https") => true,
@@ -146,7 +159,7 @@ async fn get(uri: &Uri, count_body: bool) -> Result<(u16, HeaderMap, Option<u64>
             uri.authority().map_or(host.as_str(), |a| a.as_str()),
         )
         .header("user-agent", USER_AGENT)
-        .header("accept", "*/*")
+        .header("accept", accept)
         .header("accept-encoding", ACCEPT_ENCODING)
         .header("connection", "close")
         .body(Empty::<Bytes>::new())

@@ -233,8 +233,8 @@ async fn explain_all(targets: &[Target<'_>]) -> Vec<Result<http::Answer, String>
         .iter()
         .map(|t| {
             let url = t.endpoint.url.clone();
-            let count_body = t.endpoint.bytes.is_some();
-            tokio::spawn(async move { http::request(&url, count_body).await })
+            let (kind, count_body) = (t.endpoint.kind, t.endpoint.bytes.is_some());
+            tokio::spawn(async move { http::request(&url, kind, count_body).await })
         })
         .collect();
     let mut answers = Vec::with_capacity(requests.len());
