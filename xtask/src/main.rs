@@ -4,9 +4,11 @@
 //! A tour: `setup` installs what is missing; `settings` reads wasm-pack.toml and
 //! rust-toolchain.toml; `package` builds the Wasm package (`shrink` renames and minifies it,
 //! `size` checks the budget); `stages` is `cargo xtask test`; `bench` the benchmarks; `serve`
-//! and `static_server` run the page; `workspace` finds the tree and runs commands with limits.
+//! and `static_server` run the page; `catalog` runs the catalog check (its own crate,
+//! `xtask/catalog`); `workspace` finds the tree and runs commands with limits.
 
 mod bench;
+mod catalog;
 mod package;
 mod serve;
 mod settings;
@@ -42,6 +44,12 @@ usage: cargo xtask <command>
                         root) unless --allow-skip is given
   bench [--list] [NAME...]
                         run the benchmarks (all, or those named) and print their figures
+  catalog check [--browser chromium|firefox] [CAMPAIGN...]
+                        load every endpoint of each campaign (an id in www/campaigns or a
+                        file; default: all) with the engine in headless Chromium and Firefox
+                        ESR, from an unfiltered network; print ok / unusable (why) /
+                        unreachable per endpoint and browser. Exit 0 all ok, 1 a problem,
+                        2 bad input, 3 could not run
 ";
 
 /// The entry of `entries` called `name` (a stage, a benchmark); when there is none, the error
@@ -70,6 +78,8 @@ fn main() -> ExitCode {
         "serve" => serve::serve(&workspace, rest),
         "test" => stages::test(&workspace, rest),
         "bench" => bench::bench(&workspace, rest),
+        // Its own exit statuses (problems found, bad input) go through unchanged.
+        "catalog" => return catalog::catalog(&workspace, rest),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(())

@@ -68,12 +68,12 @@ const STAGES: &[Stage] = &[
     },
     Stage {
         name: "browser",
-        about: "engine tests in headless Chromium against the fixture server",
+        about: "engine tests and the catalog check in headless Chromium against the fixture server",
         run: |workspace| browser_tests_in(workspace, Browser::Chromium),
     },
     Stage {
         name: "browser-firefox",
-        about: "the same engine tests in headless Firefox ESR",
+        about: "the same engine tests and catalog check in headless Firefox ESR",
         run: |workspace| browser_tests_in(workspace, Browser::Firefox),
     },
     Stage {
@@ -265,9 +265,12 @@ fn wasm_package(workspace: &Workspace) -> Outcome {
 /// change between runs and force a rebuild; another free port is used if it is taken.
 const FIXTURES_ADDRESS: &str = "127.0.0.1:8718";
 
+/// Debian's chromedriver (package `chromium-driver`).
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
 /// A browser the engine's tests run in, driven by wasm-bindgen-test-runner through its
 /// WebDriver server.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Browser {
     Chromium,
     Firefox,
@@ -277,7 +280,7 @@ impl Browser {
     /// The runner's variable that names the driver, and the driver's path.
     fn driver(self) -> Result<(&'static str, PathBuf), String> {
         match self {
-            Browser::Chromium => Ok(("CHROMEDRIVER", PathBuf::from("/usr/bin/chromedriver"))),
+            Browser::Chromium => Ok(("CHROMEDRIVER", PathBuf::from(CHROMEDRIVER))),
             Browser::Firefox => setup::geckodriver_path()
                 .map(|path| ("GECKODRIVER", path))
                 .ok_or_else(|| "geckodriver is not installed (cargo xtask setup)".into()),
@@ -294,22 +297,48 @@ fn browser_tests_in(workspace: &Workspace, browser: Browser) -> Outcome {
         &["--test", "isolated", "--", "--include-ignored"],
         true,
     );
-    all.and(isolated).into()
+    let catalog = catalog_check_in(workspace, browser);
+    all.and(isolated).and(catalog).into()
 }
 
-/// `cargo test -p netreach --target wasm32-unknown-unknown ARGS` in headless `browser`, with
-/// the fixture server started first and stopped after (the browser tests and benchmarks).
-/// Both browsers run the same test build (the environment that is compiled in is the same).
+/// The catalog check's test (`xtask/catalog/tests/check.rs`) in `browser`: the fixture
+/// server's deliberately bad endpoints, each with its status and reason.
+fn catalog_check_in(workspace: &Workspace, browser: Browser) -> Result<(), String> {
+    let (driver_variable, driver) = browser.driver()?;
+    // The check runs the built package; the `package` stage builds it before this one.
+    if !workspace.path("www/pkg/netreach.js").is_file() {
+        package::build(workspace)?;
+    }
+    let (fixtures, address) = start_fixtures(workspace)?;
+    let name = if browser == Browser::Chromium {
+        "chromium"
+    } else {
+        "firefox"
+    };
+    let mut tests = workspace.cargo(&[
+        "test",
+        "-p",
+        "netreach-catalog",
+        "--test",
+        "check",
+        "--",
+        "--ignored",
+        name,
+    ]);
+    tests
+        .env("NETREACH_FIXTURES", format!("http://{address}"))
+        .env(driver_variable, driver);
+    let result = run_with_limit(&mut tests, BROWSER_LIMIT);
+    drop(fixtures);
+    result
+}
+
+/// Starts the fixture server (built first) on [`FIXTURES_ADDRESS`] or another free port;
+/// it stops when the returned handle is dropped.
 ///
 /// # Errors
-/// The browser's driver is missing, the fixture server does not start, or the tests fail.
-pub fn in_browser(
-    workspace: &Workspace,
-    browser: Browser,
-    args: &[&str],
-    isolated: bool,
-) -> Result<(), String> {
-    let (driver_variable, driver) = browser.driver()?;
+/// It does not build, start, or accept connections.
+fn start_fixtures(workspace: &Workspace) -> Result<(Background, SocketAddr), String> {
     let binary = build_binary(workspace, "netreach-fixtures", false)
         .map_err(|why| format!("fixture server: {why}"))?;
     let address = free_address(FIXTURES_ADDRESS);
@@ -325,6 +354,23 @@ pub fn in_browser(
     if let Err(why) = wait_for_port(address, Duration::from_secs(30), &mut fixtures) {
         return Err(format!("fixture server: {why}"));
     }
+    Ok((fixtures, address))
+}
+
+/// `cargo test -p netreach --target wasm32-unknown-unknown ARGS` in headless `browser`, with
+/// the fixture server started first and stopped after (the browser tests and benchmarks).
+/// Both browsers run the same test build (the environment that is compiled in is the same).
+///
+/// # Errors
+/// The browser's driver is missing, the fixture server does not start, or the tests fail.
+pub fn in_browser(
+    workspace: &Workspace,
+    browser: Browser,
+    args: &[&str],
+    isolated: bool,
+) -> Result<(), String> {
+    let (driver_variable, driver) = browser.driver()?;
+    let (fixtures, address) = start_fixtures(workspace)?;
     let mut tests = workspace.cargo(&[
         "test",
         "-p",
@@ -368,7 +414,11 @@ fn lab(workspace: &Workspace) -> Outcome {
 ///
 /// # Errors
 /// The build fails.
-fn build_binary(workspace: &Workspace, package: &str, release: bool) -> Result<PathBuf, String> {
+pub fn build_binary(
+    workspace: &Workspace,
+    package: &str,
+    release: bool,
+) -> Result<PathBuf, String> {
     let mut args = vec!["build", "-p", package];
     if release {
         args.insert(1, "--release");
