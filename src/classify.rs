@@ -40,8 +40,9 @@
 //! same kind of Resource Timing entry as a network failure; a network failure takes at least a
 //! round trip (measured in `lab/signals/results.md`). So when every failure of a platform came
 //! in under half the fastest control load, most of them under [`INSTANT_FAILURE_MS`], and that
-//! load took at least [`ATTRIBUTABLE_CONTROL_MS`], the browser is the cause: `inconclusive`. On faster
-//! networks an instant failure cannot be told from a nearby censor's and is judged as now.
+//! load took at least [`ATTRIBUTABLE_CONTROL_MS`], the browser is the cause: `inconclusive`.
+//! On faster networks an instant failure cannot be told from a nearby censor's and is judged
+//! as now.
 use alloc::{string::String, vec::Vec};
 
 use crate::report::{Attempt, EndpointResult, PlatformResult, Report};
@@ -528,6 +529,11 @@ mod tests {
         assert_eq!(r, (Verdict::Blocked, Reason::EndpointsTimeout));
     }
 
+    /// An endpoint failing with an error three times, after these times.
+    fn failing_in(ms: [u32; 3]) -> EndpointResult {
+        ep(ms.iter().map(|&ms| attempt(Outcome::Error, ms)).collect())
+    }
+
     /// Controls loading in `ms`, three times each.
     fn controls_at(ms: u32) -> Baseline {
         Baseline::new(&[ok3(ms), ok3(ms + 20)])
@@ -543,8 +549,10 @@ mod tests {
         assert_eq!(r, (Verdict::Inconclusive, Reason::RefusedByBrowser));
         // Seen in the lab (blocker-x, 100 ms round trip, a loaded machine): the first refusal
         // slowed to 29 ms; most failures decide, not the slowest.
-        let times = |ms: [u32; 3]| ep(ms.iter().map(|&ms| attempt(Outcome::Error, ms)).collect());
-        let r = verdict(&controls_at(105), &[times([29, 13, 6]), times([7, 4, 3])]);
+        let r = verdict(
+            &controls_at(105),
+            &[failing_in([29, 13, 6]), failing_in([7, 4, 3])],
+        );
         assert_eq!(r, (Verdict::Inconclusive, Reason::RefusedByBrowser));
     }
 
@@ -552,10 +560,9 @@ mod tests {
     fn failures_around_a_nearby_resolvers_round_trip_stay_blocked() {
         // A resolver 30 ms away answering NXDOMAIN, the controls 150 ms away: each failure is
         // under half the control load, but a network answers that fast.
-        let times = |ms: [u32; 3]| ep(ms.iter().map(|&ms| attempt(Outcome::Error, ms)).collect());
         let r = verdict(
             &controls_at(150),
-            &[times([31, 29, 33]), times([30, 12, 32])],
+            &[failing_in([31, 29, 33]), failing_in([30, 12, 32])],
         );
         assert_eq!(r, (Verdict::Blocked, Reason::EndpointsError));
     }
