@@ -1,7 +1,9 @@
 //! What censors do, made real inside a scenario's namespace: iptables for drops, resets and
-//! loss, tc for throttling, Chromium's resolver rules for NXDOMAIN and for sending a host to
-//! the TLS interceptor.
+//! loss, tc for throttling, and the zone of the lab's DNS server (`dns`) for NXDOMAIN and for
+//! sending a host to the TLS interceptor: the browser resolves through the namespace's
+//! `/etc/resolv.conf`, so a DNS block fails after a real round trip, as on a censored network.
 
+use crate::dns::{Answer, Zone};
 use crate::error::Result;
 use crate::namespace::Namespace;
 use crate::topology::{self, Host, HOSTS, INTERCEPTOR};
@@ -48,11 +50,13 @@ pub enum Censor {
     /// The connection reset once the handshake is done, as a DPI box does on seeing the name
     /// (`REJECT --reject-with tcp-reset`).
     Reset(Targets),
-    /// The name does not resolve (a DNS block answering NXDOMAIN).
+    /// The name does not resolve: the lab's DNS server answers NXDOMAIN, after the scenario's
+    /// latency like any answer (a DNS block).
     Nxdomain(Targets),
     /// Bandwidth capped per destination (tc htb class + u32 filters).
     Throttle { targets: Targets, kbit: u32 },
-    /// The host answered by a middlebox with a certificate the browser does not trust.
+    /// The host answered by a middlebox with a certificate the browser does not trust: the
+    /// lab's DNS server gives the interceptor's address for its name.
     Intercept(Targets),
     /// A share of packets dropped at random (`-m statistic --mode random`).
     Loss { targets: Targets, percent: u32 },
@@ -133,6 +137,7 @@ pub fn apply(ns: &Namespace, censors: &[Censor]) -> Result<()> {
                 throttle(ns, throttle_class, &targets.hosts(), kbit)?;
                 throttle_class += 1;
             }
+            // Answered by the lab's DNS server: see `zone`.
             Censor::Nxdomain(_) | Censor::Intercept(_) => {}
         }
     }
@@ -201,51 +206,54 @@ fn throttle(ns: &Namespace, class: u32, hosts: &[Host], kbit: u32) -> Result<()>
     Ok(())
 }
 
-/// Chromium's `--host-resolver-rules`: every lab host mapped to its address, to the
-/// interceptor, or to NXDOMAIN.
-pub fn resolver_rules(censors: &[Censor]) -> String {
+/// The lab's DNS zone: every lab host at its address, at the interceptor's, or NXDOMAIN.
+pub fn zone(censors: &[Censor]) -> Zone {
     let hit = |name: &str, pick: fn(&Censor) -> Option<Targets>| {
         censors
             .iter()
             .filter_map(pick)
             .any(|t| t.hosts().iter().any(|h| h.name == name))
     };
-    HOSTS
-        .iter()
-        .map(|h| {
-            let to = if hit(h.name, |c| match c {
-                Censor::Nxdomain(t) => Some(*t),
-                _ => None,
-            }) {
-                "~NOTFOUND".to_string()
-            } else if hit(h.name, |c| match c {
-                Censor::Intercept(t) => Some(*t),
-                _ => None,
-            }) {
-                INTERCEPTOR.to_string()
-            } else {
-                h.ip.to_string()
-            };
-            format!("MAP {} {to}", h.name)
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    let mut zone = Zone::default();
+    for h in HOSTS {
+        let answer = if hit(h.name, |c| match c {
+            Censor::Nxdomain(t) => Some(*t),
+            _ => None,
+        }) {
+            Answer::NxDomain
+        } else if hit(h.name, |c| match c {
+            Censor::Intercept(t) => Some(*t),
+            _ => None,
+        }) {
+            Answer::Address(INTERCEPTOR)
+        } else {
+            Answer::Address(h.ip)
+        };
+        zone.insert(h.name, answer);
+    }
+    zone
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::Ipv4Addr;
 
     #[test]
-    fn resolver_rules_map_every_host_and_apply_dns_censors() {
-        let rules = resolver_rules(&[
+    fn the_zone_maps_every_host_and_applies_dns_censors() {
+        let zone = zone(&[
             Censor::Nxdomain(Targets::Platform("x")),
             Censor::Intercept(Targets::Hosts(&["www.youtube.com"])),
         ]);
+        assert_eq!(zone.lookup("x.com"), Answer::NxDomain);
+        assert_eq!(zone.lookup("abs.twimg.com"), Answer::NxDomain);
+        assert_eq!(zone.lookup("www.youtube.com"), Answer::Address(INTERCEPTOR));
+        assert_eq!(
+            zone.lookup("i.ytimg.com"),
+            Answer::Address(Ipv4Addr::new(10, 77, 0, 31))
+        );
+        let rules = zone.host_resolver_rules();
         assert!(rules.contains("MAP x.com ~NOTFOUND"));
-        assert!(rules.contains("MAP abs.twimg.com ~NOTFOUND"));
-        assert!(rules.contains(&format!("MAP www.youtube.com {INTERCEPTOR}")));
-        assert!(rules.contains("MAP i.ytimg.com 10.77.0.31"));
         assert_eq!(rules.matches("MAP ").count(), HOSTS.len());
     }
 }

@@ -7,10 +7,11 @@ use crate::censor;
 use crate::certs::Identity;
 use crate::collector_inspector::{self, CollectorInspector};
 use crate::content::Content;
+use crate::dns::Zone;
 use crate::error::{Context, Result};
 use crate::scenarios::{Judged, Observation, Scenario};
 use crate::servers::Servers;
-use crate::topology::{self, COLLECTOR, COLLECTOR_PORT, HOSTS, INTERCEPTOR};
+use crate::topology::{self, COLLECTOR, COLLECTOR_PORT, HOSTS, INTERCEPTOR, RESOLVER};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -53,7 +54,8 @@ async fn observe(scenario: &Scenario, setup: &Setup<'_>, seen: &mut Observation)
     let json = serde_json::to_string_pretty(&campaign).context("serializing the lab campaign")?;
     std::fs::write(campaigns.join("lab.json"), json).context("writing lab.json")?;
 
-    let (mut servers, lab) = start_servers(scenario.latency, scenario.gone).await?;
+    let zone = censor::zone(&scenario.censors);
+    let (mut servers, lab) = start_servers(scenario.latency, scenario.gone, zone.clone()).await?;
 
     let listen = SocketAddr::from((COLLECTOR, COLLECTOR_PORT));
     let collector = CollectorInspector::start(&collector_inspector::Options {
@@ -65,7 +67,7 @@ async fn observe(scenario: &Scenario, setup: &Setup<'_>, seen: &mut Observation)
     })
     .await?;
 
-    let mut flags = browser_flags(scenario, &lab);
+    let mut flags = browser_flags(&lab);
     if !scenario.blocker.is_empty() {
         flags.extend(blocker_extension(setup.workdir, scenario.blocker)?);
     }
@@ -123,11 +125,13 @@ async fn observe(scenario: &Scenario, setup: &Setup<'_>, seen: &mut Observation)
             println!("\nThe page has run under this scenario in headless Chromium; stored report id {id}.");
             println!("Open it from this host (the censor rules apply to this path too):");
             println!("  http://{listen}/?campaign=/v1/campaigns/lab");
+            // The host does not use the lab's DNS server: Chromium maps the names itself.
+            let rules = format!("--host-resolver-rules={}", zone.host_resolver_rules());
             println!("in a browser started with the lab's name mapping and certificate trust:");
             println!(
                 "  chromium --user-data-dir=$(mktemp -d) --disable-quic {}",
-                flags
-                    .iter()
+                std::iter::once(&rules)
+                    .chain(&flags)
                     .map(|f| format!("'{f}'"))
                     .collect::<Vec<_>>()
                     .join(" ")
@@ -165,8 +169,13 @@ pub fn write_observation(workdir: &Path, seen: &Observation) -> Result<()> {
     std::fs::write(workdir.join("observation.json"), json).context("writing observation.json")
 }
 
-/// Every lab server and the interceptor, with fresh keys; returns the lab's identity.
-async fn start_servers(latency: Duration, gone: &[&str]) -> Result<(Servers, Identity)> {
+/// Every lab server, the interceptor and the DNS server answering from `zone`, with fresh
+/// keys; returns the lab's identity.
+async fn start_servers(
+    latency: Duration,
+    gone: &[&str],
+    zone: Zone,
+) -> Result<(Servers, Identity)> {
     let names: Vec<&str> = HOSTS.iter().map(|h| h.name).collect();
     let lab = Identity::generate(&names)?;
     let interceptor = Identity::generate(&names)?;
@@ -183,6 +192,9 @@ async fn start_servers(latency: Duration, gone: &[&str]) -> Result<(Servers, Ide
     servers
         .start(INTERCEPTOR, interceptor.acceptor()?, content, latency)
         .await?;
+    servers
+        .start_dns(SocketAddr::from((RESOLVER, 53)), zone, latency)
+        .await?;
     Ok((servers, lab))
 }
 
@@ -191,8 +203,11 @@ async fn start_servers(latency: Duration, gone: &[&str]) -> Result<(Servers, Ide
 /// # Errors
 /// If the lab addresses are not configured here.
 pub async fn serve(latency: Duration) -> Result<()> {
-    let (_servers, lab) = start_servers(latency, &[]).await?;
-    println!("lab servers up; SPKI sha256 {}", lab.spki_sha256);
+    let (_servers, lab) = start_servers(latency, &[], censor::zone(&[])).await?;
+    println!(
+        "lab servers up, DNS on {RESOLVER}; SPKI sha256 {}",
+        lab.spki_sha256
+    );
     let _ = tokio::signal::ctrl_c().await;
     Ok(())
 }
@@ -229,14 +244,12 @@ fn blocker_extension(workdir: &Path, hosts: &[&str]) -> Result<Vec<String>> {
     ])
 }
 
-/// The flags that put Chromium in the lab: names mapped to lab servers (or to NXDOMAIN, or to
-/// the interceptor), and the lab key trusted.
-fn browser_flags(scenario: &Scenario, lab: &Identity) -> Vec<String> {
+/// The flags that put Chromium in the lab: the lab key trusted, and names resolved by the
+/// system's resolver (the namespace's `/etc/resolv.conf`, the lab's DNS server), never by
+/// DNS over HTTPS.
+fn browser_flags(lab: &Identity) -> Vec<String> {
     vec![
-        format!(
-            "--host-resolver-rules={}",
-            censor::resolver_rules(&scenario.censors)
-        ),
         format!("--ignore-certificate-errors-spki-list={}", lab.spki_sha256),
+        "--disable-features=DnsOverHttps".into(),
     ]
 }

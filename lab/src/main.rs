@@ -1,8 +1,9 @@
 //! netreach-lab: the real page, in headless Chromium, against simulated censors.
 //!
 //! Each scenario gets its own network namespace with HTTPS servers under the real platform
-//! host names, the collector, chromedriver and Chromium; the censor (iptables, tc, resolver
-//! rules, an intercepting server) acts inside it. The page is driven through WebDriver like
+//! host names, a DNS server that the namespace's `/etc/resolv.conf` names, the collector,
+//! chromedriver and Chromium; the censor (iptables, tc, the DNS server's answers, an
+//! intercepting server) acts inside it. The page is driven through WebDriver like
 //! a visitor would, and the verdicts it shows and the report the collector stored are checked
 //! against what the scenario expects. Needs root, iproute2, iptables, chromium and
 //! chromium-driver.
@@ -10,12 +11,14 @@
 //! # A tour, in the order a scenario runs
 //!
 //! - `scenarios`: every scenario, its censor and the verdicts it expects.
-//! - `topology`: the lab's hosts (platforms, controls, collector) and its campaign;
+//! - `topology`: the lab's hosts (platforms, controls, collector, resolver) and its campaign;
 //!   `certs`: certificates for the real host names; `content`: what the servers answer.
-//! - `namespace`: the network namespace and the veth pair; this file runs from the host side,
-//!   `in_namespace` inside it (servers, censor, browser, observation).
-//! - `censor`: what each censor does (iptables drop and reset, resolver rules, tc throttling,
-//!   loss, an intercepting TLS server); `servers`: the HTTPS servers of the real host names.
+//! - `namespace`: the network namespace, its `resolv.conf` and the veth pair; this file runs
+//!   from the host side, `in_namespace` inside it (servers, censor, browser, observation).
+//! - `censor`: what each censor does (iptables drop and reset, the DNS zone with NXDOMAIN and
+//!   the interceptor's address, tc throttling, loss, an intercepting TLS server); `servers`:
+//!   the HTTPS servers of the real host names; `dns`: the DNS server (UDP and TCP, with the
+//!   servers' latency).
 //! - `browser`: chromedriver and Chromium driven like a visitor (load, wait, Start, Submit).
 //! - `collector_inspector`: starts the real collector and reads what it stored and publishes.
 
@@ -24,6 +27,7 @@ mod censor;
 mod certs;
 mod collector_inspector;
 mod content;
+mod dns;
 mod error;
 mod in_namespace;
 mod namespace;

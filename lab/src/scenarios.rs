@@ -264,7 +264,10 @@ pub fn all() -> Vec<Scenario> {
         },
         Scenario {
             name: "nxdomain-x",
-            about: "X's host names do not resolve",
+            about: "the lab's DNS server answers NXDOMAIN for X's host names, 100 ms away like \
+                    every server: the failures come after a round trip, so they are the \
+                    network's, not the browser's",
+            latency: Duration::from_millis(100),
             censors: vec![Censor::Nxdomain(x)],
             expect: vec![("x", Expect::Is(Blocked))],
             ..Scenario::default()
