@@ -53,7 +53,8 @@ pub enum Censor {
     /// The name does not resolve: the lab's DNS server answers NXDOMAIN, after the scenario's
     /// latency like any answer (a DNS block).
     Nxdomain(Targets),
-    /// Bandwidth capped per destination (tc htb class + u32 filters).
+    /// Bandwidth capped per connection to these hosts (tc htb classes + u32 filters on the
+    /// host and the client port).
     Throttle { targets: Targets, kbit: u32 },
     /// The host answered by a middlebox with a certificate the browser does not trust: the
     /// lab's DNS server gives the interceptor's address for its name.
@@ -69,7 +70,11 @@ impl fmt::Display for Censor {
             Censor::Reset(t) => write!(f, "reset {}", t.names()),
             Censor::Nxdomain(t) => write!(f, "NXDOMAIN for {}", t.names()),
             Censor::Throttle { targets, kbit } => {
-                write!(f, "throttle {} to {kbit} kbit/s", targets.names())
+                write!(
+                    f,
+                    "throttle each connection to {} to {kbit} kbit/s",
+                    targets.names()
+                )
             }
             Censor::Intercept(t) => write!(f, "TLS interception of {}", t.names()),
             Censor::Loss { targets, percent } => {
@@ -86,7 +91,7 @@ impl fmt::Display for Censor {
 /// # Errors
 /// If iptables or tc refuse a rule (missing kernel module, not root).
 pub fn apply(ns: &Namespace, censors: &[Censor]) -> Result<()> {
-    let mut throttle_class = 10;
+    let mut throttles = 0;
     for censor in censors {
         match *censor {
             Censor::Drop(targets) => {
@@ -134,8 +139,8 @@ pub fn apply(ns: &Namespace, censors: &[Censor]) -> Result<()> {
                 }
             }
             Censor::Throttle { targets, kbit } => {
-                throttle(ns, throttle_class, &targets.hosts(), kbit)?;
-                throttle_class += 1;
+                throttle(ns, throttles, &targets.hosts(), kbit)?;
+                throttles += 1;
             }
             // Answered by the lab's DNS server: see `zone`.
             Censor::Nxdomain(_) | Censor::Intercept(_) => {}
@@ -154,52 +159,77 @@ fn iptables(ns: &Namespace, rule: &[&str]) -> Result<()> {
     ns.exec("iptables", &args).map(drop)
 }
 
-/// One htb class at `kbit` for these hosts, on every device that carries their answers.
+/// Connections to a throttled host are spread over this many htb classes by their client
+/// port, so each connection has a queue of its own, as behind a shaper that classifies flows.
+const FLOW_CLASSES: u32 = 16;
+
+/// `kbit` per connection to these hosts, on every device that carries their traffic: one htb
+/// class per bucket of client ports ([`FLOW_CLASSES`]). With one queue for every connection,
+/// a small answer (the engine's `HEAD` beside a large image) waited behind seconds of the
+/// large body in the device's 1000-packet queue; Firefox then timed out all three checks of
+/// the large image (a `partial` instead of `throttled`), Chromium one in three.
 /// Unclassified traffic bypasses htb (`default 0`), so nothing else is slowed.
-fn throttle(ns: &Namespace, class: u32, hosts: &[Host], kbit: u32) -> Result<()> {
-    let classid = format!("1:{class}");
+fn throttle(ns: &Namespace, censor: u32, hosts: &[Host], kbit: u32) -> Result<()> {
     let rate = format!("{kbit}kbit");
     for dev in ns.devices() {
-        if class == 10 {
+        if censor == 0 {
             ns.exec(
                 "tc",
                 &["qdisc", "add", "dev", dev, "root", "handle", "1:", "htb"],
             )?;
         }
-        ns.exec(
-            "tc",
-            &[
-                "class", "add", "dev", dev, "parent", "1:", "classid", &classid, "htb", "rate",
-                &rate, "ceil", &rate, "quantum", "1514",
-            ],
-        )?;
-        for h in hosts {
-            // Both directions: over loopback the answer goes to the browser's address, which
-            // for a local destination is the destination itself; through the veth it comes
-            // from the server's address.
-            for side in ["dst", "src"] {
-                ns.exec(
-                    "tc",
-                    &[
-                        "filter",
-                        "add",
-                        "dev",
-                        dev,
-                        "parent",
-                        "1:",
-                        "protocol",
-                        "ip",
-                        "prio",
-                        "1",
-                        "u32",
-                        "match",
-                        "ip",
-                        side,
-                        &dst(*h),
-                        "flowid",
-                        &classid,
-                    ],
-                )?;
+        for bucket in 0..FLOW_CLASSES {
+            // Minor class numbers are hexadecimal; 0x10 upwards, one block per censor.
+            let classid = format!("1:{:x}", (censor + 1) * FLOW_CLASSES + bucket);
+            ns.exec(
+                "tc",
+                &[
+                    "class", "add", "dev", dev, "parent", "1:", "classid", &classid, "htb", "rate",
+                    &rate, "ceil", &rate, "quantum", "1514",
+                ],
+            )?;
+            let bucket = bucket.to_string();
+            let mask = format!("{:#x}", FLOW_CLASSES - 1);
+            for h in hosts {
+                // Answers come from the server's port 443 to the client's port, requests go
+                // the other way. Over loopback both carry the server's address on both sides
+                // (a local destination is its own source); through the veth only one.
+                for (host_side, server_port, client_port) in
+                    [("src", "sport", "dport"), ("dst", "dport", "sport")]
+                {
+                    ns.exec(
+                        "tc",
+                        &[
+                            "filter",
+                            "add",
+                            "dev",
+                            dev,
+                            "parent",
+                            "1:",
+                            "protocol",
+                            "ip",
+                            "prio",
+                            "1",
+                            "u32",
+                            "match",
+                            "ip",
+                            host_side,
+                            &dst(*h),
+                            "match",
+                            "ip",
+                            server_port,
+                            "443",
+                            "0xffff",
+                            "match",
+                            "ip",
+                            client_port,
+                            &bucket,
+                            &mask,
+                            "flowid",
+                            &classid,
+                        ],
+                    )?;
+                }
             }
         }
     }

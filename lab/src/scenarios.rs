@@ -1,5 +1,7 @@
 //! The scenario matrix: what each censor does and the verdict each platform must get, on the
-//! page and in the report the collector stored.
+//! page and in the report the collector stored. The lab runs each scenario in Chromium and in
+//! Firefox ESR; the expected verdicts are the same in both (measured: every scenario passes
+//! in both, so no browser needs an expectation of its own).
 
 use crate::censor::{Censor, Targets};
 use crate::topology::PLATFORMS;
