@@ -126,9 +126,9 @@ impl Browser {
         self.wait_ready().await
     }
 
-    /// Goes to `url`, trying again when the navigation hangs: with an extension loaded,
-    /// Chromium 156 sometimes never finishes the first navigation of a session (seen in about
-    /// one run in four of `blocker-x`), while a second one goes through.
+    /// Goes to `url`, trying again in a new tab when the navigation hangs: with an extension
+    /// loaded, Chromium 156 sometimes never finishes the first navigation of a session (seen
+    /// in about one run in four of `blocker-x`), while a second one mostly goes through.
     async fn navigate(&self, url: &str) -> Result<()> {
         let mut tries = 0;
         loop {
@@ -136,11 +136,25 @@ impl Browser {
             match self.client.goto(url).await {
                 Ok(()) => return Ok(()),
                 Err(e) if tries < NAVIGATION_TRIES => {
-                    eprintln!("lab: opening {url} failed ({e}); trying again");
+                    eprintln!("lab: opening {url} failed ({e}); trying again in a new tab");
                     tokio::time::sleep(Duration::from_secs(1)).await;
+                    self.fresh_tab().await;
                 }
                 Err(e) => return Err(e).context(format_args!("opening {url}")),
             }
+        }
+    }
+
+    /// Moves to a new tab (a new renderer): in a whole lab run, Chromium's hung first
+    /// navigation with an extension once hung again on both retries in the same tab. If the
+    /// browser cannot open one, the next try stays where it is.
+    async fn fresh_tab(&self) {
+        let opened = match self.client.new_window(true).await {
+            Ok(tab) => self.client.switch_to_window(tab.handle).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = opened {
+            eprintln!("lab: no new tab ({e}); trying in the same one");
         }
     }
 
