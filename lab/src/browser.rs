@@ -1,5 +1,8 @@
-//! Headless Chromium driven through chromedriver (WebDriver, fantoccini), as a visitor would
-//! use the page: open it, press Start, wait for the verdicts, read them, press Submit.
+//! Headless Chromium (chromedriver) or Firefox ESR (geckodriver, `firefox`) driven through
+//! WebDriver (fantoccini), as a visitor would use the page: open it, press Start, wait for
+//! the verdicts, read them, press Submit.
+
+pub mod firefox;
 
 use crate::error::{bail, Context, Result};
 use crate::scenarios::Judged;
@@ -23,11 +26,15 @@ const RUN_LIMIT: Duration = Duration::from_secs(170);
 /// answer to Submit.
 const PAGE_LIMIT: Duration = Duration::from_secs(20);
 
+/// How long a click on Submit has to start the sending, and how many clicks are tried.
+const SUBMIT_CLICK_LIMIT: Duration = Duration::from_secs(3);
+const SUBMIT_CLICKS: u32 = 3;
+
 /// Longest one navigation may take before it is tried again, and how many tries.
 const NAVIGATION_LIMIT: Duration = Duration::from_secs(15);
 const NAVIGATION_TRIES: u32 = 3;
 
-/// chromedriver and the browser it started; both end when this is dropped (the scenario's
+/// The driver and the browser it started; both end when this is dropped (the scenario's
 /// namespace removal catches a browser that outlives its driver).
 pub struct Browser {
     _driver: Child,
@@ -43,60 +50,58 @@ pub struct PageResult {
     pub report_json: String,
 }
 
+/// The browsers the lab drives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BrowserKind {
+    Chromium,
+    Firefox,
+}
+
+impl BrowserKind {
+    pub const ALL: [BrowserKind; 2] = [BrowserKind::Chromium, BrowserKind::Firefox];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            BrowserKind::Chromium => "chromium",
+            BrowserKind::Firefox => "firefox",
+        }
+    }
+}
+
+impl std::fmt::Display for BrowserKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How the browser comes to trust the lab's servers.
+pub struct Trust<'a> {
+    /// The lab CA (DER), for Firefox's certificate database.
+    pub ca: &'a [u8],
+    /// The servers' key, for Chromium's `--ignore-certificate-errors-spki-list`.
+    pub spki_sha256: &'a str,
+}
+
+/// What the browser is started with.
+pub struct Launch<'a> {
+    pub kind: BrowserKind,
+    pub workdir: &'a Path,
+    pub trust: Trust<'a>,
+    /// An unpacked extension to load (the content blocker of `blocker-x`).
+    pub extension: Option<&'a Path>,
+}
+
 impl Browser {
-    /// Starts chromedriver on `port` and a fresh Chromium session with the lab's flags.
+    /// Starts the driver (chromedriver or geckodriver) and a fresh browser session with the
+    /// lab's settings, the lab's certificates trusted and the extension, if any, loaded.
     ///
     /// # Errors
-    /// If chromedriver or Chromium cannot start (logs in the workdir).
-    pub async fn start(workdir: &Path, port: u16, flags: &[String]) -> Result<Self> {
-        let log = workdir.join("chromedriver.log");
-        let driver = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .arg(format!("--log-path={}", log.display()))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .context(format_args!("starting {CHROMEDRIVER}"))?;
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while TcpStream::connect(addr).await.is_err() {
-            if Instant::now() > deadline {
-                bail!("chromedriver did not listen on {addr} within 15 s");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-
-        let profile = workdir.join("chromium-profile");
-        let _ = std::fs::remove_dir_all(&profile);
-        let mut args: Vec<String> = [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--disable-quic",
-            "--disable-dev-shm-usage",
-            "--window-size=900,1300",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        args.push(format!("--user-data-dir={}", profile.display()));
-        args.extend(flags.iter().cloned());
-        let mut capabilities = serde_json::Map::new();
-        capabilities.insert(
-            "goog:chromeOptions".into(),
-            serde_json::json!({ "binary": CHROMIUM, "args": args }),
-        );
-        let client = ClientBuilder::new(HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&format!("http://{addr}"))
-            .await
-            .context("starting a Chromium session through chromedriver")?;
+    /// If the driver or the browser cannot start (logs in the workdir).
+    pub async fn start(launch: &Launch<'_>) -> Result<Self> {
+        let (driver, client) = match launch.kind {
+            BrowserKind::Chromium => start_chromium(launch).await?,
+            BrowserKind::Firefox => firefox::start(launch).await?,
+        };
         // A navigation that hangs is retried (see `navigate`) rather than waited for 300 s.
         client
             .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
@@ -121,9 +126,9 @@ impl Browser {
         self.wait_ready().await
     }
 
-    /// Goes to `url`, trying again when the navigation hangs: with an extension loaded,
-    /// Chromium 156 sometimes never finishes the first navigation of a session (seen in about
-    /// one run in four of `blocker-x`), while a second one goes through.
+    /// Goes to `url`, trying again in a new tab when the navigation hangs: with an extension
+    /// loaded, Chromium 156 sometimes never finishes the first navigation of a session (seen
+    /// in about one run in four of `blocker-x`), while a second one mostly goes through.
     async fn navigate(&self, url: &str) -> Result<()> {
         let mut tries = 0;
         loop {
@@ -131,11 +136,25 @@ impl Browser {
             match self.client.goto(url).await {
                 Ok(()) => return Ok(()),
                 Err(e) if tries < NAVIGATION_TRIES => {
-                    eprintln!("lab: opening {url} failed ({e}); trying again");
+                    eprintln!("lab: opening {url} failed ({e}); trying again in a new tab");
                     tokio::time::sleep(Duration::from_secs(1)).await;
+                    self.fresh_tab().await;
                 }
                 Err(e) => return Err(e).context(format_args!("opening {url}")),
             }
+        }
+    }
+
+    /// Moves to a new tab (a new renderer): in a whole lab run, Chromium's hung first
+    /// navigation with an extension once hung again on both retries in the same tab. If the
+    /// browser cannot open one, the next try stays where it is.
+    async fn fresh_tab(&self) {
+        let opened = match self.client.new_window(true).await {
+            Ok(tab) => self.client.switch_to_window(tab.handle).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = opened {
+            eprintln!("lab: no new tab ({e}); trying in the same one");
         }
     }
 
@@ -242,15 +261,53 @@ impl Browser {
     /// If the page says `data-submitted=failed` (with its message) or never says anything.
     pub async fn submit(&self) -> Result<i64> {
         let button = self.element("button#submit").await?;
-        // The page scrolls smoothly to the results after a run; a click that lands while
-        // the button moves is retried once it has settled.
-        if button.click().await.is_err() {
-            tokio::time::sleep(Duration::from_millis(1000)).await;
-            button.click().await.context("clicking #submit")?;
+        // The page scrolls smoothly to the results after a run: a click can land beside the
+        // moving button. A click that started nothing (the page disables the button while it
+        // sends) is tried again.
+        let mut clicks = 0;
+        loop {
+            clicks += 1;
+            // As a reader would, bring the button into view first: geckodriver does not scroll
+            // the article around an embed's frame, and its click then hits nothing.
+            let _ = self
+                .client
+                .execute(
+                    "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
+                    vec![serde_json::to_value(&button).context("the button as a script argument")?],
+                )
+                .await;
+            let clicked = button.click().await;
+            let started = match clicked {
+                Ok(()) => {
+                    self.wait_for(
+                        "body[data-submitted], button#submit:disabled",
+                        SUBMIT_CLICK_LIMIT,
+                        "the page to take the click on Submit",
+                    )
+                    .await
+                }
+                Err(e) => Err(e).context("clicking #submit"),
+            };
+            match started {
+                Ok(_) => break,
+                Err(e) if clicks >= SUBMIT_CLICKS => return Err(e),
+                Err(e) => {
+                    eprintln!("lab: Submit did not start sending ({e}); clicking again");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
         }
-        let body = self
+        let body = match self
             .wait_for("body[data-submitted]", PAGE_LIMIT, "body[data-submitted]")
-            .await?;
+            .await
+        {
+            Ok(body) => body,
+            Err(e) => {
+                let status = self.message_in("#submit-status").await.unwrap_or_default();
+                let disabled = button.prop("disabled").await.ok().flatten();
+                bail!("{e} (#submit disabled: {disabled:?}, #submit-status: {status:?})")
+            }
+        };
         let submitted = body
             .attr("data-submitted")
             .await
@@ -322,4 +379,100 @@ impl Browser {
             .await
             .context("taking the screenshot")
     }
+}
+
+/// Starts a driver listening on 127.0.0.1:`port`, its output in `log`, and waits for it.
+///
+/// # Errors
+/// If it cannot start or does not listen within 15 s.
+pub async fn start_driver(
+    mut command: Command,
+    port: u16,
+    log: &Path,
+) -> Result<(Child, SocketAddr)> {
+    let log = std::fs::File::create(log).context(format_args!("creating {}", log.display()))?;
+    let driver = command
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().context("driver log")?)
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .context(format_args!(
+            "starting {:?}",
+            command.as_std().get_program()
+        ))?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while TcpStream::connect(addr).await.is_err() {
+        if Instant::now() > deadline {
+            bail!("the WebDriver server did not listen on {addr} within 15 s");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok((driver, addr))
+}
+
+/// A new WebDriver session with these capabilities.
+///
+/// # Errors
+/// If the driver cannot start the browser.
+pub async fn session(
+    addr: SocketAddr,
+    capabilities: serde_json::Map<String, serde_json::Value>,
+    kind: BrowserKind,
+) -> Result<Client> {
+    ClientBuilder::new(HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://{addr}"))
+        .await
+        .context(format_args!("starting a {kind} session"))
+}
+
+/// chromedriver and Chromium: names resolved by the system's resolver (the namespace's
+/// `/etc/resolv.conf`, the lab's DNS server), never by DNS over HTTPS; the servers' key
+/// trusted; an extension loaded by flags (new headless mode loads unpacked extensions).
+async fn start_chromium(launch: &Launch<'_>) -> Result<(Child, Client)> {
+    let port = 9515;
+    let mut command = Command::new(CHROMEDRIVER);
+    command.arg(format!("--port={port}")).arg(format!(
+        "--log-path={}",
+        launch.workdir.join("chromedriver.log").display()
+    ));
+    let (driver, addr) =
+        start_driver(command, port, &launch.workdir.join("chromedriver.out")).await?;
+    let profile = launch.workdir.join("chromium-profile");
+    let _ = std::fs::remove_dir_all(&profile);
+    let mut args: Vec<String> = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+        "--disable-dev-shm-usage",
+        "--window-size=900,1300",
+        "--disable-features=DnsOverHttps",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.push(format!("--user-data-dir={}", profile.display()));
+    args.push(format!(
+        "--ignore-certificate-errors-spki-list={}",
+        launch.trust.spki_sha256
+    ));
+    if let Some(dir) = launch.extension {
+        let dir = dir.display();
+        args.push(format!("--load-extension={dir}"));
+        args.push(format!("--disable-extensions-except={dir}"));
+    }
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({ "binary": CHROMIUM, "args": args }),
+    );
+    let client = session(addr, capabilities, launch.kind).await?;
+    Ok((driver, client))
 }

@@ -1,7 +1,9 @@
 //! What censors do, made real inside a scenario's namespace: iptables for drops, resets and
-//! loss, tc for throttling, Chromium's resolver rules for NXDOMAIN and for sending a host to
-//! the TLS interceptor.
+//! loss, tc for throttling, and the zone of the lab's DNS server (`dns`) for NXDOMAIN and for
+//! sending a host to the TLS interceptor: the browser resolves through the namespace's
+//! `/etc/resolv.conf`, so a DNS block fails after a real round trip, as on a censored network.
 
+use crate::dns::{Answer, Zone};
 use crate::error::Result;
 use crate::namespace::Namespace;
 use crate::topology::{self, Host, HOSTS, INTERCEPTOR};
@@ -48,11 +50,14 @@ pub enum Censor {
     /// The connection reset once the handshake is done, as a DPI box does on seeing the name
     /// (`REJECT --reject-with tcp-reset`).
     Reset(Targets),
-    /// The name does not resolve (a DNS block answering NXDOMAIN).
+    /// The name does not resolve: the lab's DNS server answers NXDOMAIN, after the scenario's
+    /// latency like any answer (a DNS block).
     Nxdomain(Targets),
-    /// Bandwidth capped per destination (tc htb class + u32 filters).
+    /// Bandwidth capped per connection to these hosts (tc htb classes + u32 filters on the
+    /// host and the client port).
     Throttle { targets: Targets, kbit: u32 },
-    /// The host answered by a middlebox with a certificate the browser does not trust.
+    /// The host answered by a middlebox with a certificate the browser does not trust: the
+    /// lab's DNS server gives the interceptor's address for its name.
     Intercept(Targets),
     /// A share of packets dropped at random (`-m statistic --mode random`).
     Loss { targets: Targets, percent: u32 },
@@ -65,7 +70,11 @@ impl fmt::Display for Censor {
             Censor::Reset(t) => write!(f, "reset {}", t.names()),
             Censor::Nxdomain(t) => write!(f, "NXDOMAIN for {}", t.names()),
             Censor::Throttle { targets, kbit } => {
-                write!(f, "throttle {} to {kbit} kbit/s", targets.names())
+                write!(
+                    f,
+                    "throttle each connection to {} to {kbit} kbit/s",
+                    targets.names()
+                )
             }
             Censor::Intercept(t) => write!(f, "TLS interception of {}", t.names()),
             Censor::Loss { targets, percent } => {
@@ -82,7 +91,7 @@ impl fmt::Display for Censor {
 /// # Errors
 /// If iptables or tc refuse a rule (missing kernel module, not root).
 pub fn apply(ns: &Namespace, censors: &[Censor]) -> Result<()> {
-    let mut throttle_class = 10;
+    let mut throttles = 0;
     for censor in censors {
         match *censor {
             Censor::Drop(targets) => {
@@ -130,9 +139,10 @@ pub fn apply(ns: &Namespace, censors: &[Censor]) -> Result<()> {
                 }
             }
             Censor::Throttle { targets, kbit } => {
-                throttle(ns, throttle_class, &targets.hosts(), kbit)?;
-                throttle_class += 1;
+                throttle(ns, throttles, &targets.hosts(), kbit)?;
+                throttles += 1;
             }
+            // Answered by the lab's DNS server: see `zone`.
             Censor::Nxdomain(_) | Censor::Intercept(_) => {}
         }
     }
@@ -149,103 +159,131 @@ fn iptables(ns: &Namespace, rule: &[&str]) -> Result<()> {
     ns.exec("iptables", &args).map(drop)
 }
 
-/// One htb class at `kbit` for these hosts, on every device that carries their answers.
+/// Connections to a throttled host are spread over this many htb classes by their client
+/// port, so each connection has a queue of its own, as behind a shaper that classifies flows.
+const FLOW_CLASSES: u32 = 16;
+
+/// `kbit` per connection to these hosts, on every device that carries their traffic: one htb
+/// class per bucket of client ports ([`FLOW_CLASSES`]). With one queue for every connection,
+/// a small answer (the engine's `HEAD` beside a large image) waited behind seconds of the
+/// large body in the device's 1000-packet queue; Firefox then timed out all three checks of
+/// the large image (a `partial` instead of `throttled`), Chromium one in three.
 /// Unclassified traffic bypasses htb (`default 0`), so nothing else is slowed.
-fn throttle(ns: &Namespace, class: u32, hosts: &[Host], kbit: u32) -> Result<()> {
-    let classid = format!("1:{class}");
+fn throttle(ns: &Namespace, censor: u32, hosts: &[Host], kbit: u32) -> Result<()> {
     let rate = format!("{kbit}kbit");
     for dev in ns.devices() {
-        if class == 10 {
+        if censor == 0 {
             ns.exec(
                 "tc",
                 &["qdisc", "add", "dev", dev, "root", "handle", "1:", "htb"],
             )?;
         }
-        ns.exec(
-            "tc",
-            &[
-                "class", "add", "dev", dev, "parent", "1:", "classid", &classid, "htb", "rate",
-                &rate, "ceil", &rate, "quantum", "1514",
-            ],
-        )?;
-        for h in hosts {
-            // Both directions: over loopback the answer goes to the browser's address, which
-            // for a local destination is the destination itself; through the veth it comes
-            // from the server's address.
-            for side in ["dst", "src"] {
-                ns.exec(
-                    "tc",
-                    &[
-                        "filter",
-                        "add",
-                        "dev",
-                        dev,
-                        "parent",
-                        "1:",
-                        "protocol",
-                        "ip",
-                        "prio",
-                        "1",
-                        "u32",
-                        "match",
-                        "ip",
-                        side,
-                        &dst(*h),
-                        "flowid",
-                        &classid,
-                    ],
-                )?;
+        for bucket in 0..FLOW_CLASSES {
+            // Minor class numbers are hexadecimal; 0x10 upwards, one block per censor.
+            let classid = format!("1:{:x}", (censor + 1) * FLOW_CLASSES + bucket);
+            ns.exec(
+                "tc",
+                &[
+                    "class", "add", "dev", dev, "parent", "1:", "classid", &classid, "htb", "rate",
+                    &rate, "ceil", &rate, "quantum", "1514",
+                ],
+            )?;
+            let bucket = bucket.to_string();
+            let mask = format!("{:#x}", FLOW_CLASSES - 1);
+            for h in hosts {
+                // Answers come from the server's port 443 to the client's port, requests go
+                // the other way. Over loopback both carry the server's address on both sides
+                // (a local destination is its own source); through the veth only one.
+                for (host_side, server_port, client_port) in
+                    [("src", "sport", "dport"), ("dst", "dport", "sport")]
+                {
+                    ns.exec(
+                        "tc",
+                        &[
+                            "filter",
+                            "add",
+                            "dev",
+                            dev,
+                            "parent",
+                            "1:",
+                            "protocol",
+                            "ip",
+                            "prio",
+                            "1",
+                            "u32",
+                            "match",
+                            "ip",
+                            host_side,
+                            &dst(*h),
+                            "match",
+                            "ip",
+                            server_port,
+                            "443",
+                            "0xffff",
+                            "match",
+                            "ip",
+                            client_port,
+                            &bucket,
+                            &mask,
+                            "flowid",
+                            &classid,
+                        ],
+                    )?;
+                }
             }
         }
     }
     Ok(())
 }
 
-/// Chromium's `--host-resolver-rules`: every lab host mapped to its address, to the
-/// interceptor, or to NXDOMAIN.
-pub fn resolver_rules(censors: &[Censor]) -> String {
+/// The lab's DNS zone: every lab host at its address, at the interceptor's, or NXDOMAIN.
+pub fn zone(censors: &[Censor]) -> Zone {
     let hit = |name: &str, pick: fn(&Censor) -> Option<Targets>| {
         censors
             .iter()
             .filter_map(pick)
             .any(|t| t.hosts().iter().any(|h| h.name == name))
     };
-    HOSTS
-        .iter()
-        .map(|h| {
-            let to = if hit(h.name, |c| match c {
-                Censor::Nxdomain(t) => Some(*t),
-                _ => None,
-            }) {
-                "~NOTFOUND".to_string()
-            } else if hit(h.name, |c| match c {
-                Censor::Intercept(t) => Some(*t),
-                _ => None,
-            }) {
-                INTERCEPTOR.to_string()
-            } else {
-                h.ip.to_string()
-            };
-            format!("MAP {} {to}", h.name)
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    let mut zone = Zone::default();
+    for h in HOSTS {
+        let answer = if hit(h.name, |c| match c {
+            Censor::Nxdomain(t) => Some(*t),
+            _ => None,
+        }) {
+            Answer::NxDomain
+        } else if hit(h.name, |c| match c {
+            Censor::Intercept(t) => Some(*t),
+            _ => None,
+        }) {
+            Answer::Address(INTERCEPTOR)
+        } else {
+            Answer::Address(h.ip)
+        };
+        zone.insert(h.name, answer);
+    }
+    zone
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::Ipv4Addr;
 
     #[test]
-    fn resolver_rules_map_every_host_and_apply_dns_censors() {
-        let rules = resolver_rules(&[
+    fn the_zone_maps_every_host_and_applies_dns_censors() {
+        let zone = zone(&[
             Censor::Nxdomain(Targets::Platform("x")),
             Censor::Intercept(Targets::Hosts(&["www.youtube.com"])),
         ]);
+        assert_eq!(zone.lookup("x.com"), Answer::NxDomain);
+        assert_eq!(zone.lookup("abs.twimg.com"), Answer::NxDomain);
+        assert_eq!(zone.lookup("www.youtube.com"), Answer::Address(INTERCEPTOR));
+        assert_eq!(
+            zone.lookup("i.ytimg.com"),
+            Answer::Address(Ipv4Addr::new(10, 77, 0, 31))
+        );
+        let rules = zone.host_resolver_rules();
         assert!(rules.contains("MAP x.com ~NOTFOUND"));
-        assert!(rules.contains("MAP abs.twimg.com ~NOTFOUND"));
-        assert!(rules.contains(&format!("MAP www.youtube.com {INTERCEPTOR}")));
-        assert!(rules.contains("MAP i.ytimg.com 10.77.0.31"));
         assert_eq!(rules.matches("MAP ").count(), HOSTS.len());
     }
 }

@@ -2,15 +2,16 @@
 //! servers, collector, browser; the page is driven like a visitor would, and what it showed
 //! is written down for the host side, which compares it with what the collector stored.
 
-use crate::browser::Browser;
+use crate::browser::{Browser, BrowserKind, Launch, Trust};
 use crate::censor;
-use crate::certs::Identity;
+use crate::certs::{Authority, Identity};
 use crate::collector_inspector::{self, CollectorInspector};
 use crate::content::Content;
+use crate::dns::Zone;
 use crate::error::{Context, Result};
 use crate::scenarios::{Judged, Observation, Scenario};
 use crate::servers::Servers;
-use crate::topology::{self, COLLECTOR, COLLECTOR_PORT, HOSTS, INTERCEPTOR};
+use crate::topology::{self, COLLECTOR, COLLECTOR_PORT, HOSTS, INTERCEPTOR, RESOLVER};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -31,6 +32,7 @@ pub enum Afterwards {
 
 /// Where things are.
 pub struct Setup<'a> {
+    pub browser: BrowserKind,
     pub workdir: &'a Path,
     pub www: &'a Path,
     pub collector: &'a Path,
@@ -53,7 +55,9 @@ async fn observe(scenario: &Scenario, setup: &Setup<'_>, seen: &mut Observation)
     let json = serde_json::to_string_pretty(&campaign).context("serializing the lab campaign")?;
     std::fs::write(campaigns.join("lab.json"), json).context("writing lab.json")?;
 
-    let (mut servers, lab) = start_servers(scenario.latency, scenario.gone).await?;
+    let zone = censor::zone(&scenario.censors);
+    let (mut servers, ca, lab) =
+        start_servers(scenario.latency, scenario.gone, zone.clone()).await?;
 
     let listen = SocketAddr::from((COLLECTOR, COLLECTOR_PORT));
     let collector = CollectorInspector::start(&collector_inspector::Options {
@@ -65,11 +69,21 @@ async fn observe(scenario: &Scenario, setup: &Setup<'_>, seen: &mut Observation)
     })
     .await?;
 
-    let mut flags = browser_flags(scenario, &lab);
-    if !scenario.blocker.is_empty() {
-        flags.extend(blocker_extension(setup.workdir, scenario.blocker)?);
-    }
-    let browser = Browser::start(setup.workdir, 9515, &flags).await?;
+    let extension = if scenario.blocker.is_empty() {
+        None
+    } else {
+        Some(blocker_extension(setup.workdir, scenario.blocker)?)
+    };
+    let browser = Browser::start(&Launch {
+        kind: setup.browser,
+        workdir: setup.workdir,
+        trust: Trust {
+            ca: &ca.cert,
+            spki_sha256: &lab.spki_sha256,
+        },
+        extension: extension.as_deref(),
+    })
+    .await?;
     let url = format!("http://{listen}/?campaign=/v1/campaigns/lab");
     // Consent first: with the page loaded and the engine ready, nothing may have reached a
     // platform's or a control's server, and nothing the collector.
@@ -120,17 +134,19 @@ async fn observe(scenario: &Scenario, setup: &Setup<'_>, seen: &mut Observation)
         Afterwards::Hold => {
             // Written now: Ctrl-C ends this process before it could write it later.
             write_observation(setup.workdir, seen)?;
-            println!("\nThe page has run under this scenario in headless Chromium; stored report id {id}.");
+            println!(
+                "\nThe page has run under this scenario in headless {}; stored report id {id}.",
+                setup.browser
+            );
             println!("Open it from this host (the censor rules apply to this path too):");
             println!("  http://{listen}/?campaign=/v1/campaigns/lab");
-            println!("in a browser started with the lab's name mapping and certificate trust:");
+            // The host does not use the lab's DNS server: Chromium maps the names itself.
+            println!("in a Chromium started with the lab's name mapping and certificate trust:");
             println!(
-                "  chromium --user-data-dir=$(mktemp -d) --disable-quic {}",
-                flags
-                    .iter()
-                    .map(|f| format!("'{f}'"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
+                "  chromium --user-data-dir=$(mktemp -d) --disable-quic \
+                 '--host-resolver-rules={}' '--ignore-certificate-errors-spki-list={}'",
+                zone.host_resolver_rules(),
+                lab.spki_sha256
             );
             println!("Press Ctrl-C to stop the lab and remove its namespace.");
             let _ = tokio::signal::ctrl_c().await;
@@ -165,11 +181,17 @@ pub fn write_observation(workdir: &Path, seen: &Observation) -> Result<()> {
     std::fs::write(workdir.join("observation.json"), json).context("writing observation.json")
 }
 
-/// Every lab server and the interceptor, with fresh keys; returns the lab's identity.
-async fn start_servers(latency: Duration, gone: &[&str]) -> Result<(Servers, Identity)> {
+/// Every lab server, the interceptor and the DNS server answering from `zone`, with fresh
+/// keys; returns the lab CA and the servers' identity.
+async fn start_servers(
+    latency: Duration,
+    gone: &[&str],
+    zone: Zone,
+) -> Result<(Servers, Authority, Identity)> {
     let names: Vec<&str> = HOSTS.iter().map(|h| h.name).collect();
-    let lab = Identity::generate(&names)?;
-    let interceptor = Identity::generate(&names)?;
+    let ca = Authority::generate()?;
+    let lab = ca.issue(&names)?;
+    let interceptor = Identity::self_signed(&names)?;
     let content = Arc::new(Content::new(
         &topology::large_objects(&topology::campaign()),
         gone,
@@ -183,7 +205,10 @@ async fn start_servers(latency: Duration, gone: &[&str]) -> Result<(Servers, Ide
     servers
         .start(INTERCEPTOR, interceptor.acceptor()?, content, latency)
         .await?;
-    Ok((servers, lab))
+    servers
+        .start_dns(SocketAddr::from((RESOLVER, 53)), zone, latency)
+        .await?;
+    Ok((servers, ca, lab))
 }
 
 /// The servers alone, until Ctrl-C.
@@ -191,16 +216,19 @@ async fn start_servers(latency: Duration, gone: &[&str]) -> Result<(Servers, Ide
 /// # Errors
 /// If the lab addresses are not configured here.
 pub async fn serve(latency: Duration) -> Result<()> {
-    let (_servers, lab) = start_servers(latency, &[]).await?;
-    println!("lab servers up; SPKI sha256 {}", lab.spki_sha256);
+    let (_servers, _ca, lab) = start_servers(latency, &[], censor::zone(&[])).await?;
+    println!(
+        "lab servers up, DNS on {RESOLVER}; SPKI sha256 {}",
+        lab.spki_sha256
+    );
     let _ = tokio::signal::ctrl_c().await;
     Ok(())
 }
 
 /// Writes an unpacked Manifest V3 extension whose declarativeNetRequest rule blocks `hosts`
-/// (and their subdomains) for every kind of request, and returns the flags that load it (new
-/// headless mode loads unpacked extensions).
-fn blocker_extension(workdir: &Path, hosts: &[&str]) -> Result<Vec<String>> {
+/// (and their subdomains) for every kind of request, and returns its folder. Firefox needs an
+/// add-on id to install it; Chromium ignores that key.
+fn blocker_extension(workdir: &Path, hosts: &[&str]) -> Result<PathBuf> {
     let dir = workdir.join("blocker-extension");
     std::fs::create_dir_all(&dir).context("creating the blocker extension's folder")?;
     let manifest = serde_json::json!({
@@ -208,6 +236,7 @@ fn blocker_extension(workdir: &Path, hosts: &[&str]) -> Result<Vec<String>> {
         "name": "netreach lab blocker",
         "version": "1.0",
         "permissions": ["declarativeNetRequest"],
+        "browser_specific_settings": { "gecko": { "id": "blocker@netreach-lab.example" } },
         "declarative_net_request": {
             "rule_resources": [{ "id": "block", "enabled": true, "path": "rules.json" }]
         }
@@ -222,21 +251,5 @@ fn blocker_extension(workdir: &Path, hosts: &[&str]) -> Result<Vec<String>> {
         .context("writing the blocker's manifest")?;
     std::fs::write(dir.join("rules.json"), rules.to_string())
         .context("writing the blocker's rules")?;
-    let dir = dir.display();
-    Ok(vec![
-        format!("--load-extension={dir}"),
-        format!("--disable-extensions-except={dir}"),
-    ])
-}
-
-/// The flags that put Chromium in the lab: names mapped to lab servers (or to NXDOMAIN, or to
-/// the interceptor), and the lab key trusted.
-fn browser_flags(scenario: &Scenario, lab: &Identity) -> Vec<String> {
-    vec![
-        format!(
-            "--host-resolver-rules={}",
-            censor::resolver_rules(&scenario.censors)
-        ),
-        format!("--ignore-certificate-errors-spki-list={}", lab.spki_sha256),
-    ]
+    Ok(dir)
 }

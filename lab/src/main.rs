@@ -1,22 +1,29 @@
-//! netreach-lab: the real page, in headless Chromium, against simulated censors.
+//! netreach-lab: the real page, in headless Chromium and Firefox ESR, against simulated
+//! censors.
 //!
-//! Each scenario gets its own network namespace with HTTPS servers under the real platform
-//! host names, the collector, chromedriver and Chromium; the censor (iptables, tc, resolver
-//! rules, an intercepting server) acts inside it. The page is driven through WebDriver like
-//! a visitor would, and the verdicts it shows and the report the collector stored are checked
-//! against what the scenario expects. Needs root, iproute2, iptables, chromium and
-//! chromium-driver.
+//! Each scenario runs once per browser, each time in its own network namespace with HTTPS
+//! servers under the real platform host names, a DNS server that the namespace's
+//! `/etc/resolv.conf` names, the collector, the WebDriver server and the browser; the censor
+//! (iptables, tc, the DNS server's answers, an intercepting server) acts inside it. The page
+//! is driven through WebDriver like a visitor would, and the verdicts it shows and the report
+//! the collector stored are checked against what the scenario expects. Needs root, iproute2,
+//! iptables; chromium and chromium-driver for Chromium; firefox-esr, libnss3-tools (certutil)
+//! and geckodriver for Firefox.
 //!
 //! # A tour, in the order a scenario runs
 //!
 //! - `scenarios`: every scenario, its censor and the verdicts it expects.
-//! - `topology`: the lab's hosts (platforms, controls, collector) and its campaign;
-//!   `certs`: certificates for the real host names; `content`: what the servers answer.
-//! - `namespace`: the network namespace and the veth pair; this file runs from the host side,
-//!   `in_namespace` inside it (servers, censor, browser, observation).
-//! - `censor`: what each censor does (iptables drop and reset, resolver rules, tc throttling,
-//!   loss, an intercepting TLS server); `servers`: the HTTPS servers of the real host names.
-//! - `browser`: chromedriver and Chromium driven like a visitor (load, wait, Start, Submit).
+//! - `topology`: the lab's hosts (platforms, controls, collector, resolver) and its campaign;
+//!   `certs`: a lab CA and certificates for the real host names; `content`: what the servers
+//!   answer.
+//! - `namespace`: the network namespace, its `resolv.conf` and the veth pair; this file runs
+//!   from the host side, `in_namespace` inside it (servers, censor, browser, observation).
+//! - `censor`: what each censor does (iptables drop and reset, the DNS zone with NXDOMAIN and
+//!   the interceptor's address, tc throttling, loss, an intercepting TLS server); `servers`:
+//!   the HTTPS servers of the real host names; `dns`: the DNS server (UDP and TCP, with the
+//!   servers' latency).
+//! - `browser`: Chromium (chromedriver) or Firefox ESR (geckodriver, `browser/firefox`) driven
+//!   like a visitor (load, wait, Start, Submit).
 //! - `collector_inspector`: starts the real collector and reads what it stored and publishes.
 
 mod browser;
@@ -24,6 +31,7 @@ mod censor;
 mod certs;
 mod collector_inspector;
 mod content;
+mod dns;
 mod error;
 mod in_namespace;
 mod namespace;
@@ -31,7 +39,8 @@ mod scenarios;
 mod servers;
 mod topology;
 
-use clap::{Parser, Subcommand};
+use browser::BrowserKind;
+use clap::{Parser, Subcommand, ValueEnum};
 use error::{bail, Context, Result};
 use namespace::Namespace;
 use scenarios::{Observation, Scenario};
@@ -52,18 +61,39 @@ struct Cli {
     /// The folder the collector serves (the page and `pkg/` with the engine).
     #[arg(long, global = true, value_name = "DIR")]
     www: Option<PathBuf>,
+    /// The browser the page runs in: `run` and `all` run every scenario in both by default,
+    /// `show` in Chromium.
+    #[arg(long, global = true, value_enum)]
+    browser: Option<BrowserChoice>,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum BrowserChoice {
+    Chromium,
+    Firefox,
+    Both,
+}
+
+impl BrowserChoice {
+    fn browsers(self) -> Vec<BrowserKind> {
+        match self {
+            BrowserChoice::Chromium => vec![BrowserKind::Chromium],
+            BrowserChoice::Firefox => vec![BrowserKind::Firefox],
+            BrowserChoice::Both => BrowserKind::ALL.to_vec(),
+        }
+    }
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Lists the scenarios with what each censor does and the verdicts expected.
     List,
-    /// Runs the whole matrix: one line per scenario, then `N passed, M failed`.
+    /// Runs the whole matrix: one line per scenario and browser, then `N passed, M failed`.
     All,
-    /// Runs one scenario.
-    Run { scenario: String },
+    /// Runs one scenario, or without a name the whole matrix (like `all`).
+    Run { scenario: Option<String> },
     /// Runs a scenario and leaves it up, printing the page's URL (reachable from this host),
     /// or writes a screenshot of the results and stops.
     Show {
@@ -83,6 +113,8 @@ enum Command {
     #[command(hide = true)]
     InNamespace {
         scenario: String,
+        #[arg(long, value_enum)]
+        in_browser: BrowserKind,
         #[arg(long)]
         workdir: PathBuf,
         #[arg(long)]
@@ -120,6 +152,7 @@ async fn main() -> ExitCode {
         }
         Command::InNamespace {
             scenario,
+            in_browser,
             workdir,
             www,
             collector_binary,
@@ -136,6 +169,7 @@ async fn main() -> ExitCode {
                 (false, None) => in_namespace::Afterwards::Finish,
             };
             let setup = in_namespace::Setup {
+                browser: in_browser,
                 workdir: &workdir,
                 www: &www,
                 collector: &collector_binary,
@@ -159,7 +193,7 @@ async fn main() -> ExitCode {
                 }
             }
         }
-        command => match run_from_host(command, cli.collector, cli.www).await {
+        command => match run_from_host(command, cli.browser, cli.collector, cli.www).await {
             Ok(code) => code,
             Err(e) => {
                 eprintln!("netreach-lab: {e}");
@@ -173,18 +207,32 @@ async fn main() -> ExitCode {
 /// namespace per scenario, the verdict lines.
 async fn run_from_host(
     command: Command,
+    browser: Option<BrowserChoice>,
     collector: Option<PathBuf>,
     www: Option<PathBuf>,
 ) -> Result<ExitCode> {
-    let lab = Lab::prepare(collector, www)?;
-    match command {
-        Command::All => lab.run_matrix().await,
-        Command::Run { scenario } => lab.run_one(&find(&scenario)?).await,
-        Command::Show {
-            scenario,
-            screenshot,
-        } => lab.show(&find(&scenario)?, screenshot).await,
-        Command::List | Command::InNamespace { .. } | Command::Serve { .. } => {
+    let browsers = match (&command, browser) {
+        (Command::Show { .. }, Some(BrowserChoice::Both)) => {
+            bail!("`show` runs one browser: give --browser chromium or --browser firefox")
+        }
+        (Command::Show { .. }, None) => vec![BrowserKind::Chromium],
+        (_, choice) => choice.unwrap_or(BrowserChoice::Both).browsers(),
+    };
+    // A typo in a scenario's name is reported before anything is built or started.
+    let named = match &command {
+        Command::Run {
+            scenario: Some(name),
+        }
+        | Command::Show { scenario: name, .. } => Some(find(name)?),
+        _ => None,
+    };
+    let lab = Lab::prepare(&browsers, collector, www)?;
+    match (command, named) {
+        (Command::All | Command::Run { scenario: None }, _) => lab.run_matrix(&browsers).await,
+        (Command::Run { .. }, Some(s)) => lab.run_one(&s, &browsers).await,
+        (Command::Show { screenshot, .. }, Some(s)) => lab.show(&s, browsers[0], screenshot).await,
+        (Command::Run { .. } | Command::Show { .. }, None) => unreachable!("found above"),
+        (Command::List | Command::InNamespace { .. } | Command::Serve { .. }, _) => {
             unreachable!("handled in main")
         }
     }
@@ -212,18 +260,31 @@ fn find(name: &str) -> Result<Scenario> {
 }
 
 /// The lab needs root and these programs; say which Debian package brings a missing one.
-fn preflight() -> Result<()> {
+fn preflight(browsers: &[BrowserKind]) -> Result<()> {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
         bail!("the lab needs root (network namespaces, iptables, tc)");
     }
-    let tools = [
+    let mut tools = vec![
         ("ip", "iproute2"),
         ("tc", "iproute2"),
         ("iptables", "iptables"),
-        ("chromium", "chromium"),
-        ("chromedriver", "chromium-driver"),
     ];
+    for browser in browsers {
+        match browser {
+            BrowserKind::Chromium => tools.extend([
+                ("chromium", "chromium"),
+                ("chromedriver", "chromium-driver"),
+            ]),
+            BrowserKind::Firefox => {
+                tools.extend([
+                    ("firefox-esr", "firefox-esr"),
+                    ("certutil", "libnss3-tools"),
+                ]);
+                browser::firefox::geckodriver()?;
+            }
+        }
+    }
     for (tool, package) in tools {
         let found = std::env::var_os("PATH")
             .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).exists()))
@@ -308,8 +369,12 @@ impl Lab {
     ///
     /// # Errors
     /// Not root, a missing program, the page or engine not built, the collector build failed.
-    fn prepare(collector: Option<PathBuf>, www: Option<PathBuf>) -> Result<Lab> {
-        preflight()?;
+    fn prepare(
+        browsers: &[BrowserKind],
+        collector: Option<PathBuf>,
+        www: Option<PathBuf>,
+    ) -> Result<Lab> {
+        preflight(browsers)?;
         let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
             .parent()
             .map(Path::to_path_buf)
@@ -332,51 +397,82 @@ impl Lab {
         })
     }
 
-    /// `all`: every scenario, one line each, then `N passed, M failed`.
-    async fn run_matrix(&self) -> Result<ExitCode> {
+    /// `all`: every scenario in every browser, one line each, then `N passed, M failed`.
+    async fn run_matrix(&self, browsers: &[BrowserKind]) -> Result<ExitCode> {
         let matrix = scenarios::all();
+        let names: Vec<&str> = browsers.iter().map(|b| b.name()).collect();
         println!(
-            "netreach lab: {} scenarios, each in its own network namespace",
-            matrix.len()
+            "netreach lab: {} scenarios in {}, each run in its own network namespace",
+            matrix.len(),
+            names.join(" and ")
         );
         let started = Instant::now();
+        let mut spent = vec![Duration::ZERO; browsers.len()];
         let (mut passed, mut failed) = (0, 0);
         for (i, s) in matrix.iter().enumerate() {
-            if self.verdict_line(s, i).await? {
+            for (b, &browser) in browsers.iter().enumerate() {
+                let run = Instant::now();
+                if self
+                    .verdict_line(s, browser, i * browsers.len() + b)
+                    .await?
+                {
+                    passed += 1;
+                } else {
+                    failed += 1;
+                }
+                spent[b] += run.elapsed();
+            }
+        }
+        let per_browser: Vec<String> = browsers
+            .iter()
+            .zip(&spent)
+            .map(|(b, t)| format!("{b} {:.0} s", t.as_secs_f64()))
+            .collect();
+        println!(
+            "matrix took {:.0} s ({})",
+            started.elapsed().as_secs_f64(),
+            per_browser.join(", ")
+        );
+        println!("{passed} passed, {failed} failed");
+        Ok(exit_code(failed == 0))
+    }
+
+    /// `run NAME`: one scenario in each browser, its lines, then `N passed, M failed`.
+    async fn run_one(&self, s: &Scenario, browsers: &[BrowserKind]) -> Result<ExitCode> {
+        let (mut passed, mut failed) = (0, 0);
+        for (i, &browser) in browsers.iter().enumerate() {
+            if self.verdict_line(s, browser, i).await? {
                 passed += 1;
             } else {
                 failed += 1;
             }
         }
-        println!("matrix took {:.0} s", started.elapsed().as_secs_f64());
         println!("{passed} passed, {failed} failed");
         Ok(exit_code(failed == 0))
     }
 
-    /// `run`: one scenario, its line, then `1 passed, 0 failed` or the reverse.
-    async fn run_one(&self, s: &Scenario) -> Result<ExitCode> {
-        let ok = self.verdict_line(s, 0).await?;
-        println!("{} passed, {} failed", u8::from(ok), u8::from(!ok));
-        Ok(exit_code(ok))
-    }
-
     /// `show`: the scenario left up for a person to look at, or a screenshot of its results.
-    async fn show(&self, s: &Scenario, screenshot: Option<PathBuf>) -> Result<ExitCode> {
+    async fn show(
+        &self,
+        s: &Scenario,
+        browser: BrowserKind,
+        screenshot: Option<PathBuf>,
+    ) -> Result<ExitCode> {
         let screenshot = match screenshot {
             Some(path) => Some(std::path::absolute(&path).context("screenshot path")?),
             None => None,
         };
         let hold = screenshot.is_none();
-        let seen = self.scenario(s, 0, hold, screenshot).await?;
-        print_line(s, &seen, Duration::ZERO);
+        let seen = self.scenario(s, browser, 0, hold, screenshot).await?;
+        print_line(s, browser, &seen, Duration::ZERO);
         Ok(exit_code(seen.error.is_none()))
     }
 
-    /// Runs a scenario and prints its line; `true` if it passed.
-    async fn verdict_line(&self, s: &Scenario, index: usize) -> Result<bool> {
+    /// Runs a scenario in a browser and prints its line; `true` if it passed.
+    async fn verdict_line(&self, s: &Scenario, browser: BrowserKind, index: usize) -> Result<bool> {
         let started = Instant::now();
-        let seen = self.scenario(s, index, false, None).await?;
-        print_line(s, &seen, started.elapsed());
+        let seen = self.scenario(s, browser, index, false, None).await?;
+        print_line(s, browser, &seen, started.elapsed());
         Ok(seen.error.is_none() && s.problems(&seen).is_empty())
     }
 
@@ -388,6 +484,7 @@ impl Lab {
     async fn scenario(
         &self,
         s: &Scenario,
+        browser: BrowserKind,
         index: usize,
         hold: bool,
         screenshot: Option<PathBuf>,
@@ -395,7 +492,7 @@ impl Lab {
         if *self.stopped.borrow() {
             bail!("interrupted");
         }
-        let workdir = self.workroot.join(s.name);
+        let workdir = self.workroot.join(browser.name()).join(s.name);
         let _ = std::fs::remove_dir_all(&workdir);
         std::fs::create_dir_all(&workdir)
             .context(format_args!("creating {}", workdir.display()))?;
@@ -410,7 +507,13 @@ impl Lab {
         command
             .args(["netns", "exec", ns.name()])
             .arg(exe)
-            .args(["in-namespace", s.name, "--workdir"])
+            .args([
+                "in-namespace",
+                s.name,
+                "--in-browser",
+                browser.name(),
+                "--workdir",
+            ])
             .arg(&workdir)
             .arg("--www")
             .arg(&self.www)
@@ -496,9 +599,9 @@ async fn interrupted() {
     }
 }
 
-/// `PASS name  expected …  got …  verdicts in … s`, and on failure what went wrong with the
+/// `PASS browser name  expected …  got …  verdicts in … s`, and on failure what went wrong with the
 /// attempts behind it.
-fn print_line(s: &Scenario, seen: &Observation, wall: Duration) {
+fn print_line(s: &Scenario, browser: BrowserKind, seen: &Observation, wall: Duration) {
     let problems = match &seen.error {
         Some(e) => vec![e.clone()],
         None => s.problems(seen),
@@ -519,7 +622,8 @@ fn print_line(s: &Scenario, seen: &Observation, wall: Duration) {
         format!(" (scenario {:.0} s)", wall.as_secs_f64())
     };
     println!(
-        "{mark} {:<21} expected: {} | got: {got} | verdicts in {:.1} s{wall}",
+        "{mark} {:<8} {:<21} expected: {} | got: {got} | verdicts in {:.1} s{wall}",
+        browser.name(),
         s.name,
         s.expected_summary(),
         seen.verdicts_ms as f64 / 1000.0,

@@ -1,10 +1,12 @@
 //! A network namespace per scenario: its own loopback with the lab addresses, its own
 //! iptables and tc, nothing shared with the host or with another scenario. The guard kills
 //! every process inside and deletes the namespace when dropped, and namespaces left behind by
-//! a lab run that died are removed at the next start.
+//! a lab run that died are removed at the next start. Its `/etc/netns/NAME/resolv.conf` names
+//! the lab's DNS server: `ip netns exec` shows it as `/etc/resolv.conf` to what it starts.
 
 use crate::error::{bail, Context, Result};
-use crate::topology::{self, COLLECTOR, INTERCEPTOR, LAB_NET, VETH_HOST, VETH_LAB};
+use crate::topology::{self, COLLECTOR, INTERCEPTOR, LAB_NET, RESOLVER, VETH_HOST, VETH_LAB};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -42,18 +44,28 @@ pub struct Namespace {
 }
 
 impl Namespace {
-    /// Creates the namespace `netreach-lab-<pid>-<n>` with loopback up and every lab address.
+    /// Creates the namespace `netreach-lab-<pid>-<n>` with loopback up, every lab address,
+    /// and the lab's DNS server as its resolver.
     ///
     /// # Errors
-    /// If `ip` fails (not root, no iproute2); whatever was created is removed again.
+    /// If `ip` fails (not root, no iproute2) or `/etc/netns` cannot be written; whatever was
+    /// created is removed again.
     pub fn create(n: usize) -> Result<Self> {
         let name = format!("{PREFIX}{}-{n}", std::process::id());
         run("ip", &["netns", "add", &name])?;
         let ns = Namespace { name, veth: false };
+        let etc = etc_dir(&ns.name);
+        std::fs::create_dir_all(&etc).context(format_args!("creating {}", etc.display()))?;
+        // Written before anything runs in the namespace: `ip netns exec` mounts it at start.
+        std::fs::write(
+            etc.join("resolv.conf"),
+            format!("# netreach lab: the DNS server of this scenario\nnameserver {RESOLVER}\n"),
+        )
+        .context(format_args!("writing {}/resolv.conf", etc.display()))?;
         ns.ip(&["link", "set", "lo", "up"])?;
         // Ethernet-sized packets let the throttle's token bucket pace smoothly.
         ns.ip(&["link", "set", "lo", "mtu", "1500"])?;
-        let addresses = [COLLECTOR, INTERCEPTOR]
+        let addresses = [COLLECTOR, INTERCEPTOR, RESOLVER]
             .into_iter()
             .chain(topology::HOSTS.iter().map(|h| h.ip));
         for ip in addresses {
@@ -178,6 +190,12 @@ fn remove(name: &str) {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     let _ = run("ip", &["netns", "del", name]);
+    let _ = std::fs::remove_dir_all(etc_dir(name));
+}
+
+/// The namespace's files that `ip netns exec` puts over `/etc` (resolv.conf).
+fn etc_dir(name: &str) -> PathBuf {
+    PathBuf::from("/etc/netns").join(name)
 }
 
 /// Removes the namespaces of lab runs that are no longer running (a crash, a `kill -9`).

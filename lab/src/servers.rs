@@ -1,8 +1,9 @@
 //! The lab's HTTPS servers: one listener per address, each answering for its host name with
 //! the lab certificate (or, for the interceptor, a certificate of its own), after an optional
-//! server-side latency.
+//! server-side latency; and the DNS server (`dns`) with the same latency.
 
 use crate::content::Content;
+use crate::dns::{self, Zone};
 use crate::error::{Context, Result};
 use bytes::Bytes;
 use http_body_util::Full;
@@ -58,6 +59,16 @@ impl Servers {
             latency,
             connections,
         )));
+        Ok(())
+    }
+
+    /// Starts the lab's DNS server on `at` (UDP and TCP), answering from `zone` after
+    /// `latency`.
+    ///
+    /// # Errors
+    /// If `at` cannot be bound.
+    pub async fn start_dns(&mut self, at: SocketAddr, zone: Zone, latency: Duration) -> Result<()> {
+        self.tasks.extend(dns::serve(at, zone, latency).await?);
         Ok(())
     }
 

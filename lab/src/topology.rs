@@ -10,6 +10,8 @@ pub const COLLECTOR: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
 pub const COLLECTOR_PORT: u16 = 8080;
 /// A TLS-intercepting middlebox: answers for every host name with a certificate of its own.
 pub const INTERCEPTOR: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 2);
+/// The lab's DNS server, the visitor's resolver (`/etc/resolv.conf` in the namespace).
+pub const RESOLVER: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 53);
 /// Addresses on the namespace's side of the veth used by `show`, host side first.
 pub const VETH_HOST: Ipv4Addr = Ipv4Addr::new(10, 78, 0, 1);
 pub const VETH_LAB: Ipv4Addr = Ipv4Addr::new(10, 78, 0, 2);
@@ -202,7 +204,7 @@ mod tests {
     #[test]
     fn addresses_are_unique() {
         let mut ips: Vec<Ipv4Addr> = HOSTS.iter().map(|h| h.ip).collect();
-        ips.extend([COLLECTOR, INTERCEPTOR]);
+        ips.extend([COLLECTOR, INTERCEPTOR, RESOLVER]);
         let n = ips.len();
         ips.sort();
         ips.dedup();

@@ -39,6 +39,11 @@ const SYSTEM_TOOLS: &[SystemTool] = &[
         needed_for: "browser tests in Firefox",
     },
     SystemTool {
+        program: "certutil",
+        package: "libnss3-tools",
+        needed_for: "lab in Firefox (trusting the lab CA)",
+    },
+    SystemTool {
         program: "node",
         package: "nodejs",
         needed_for: "package build (terser), start check",

@@ -78,7 +78,8 @@ const STAGES: &[Stage] = &[
     },
     Stage {
         name: "lab",
-        about: "censorship lab: real browser against simulated censors",
+        about:
+            "censorship lab: the real page in Chromium and Firefox ESR against simulated censors",
         run: lab,
     },
 ];
@@ -406,7 +407,10 @@ fn lab(workspace: &Workspace) -> Outcome {
         return Outcome::Skipped("lab: needs root (network namespaces, iptables, tc)".into());
     }
     let mut command = Command::new(binary);
-    command.arg("all").current_dir(&workspace.root);
+    // Every scenario in both browsers; the lab finds geckodriver where setup put it.
+    command
+        .args(["--browser", "both", "all"])
+        .current_dir(&workspace.root);
     run_with_limit(&mut command, LAB_LIMIT).into()
 }
 
