@@ -121,9 +121,10 @@ impl Browser {
         self.wait_ready().await
     }
 
-    /// Goes to `url`, trying again when the navigation hangs: with an extension loaded,
-    /// Chromium 156 sometimes never finishes the first navigation of a session (seen in about
-    /// one run in four of `blocker-x`), while a second one goes through.
+    /// Goes to `url`, trying again in a new tab when the navigation hangs: with an extension
+    /// loaded, the first tab of a Chromium 156 session sometimes never answers (its renderer
+    /// times out; seen in about one run in five of `blocker-x`), and then no navigation in
+    /// that tab goes through, while a new tab works.
     async fn navigate(&self, url: &str) -> Result<()> {
         let mut tries = 0;
         loop {
@@ -131,8 +132,16 @@ impl Browser {
             match self.client.goto(url).await {
                 Ok(()) => return Ok(()),
                 Err(e) if tries < NAVIGATION_TRIES => {
-                    eprintln!("lab: opening {url} failed ({e}); trying again");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    eprintln!("lab: opening {url} failed ({e}); trying again in a new tab");
+                    let tab = self
+                        .client
+                        .new_window(true)
+                        .await
+                        .context("opening a tab")?;
+                    self.client
+                        .switch_to_window(tab.handle)
+                        .await
+                        .context("switching to the new tab")?;
                 }
                 Err(e) => return Err(e).context(format_args!("opening {url}")),
             }

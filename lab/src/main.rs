@@ -15,7 +15,8 @@
 //! - `namespace`: the network namespace and the veth pair; this file runs from the host side,
 //!   `in_namespace` inside it (servers, censor, browser, observation).
 //! - `censor`: what each censor does (iptables drop and reset, resolver rules, tc throttling,
-//!   loss, an intercepting TLS server); `servers`: the HTTPS servers of the real host names.
+//!   loss, an intercepting TLS server); `servers`: the HTTPS servers of the real host names;
+//!   `delay`: a real round trip, every packet of the lab's servers held in a netfilter queue.
 //! - `browser`: chromedriver and Chromium driven like a visitor (load, wait, Start, Submit).
 //! - `collector_inspector`: starts the real collector and reads what it stored and publishes.
 
@@ -24,6 +25,7 @@ mod censor;
 mod certs;
 mod collector_inspector;
 mod content;
+mod delay;
 mod error;
 mod in_namespace;
 mod namespace;
@@ -111,6 +113,9 @@ async fn main() -> ExitCode {
                 );
                 if !s.latency.is_zero() {
                     println!("{:<22} server latency: {} ms", "", s.latency.as_millis());
+                }
+                if !s.round_trip.is_zero() {
+                    println!("{:<22} round trip: {} ms", "", s.round_trip.as_millis());
                 }
                 for c in &s.censors {
                     println!("{:<22} censor: {c}", "");
