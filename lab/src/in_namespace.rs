@@ -7,6 +7,7 @@ use crate::censor;
 use crate::certs::{Authority, Identity};
 use crate::collector_inspector::{self, CollectorInspector};
 use crate::content::Content;
+use crate::delay;
 use crate::dns::Zone;
 use crate::error::{Context, Result};
 use crate::scenarios::{Judged, Observation, Scenario};
@@ -55,6 +56,10 @@ async fn observe(scenario: &Scenario, setup: &Setup<'_>, seen: &mut Observation)
     let json = serde_json::to_string_pretty(&campaign).context("serializing the lab campaign")?;
     std::fs::write(campaigns.join("lab.json"), json).context("writing lab.json")?;
 
+    let _delay = match scenario.round_trip {
+        Duration::ZERO => None,
+        round_trip => Some(delay::start(round_trip)?),
+    };
     let zone = censor::zone(&scenario.censors);
     let (mut servers, ca, lab) =
         start_servers(scenario.latency, scenario.gone, zone.clone()).await?;

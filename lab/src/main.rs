@@ -21,7 +21,8 @@
 //! - `censor`: what each censor does (iptables drop and reset, the DNS zone with NXDOMAIN and
 //!   the interceptor's address, tc throttling, loss, an intercepting TLS server); `servers`:
 //!   the HTTPS servers of the real host names; `dns`: the DNS server (UDP and TCP, with the
-//!   servers' latency).
+//!   servers' latency); `delay`: a real round trip, every packet of the lab's servers held in
+//!   a netfilter queue.
 //! - `browser`: Chromium (chromedriver) or Firefox ESR (geckodriver, `browser/firefox`) driven
 //!   like a visitor (load, wait, Start, Submit).
 //! - `collector_inspector`: starts the real collector and reads what it stored and publishes.
@@ -31,6 +32,7 @@ mod censor;
 mod certs;
 mod collector_inspector;
 mod content;
+mod delay;
 mod dns;
 mod error;
 mod in_namespace;
@@ -143,6 +145,9 @@ async fn main() -> ExitCode {
                 );
                 if !s.latency.is_zero() {
                     println!("{:<22} server latency: {} ms", "", s.latency.as_millis());
+                }
+                if !s.round_trip.is_zero() {
+                    println!("{:<22} round trip: {} ms", "", s.round_trip.as_millis());
                 }
                 for c in &s.censors {
                     println!("{:<22} censor: {c}", "");

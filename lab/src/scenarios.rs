@@ -43,6 +43,9 @@ pub struct Scenario {
     pub about: &'static str,
     /// Added by every lab server before it answers.
     pub latency: Duration,
+    /// Added by the network to every exchange with a lab server, the handshake, a censor's
+    /// reset and DNS included (`delay.rs`): what a far-away visitor sees.
+    pub round_trip: Duration,
     pub censors: Vec<Censor>,
     /// Platforms with a verdict of their own; every other platform gets `others`.
     pub expect: Vec<(&'static str, Expect)>,
@@ -66,6 +69,7 @@ impl Default for Scenario {
             name: "",
             about: "",
             latency: Duration::ZERO,
+            round_trip: Duration::ZERO,
             censors: vec![],
             expect: vec![],
             others: HEALTHY,
@@ -163,6 +167,15 @@ impl Scenario {
                 PLATFORMS.len()
             ));
         }
+        if let Some(fastest) = seen.report.as_ref().and_then(fastest_control_ms) {
+            let round_trip = self.round_trip.as_millis() as u32;
+            if fastest < round_trip {
+                problems.push(format!(
+                    "a control loaded in {fastest} ms, under the scenario's {round_trip} ms \
+                     round trip: the lab's network delay was not applied"
+                ));
+            }
+        }
         if let Some(limit) = self.verdicts_within {
             if seen.verdicts_ms > limit.as_millis() as u64 {
                 problems.push(format!(
@@ -174,6 +187,17 @@ impl Scenario {
         }
         problems
     }
+}
+
+/// The quickest answered load of any control: no load takes less than one round trip.
+fn fastest_control_ms(report: &netreach::Report) -> Option<u32> {
+    report
+        .controls
+        .iter()
+        .flat_map(|c| &c.attempts)
+        .filter(|a| a.outcome == netreach::Outcome::Ok)
+        .map(|a| a.ms)
+        .min()
 }
 
 fn show(j: Option<&Judged>) -> String {
@@ -265,11 +289,21 @@ pub fn all() -> Vec<Scenario> {
             ..Scenario::default()
         },
         Scenario {
+            name: "reset-x-far",
+            about: "reset-x over a 100 ms round trip, where failures faster than the network \
+                    are the browser's: a censor's reset comes after the handshake, so X stays \
+                    blocked",
+            round_trip: Duration::from_millis(100),
+            censors: vec![Censor::Reset(x)],
+            expect: vec![("x", Expect::Is(Blocked))],
+            ..Scenario::default()
+        },
+        Scenario {
             name: "nxdomain-x",
-            about: "the lab's DNS server answers NXDOMAIN for X's host names, 100 ms away like \
-                    every server: the failures come after a round trip, so they are the \
-                    network's, not the browser's",
-            latency: Duration::from_millis(100),
+            about: "the lab's DNS server answers NXDOMAIN for X's host names over a 100 ms \
+                    round trip like every server: the failures come after a round trip, so \
+                    they are the network's, not the browser's",
+            round_trip: Duration::from_millis(100),
             censors: vec![Censor::Nxdomain(x)],
             expect: vec![("x", Expect::Is(Blocked))],
             ..Scenario::default()
@@ -306,8 +340,8 @@ pub fn all() -> Vec<Scenario> {
         },
         Scenario {
             name: "blocker-x",
-            about: "no censor; a content-blocking extension refuses X's hosts, servers 100 ms away",
-            latency: Duration::from_millis(100),
+            about: "no censor; a content-blocking extension refuses X's hosts; 100 ms round trip",
+            round_trip: Duration::from_millis(100),
             blocker: &["x.com", "abs.twimg.com"],
             expect: vec![("x", Expect::Is(Inconclusive))],
             ..Scenario::default()
@@ -423,6 +457,32 @@ mod tests {
         let mut unpublished = observation(&all);
         unpublished.aggregated.pop();
         assert_eq!(healthy.problems(&unpublished).len(), 1);
+    }
+
+    #[test]
+    fn a_control_faster_than_the_round_trip_means_the_delay_was_missing() {
+        let far = find("reset-x-far").unwrap();
+        let verdicts = [
+            ("x", "blocked"),
+            ("youtube", "reachable"),
+            ("facebook", "reachable"),
+            ("telegram", "reachable"),
+        ];
+        let report = |ms: u32| {
+            serde_json::from_value::<netreach::Report>(serde_json::json!({
+                "schema": netreach::SCHEMA, "campaign": "lab",
+                "started_at": "2026-12-03T03:00:00Z", "runtime_ms": 5000,
+                "client": {"browser": "chrome", "version": 156, "os": "linux"},
+                "conditions": [], "controls": [{"url": "https://c/", "kind": "image",
+                "attempts": [{"outcome": "ok", "ms": ms}]}], "platforms": []
+            }))
+            .expect("a report")
+        };
+        let mut seen = observation(&verdicts);
+        seen.report = Some(report(105));
+        assert!(far.problems(&seen).is_empty());
+        seen.report = Some(report(12));
+        assert_eq!(far.problems(&seen).len(), 1, "{:?}", far.problems(&seen));
     }
 
     #[test]
