@@ -32,7 +32,7 @@ const SUBMIT_CLICKS: u32 = 3;
 
 /// Longest one navigation may take before it is tried again, and how many tries.
 const NAVIGATION_LIMIT: Duration = Duration::from_secs(15);
-const NAVIGATION_TRIES: u32 = 3;
+const NAVIGATION_TRIES: u32 = 2;
 
 /// The driver and the browser it started; both end when this is dropped (the scenario's
 /// namespace removal catches a browser that outlives its driver).
@@ -115,6 +115,13 @@ impl Browser {
             _driver: driver,
             client,
         })
+    }
+
+    /// Ends the session (the browser with it) before the driver is killed, so no browser is
+    /// left holding the profile; a session that does not answer within 10 s is left to the
+    /// driver's end.
+    pub async fn quit(self) {
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.client.close()).await;
     }
 
     /// Opens the page and waits until it has loaded its campaign and engine, ready for Start.

@@ -21,6 +21,8 @@ use std::time::Duration;
 /// How long the page is left alone before Start, and the results before Submit, to see that
 /// it sends nothing by itself.
 const CONSENT_WAIT: Duration = Duration::from_millis(1_500);
+/// Browser sessions tried before a scenario fails for a page that never opened.
+const BROWSER_LAUNCHES: u32 = 2;
 
 /// What to do once the verdicts are in.
 pub enum Afterwards {
@@ -79,7 +81,7 @@ async fn observe(scenario: &Scenario, setup: &Setup<'_>, seen: &mut Observation)
     } else {
         Some(blocker_extension(setup.workdir, scenario.blocker)?)
     };
-    let browser = Browser::start(&Launch {
+    let launch = Launch {
         kind: setup.browser,
         workdir: setup.workdir,
         trust: Trust {
@@ -87,22 +89,39 @@ async fn observe(scenario: &Scenario, setup: &Setup<'_>, seen: &mut Observation)
             spki_sha256: &lab.spki_sha256,
         },
         extension: extension.as_deref(),
-    })
-    .await?;
+    };
     let url = format!("http://{listen}/?campaign=/v1/campaigns/lab");
+    let article_at = SocketAddr::from((COLLECTOR, ARTICLE_PORT));
+    if scenario.embedded {
+        servers
+            .start_page(article_at, article(&format!("http://{listen}")))
+            .await?;
+    }
     // Consent first: with the page loaded and the engine ready, nothing may have reached a
     // platform's or a control's server, and nothing the collector.
-    if scenario.embedded {
-        let at = SocketAddr::from((COLLECTOR, ARTICLE_PORT));
-        servers
-            .start_page(at, article(&format!("http://{listen}")))
-            .await?;
-        browser
-            .open_embed(&format!("http://{at}/article.html"))
-            .await?;
-    } else {
-        browser.open_page(&url).await?;
-    }
+    let mut launches = 0;
+    let browser = loop {
+        launches += 1;
+        let browser = Browser::start(&launch).await?;
+        let opened = if scenario.embedded {
+            browser
+                .open_embed(&format!("http://{article_at}/article.html"))
+                .await
+        } else {
+            browser.open_page(&url).await
+        };
+        match opened {
+            Ok(()) => break browser,
+            // With an extension loaded, a Chromium session's renderer sometimes never answers
+            // in any tab (about one run in six of `blocker-x`); a new session does.
+            Err(e) if launches < BROWSER_LAUNCHES => {
+                eprintln!("lab: {e:#}; starting the browser again");
+                browser.quit().await;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    };
     tokio::time::sleep(CONSENT_WAIT).await;
     seen.connections_before_start = servers.connections();
     let page = browser.run_page().await?;
