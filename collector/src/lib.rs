@@ -10,6 +10,7 @@
 //! - [`cli`] and [`server`]: the options, then the listener, state and shutdown.
 //! - [`routes`]: the HTTP API, one file per route (`reports`, `campaigns`, `aggregates`,
 //!   `health`), with [`error`] turning every failure into a status and a message.
+//! - [`origin`]: which web pages may submit (the collector's own, configured embedders).
 //! - [`rate_limit`]: per-sender limits keyed by a rotating hash of the address.
 //! - [`campaigns`]: the campaign descriptors a report must match.
 //! - [`intake`]: from a request body to a report fit to store: parsed, checked against its
@@ -31,6 +32,7 @@ pub mod error;
 pub mod geo;
 pub mod intake;
 pub mod metrics;
+pub mod origin;
 pub mod rate_limit;
 pub mod routes;
 pub mod server;

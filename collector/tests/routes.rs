@@ -6,19 +6,27 @@ mod common;
 use common::{campaigns_in, request, Collector, Store, TempDir};
 
 fn start(dir: &TempDir, www: &std::path::Path, campaigns: &std::path::Path) -> Collector {
+    start_with(dir, www, campaigns, &[])
+}
+
+fn start_with(
+    dir: &TempDir,
+    www: &std::path::Path,
+    campaigns: &std::path::Path,
+    extra: &[&str],
+) -> Collector {
     let store = Store::sqlite(dir.path());
     let url = store.url();
-    Collector::start(
-        &[
-            "--database",
-            &url,
-            "--www",
-            www.to_str().unwrap(),
-            "--campaigns",
-            campaigns.to_str().unwrap(),
-        ],
-        &dir.path().join("collector.log"),
-    )
+    let mut args = vec![
+        "--database",
+        &url,
+        "--www",
+        www.to_str().unwrap(),
+        "--campaigns",
+        campaigns.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    Collector::start(&args, &dir.path().join("collector.log"))
 }
 
 #[test]
@@ -202,10 +210,15 @@ fn the_repository_default_campaign_is_served() {
 }
 
 #[test]
-fn any_origin_may_submit_and_read_aggregates() {
+fn an_embedding_origin_may_submit_and_any_origin_may_read_aggregates() {
     let dir = TempDir::new("cors");
     let campaigns = campaigns_in(dir.path());
-    let c = start(&dir, &common::www(), &campaigns);
+    let c = start_with(
+        &dir,
+        &common::www(),
+        &campaigns,
+        &["--embed-origin", "https://news.example"],
+    );
     let preflight = request(
         c.addr,
         "OPTIONS",
@@ -246,9 +259,10 @@ fn any_origin_may_submit_and_read_aggregates() {
         c.addr,
         "GET",
         "/v1/aggregates",
-        &[("Origin", "https://news.example")],
+        &[("Origin", "https://other.example")],
         b"",
     );
+    assert_eq!(agg.status, 200);
     assert_eq!(agg.header("access-control-allow-origin"), Some("*"));
     assert!(agg
         .header("access-control-expose-headers")
@@ -304,6 +318,8 @@ fn help_lists_every_flag() {
         "--geo-country",
         "--geo-asn",
         "--trusted-proxy",
+        "--public-origin",
+        "--embed-origin",
         "--rate-limit",
         "--max-body",
     ] {

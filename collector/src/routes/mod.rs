@@ -9,6 +9,7 @@ use crate::campaigns::Campaigns;
 use crate::cli::Config;
 use crate::geo::Geo;
 use crate::metrics::Metrics;
+use crate::origin::SubmitOrigins;
 use crate::rate_limit::RateLimiter;
 use crate::storage::Storage;
 use axum::extract::{Request, State as Extract};
@@ -33,6 +34,8 @@ pub struct AppState {
     pub k: u32,
     pub max_body: usize,
     pub trusted_proxy: bool,
+    /// The pages that may submit reports.
+    pub submit_origins: SubmitOrigins,
 }
 
 /// Shared state as handlers receive it.

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 #[allow(unused_imports)]
-pub use http::{get, post, request, Response};
+pub use http::{get, own_origin, post, request, submit, Response};
 
 /// A directory removed on drop.
 pub struct TempDir(pub PathBuf);
