@@ -14,7 +14,8 @@
 //! - [`rate_limit`]: per-sender limits keyed by a rotating hash of the address.
 //! - [`campaigns`]: the campaign descriptors a report must match.
 //! - [`intake`]: from a request body to a report fit to store: parsed, checked against its
-//!   campaign, every verdict re-derived with the engine's classifier.
+//!   campaign (every control, endpoint and trial, unless the run says it ended early), every
+//!   verdict re-derived with the engine's classifier.
 //! - [`geo`]: country and network (ASN) of the sender, from a MaxMind database, in memory only.
 //! - [`storage`]: one trait, two stores (`sqlite`, `postgres`), chosen by the database URL.
 //! - [`aggregate`]: verdict counts per cell with every cell under k left out, as JSON or CSV.

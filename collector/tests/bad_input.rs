@@ -66,7 +66,8 @@ fn each_bad_input_gets_its_status_and_a_message_naming_the_problem() {
         ("no platforms", Some("application/json"), with(|v| v["platforms"] = json!([])), 422, "platforms: at least one platform is needed"),
         ("blocked claimed while everything loaded", Some("application/json"), with(|v| { v["platforms"][1]["verdict"] = json!("blocked"); v["platforms"][1]["reason"] = json!("endpoints_timeout"); }), 422, "platforms[1].verdict: blocked/endpoints_timeout does not follow from its attempts (the classifier gives reachable/endpoints_loaded)"),
         ("reachable claimed while timing out", Some("application/json"), with(|v| { v["platforms"][0]["verdict"] = json!("reachable"); v["platforms"][0]["reason"] = json!("endpoints_loaded"); }), 422, "platforms[0].verdict: reachable/endpoints_loaded does not follow from its attempts (the classifier gives blocked/endpoints_timeout)"),
-        ("blocked while controls failed", Some("application/json"), with(|v| { for c in v["controls"].as_array_mut().unwrap() { for a in c["attempts"].as_array_mut().unwrap() { a["outcome"] = json!("error"); } } }), 422, "platforms[0].verdict: blocked/endpoints_timeout does not follow from its attempts (the classifier gives inconclusive/controls_failed)"),
+        ("every trial made after every control failed", Some("application/json"), with(|v| { for c in v["controls"].as_array_mut().unwrap() { for a in c["attempts"].as_array_mut().unwrap() { a["outcome"] = json!("error"); } } }), 422, "platforms[0].endpoints[0].attempts: 3 attempts; after every control failed the engine makes exactly one per platform endpoint"),
+        ("blocked in a cancelled run", Some("application/json"), with(|v| v["conditions"] = json!(["cancelled"])), 422, "platforms[0].verdict: blocked/endpoints_timeout does not follow from its attempts (the classifier gives inconclusive/cancelled)"),
     ];
     let mut failures = Vec::new();
     let origin = own_origin(collector.addr);
