@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{campaigns_in, request, Collector, Store, TempDir};
+use common::{campaigns_in, request, Collector, TempDir};
 
 fn start(dir: &TempDir, www: &std::path::Path, campaigns: &std::path::Path) -> Collector {
     start_with(dir, www, campaigns, &[])
@@ -15,18 +15,7 @@ fn start_with(
     campaigns: &std::path::Path,
     extra: &[&str],
 ) -> Collector {
-    let store = Store::sqlite(dir.path());
-    let url = store.url();
-    let mut args = vec![
-        "--database",
-        &url,
-        "--www",
-        www.to_str().unwrap(),
-        "--campaigns",
-        campaigns.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    Collector::start(&args, &dir.path().join("collector.log"))
+    Collector::serving(dir.path(), www, campaigns, extra)
 }
 
 #[test]

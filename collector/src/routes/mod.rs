@@ -4,12 +4,13 @@ mod aggregates;
 mod campaigns;
 mod health;
 mod reports;
+pub mod security;
 
 use crate::campaigns::Campaigns;
 use crate::cli::Config;
 use crate::geo::Geo;
 use crate::metrics::Metrics;
-use crate::origin::SubmitOrigins;
+use crate::origin::{Origin, SubmitOrigins};
 use crate::rate_limit::RateLimiter;
 use crate::storage::Storage;
 use axum::extract::{Request, State as Extract};
@@ -18,6 +19,7 @@ use axum::middleware::{from_fn_with_state, map_response, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
+use security::SecurityHeaders;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tower_http::compression::CompressionLayer;
@@ -41,7 +43,8 @@ pub struct AppState {
 /// Shared state as handlers receive it.
 pub type State = Arc<AppState>;
 
-/// The API under `/v1`, `/healthz`, `/metrics`, the dashboard, and `www/` for the rest.
+/// The API under `/v1`, `/healthz`, `/metrics`, the dashboard, and `www/` for the rest; every
+/// answer with the security headers of [`security`].
 pub fn router(state: State, config: &Config) -> Router {
     // Any news site may embed the test and submit from its own origin; nothing is
     // credentialed (no cookies exist), so a wildcard origin is safe.
@@ -72,6 +75,12 @@ pub fn router(state: State, config: &Config) -> Router {
         // Pages, scripts and JSON (aggregates can be large) gzipped for clients that ask;
         // a response that already has an encoding (the package's twins) passes untouched.
         .layer(CompressionLayer::new())
+        .layer(from_fn_with_state(
+            SecurityHeaders {
+                https: config.public_origin.as_ref().is_some_and(Origin::is_https),
+            },
+            security::add,
+        ))
         .with_state(state)
 }
 

@@ -190,6 +190,22 @@ impl Collector {
         Collector::start(&args, &dir.join(log))
     }
 
+    /// Starts it on a SQLite file in `dir`, serving `www` and the campaigns in `campaigns`
+    /// (rate limit as by default), plus `extra` flags, logging to `dir/collector.log`.
+    pub fn serving(dir: &Path, www: &Path, campaigns: &Path, extra: &[&str]) -> Collector {
+        let url = Store::sqlite(dir).url();
+        let mut args = vec![
+            "--database",
+            &url,
+            "--www",
+            www.to_str().unwrap(),
+            "--campaigns",
+            campaigns.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        Collector::start(&args, &dir.join("collector.log"))
+    }
+
     /// Starts the binary with `args` (plus `--listen 127.0.0.1:0` unless given), logging
     /// stdout and stderr to `log`, and waits until it listens.
     pub fn start(args: &[&str], log: &Path) -> Collector {
