@@ -1,8 +1,9 @@
 //! Aggregates: verdict counts per cell (time bucket, country, network, platform), with every
 //! cell of fewer than k reports left out.
 //!
-//! Cells are always the finest grouping of the query; filters only choose whole cells, so no
-//! choice of filters opens a suppressed cell. (Comparing an hourly and a daily query of the
+//! Cells are always the finest grouping of the query; filters only choose whole cells, and the
+//! time range covers whole buckets at both ends (see `routes::aggregates`), so no choice of
+//! filters or range opens a suppressed cell. (Comparing an hourly and a daily query of the
 //! same cell can still reveal a suppressed hour's counts by subtraction when it is the only
 //! one suppressed that day: the dashboard's audience is newsrooms, and reports carry no
 //! identity, but deployments with small networks should raise k.)

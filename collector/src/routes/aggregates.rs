@@ -1,7 +1,9 @@
 //! `GET /v1/aggregates?cc=&asn=&platform=&from=&to=&bucket=hour|day&format=json|csv`.
 //!
 //! `from` is inclusive and `to` exclusive (UTC dates or date-times, on `started_at`); by
-//! default the last 7 days. Cells with fewer than k reports are left out and counted.
+//! default the last 7 days. Both are widened to whole buckets: `from` rounded down to the
+//! start of its bucket, `to` rounded up to the end of its bucket (the answer's `from` and `to`
+//! say so). Cells with fewer than k reports are left out and counted.
 
 use super::State;
 use crate::aggregate::{cells, Aggregate};
@@ -92,9 +94,11 @@ fn query(p: &Params, now: i64) -> Result<AggregateQuery, AppError> {
         cc,
         asn,
         platform,
-        // Whole buckets only, so a cell is never cut in two by the range.
+        // Whole buckets only, at both ends: a cell is never cut in two by the range, so moving
+        // `from` or `to` inside a bucket changes nothing (no differencing of a suppressed hour
+        // out of a day). `from` goes down to its bucket's start, `to` up to its bucket's end.
         from: from.div_euclid(bucket) * bucket,
-        to,
+        to: (to + bucket - 1).div_euclid(bucket) * bucket,
         bucket,
     })
 }
@@ -183,8 +187,13 @@ mod tests {
         assert_eq!(q.cc.as_deref(), Some("PK"));
         assert_eq!(q.asn, Some(17557));
         assert_eq!(q.bucket, DAY);
-        assert_eq!(q.to, 1_795_384_800);
-        assert_eq!(q.from % DAY, 0);
+        // The end of the current hour (2026-11-22T22:00Z), up to the end of its day.
+        assert_eq!(q.to, 1_795_392_000);
+        assert_eq!((q.from % DAY, q.to % DAY), (0, 0));
+        let hourly = query(&params(&[("to", "2026-11-22T21:30:00Z")]), now).unwrap();
+        assert_eq!(hourly.to, 1_795_384_800);
+        let whole = query(&params(&[("to", "2026-11-22T22:00:00Z")]), now).unwrap();
+        assert_eq!(whole.to, 1_795_384_800);
         for (k, v, start) in [
             ("cc", "PAK", "cc:"),
             ("asn", "x", "asn:"),

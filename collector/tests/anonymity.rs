@@ -1,0 +1,73 @@
+//! Aggregates that cannot be differenced into a suppressed cell: a query covers whole buckets
+//! at both ends, so moving `to` inside a bucket changes nothing (issue #10: two day-bucket
+//! queries whose `to` differed by one hour returned different counts).
+
+mod common;
+
+use common::{report, Collector, Store};
+use netreach::Outcome;
+use netreach_collector::time::{self, format_utc, DAY, HOUR};
+
+fn differencing_by_to_inside_a_day_reveals_nothing(store: Store) {
+    let dir = common::TempDir::new(store.name());
+    let collector = Collector::on(&store, dir.path(), &["--k", "5"], "collector.log");
+    // Yesterday (UTC): five reports at 10:00 (a published hour), two at 11:00 (suppressed).
+    let day = time::now().div_euclid(DAY) * DAY - DAY;
+    for (hour, count) in [(10, 5), (11, 2)] {
+        for i in 0..count {
+            let mut r = report(1000 * hour + i, Outcome::Timeout, Outcome::Ok);
+            r.started_at = format_utc(day + hour as i64 * HOUR).replace('Z', ".000Z");
+            let answer = collector.post(&serde_json::to_string(&r).unwrap());
+            assert_eq!(answer.status, 201, "{}", answer.body);
+        }
+    }
+    let hourly = collector
+        .get(&format!(
+            "/v1/aggregates?platform=x&from={}&to={}",
+            format_utc(day),
+            format_utc(day + DAY)
+        ))
+        .json();
+    let hours: Vec<(&str, u64)> = hourly["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["bucket"].as_str().unwrap(),
+                c["reports"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(hours, [(format_utc(day + 10 * HOUR).as_str(), 5)]);
+    assert_eq!(hourly["suppressed_cells"], 1, "{hourly}");
+
+    // The attack: day buckets up to 11:00 and up to 12:00 of that day.
+    let by_day = |to: i64| {
+        let path = format!(
+            "/v1/aggregates?platform=x&bucket=day&from={}&to={}",
+            format_utc(day),
+            format_utc(to)
+        );
+        (
+            collector.get(&path),
+            collector.get(&format!("{path}&format=csv")),
+        )
+    };
+    let (json_11, csv_11) = by_day(day + 11 * HOUR);
+    let (json_12, csv_12) = by_day(day + 12 * HOUR);
+    let reports = |r: &common::Response| r.json()["cells"][0]["reports"].as_u64();
+    eprintln!(
+        "{}: day cell with to=11:00 {:?} reports, with to=12:00 {:?}",
+        store.name(),
+        reports(&json_11),
+        reports(&json_12)
+    );
+    assert_eq!(json_11.body, json_12.body, "JSON answers differ");
+    assert_eq!(csv_11.body, csv_12.body, "CSV answers differ");
+    // Both are the whole day: the suppressed hour is inside a published total only.
+    assert_eq!(reports(&json_11), Some(7));
+    assert_eq!(json_11.json()["to"], format_utc(day + DAY));
+}
+
+test_on_both_stores!(differencing_by_to_inside_a_day_reveals_nothing);
