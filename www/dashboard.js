@@ -179,10 +179,15 @@ async function render() {
 
   const k = view.body.k ?? all.k;
   const where = cc ? `${cc}${asn ? `, AS${asn}` : ", all networks"}` : "any country";
+  // The collector withholds the count (null) unless at least k reports stand behind it: a small
+  // count, even zero, would tell whether anyone in a narrow view reported.
+  const suppressed = view.body.suppressed_cells == null
+    ? `the number of suppressed cells is not published (fewer than k = ${k} reports' hours and networks behind them, or none)`
+    : `${view.body.suppressed_cells} cell(s) were suppressed`;
   $("note").textContent =
     `Privacy: a cell is one ${bucket} × one country × one network × one platform. Cells with fewer ` +
     `than k = ${k} reports are never published, so that no single visitor's result can be picked out. ` +
-    `In this view (${where}) ${view.body.suppressed_cells} cell(s) were suppressed` +
+    `In this view (${where}) ${suppressed}` +
     (asn ? "" : "; \"all networks\" adds up only the networks' published cells") +
     `. A gap in a timeline means no reports or too few to publish. Verdicts: "inconclusive" means the ` +
     `visitor's own connection or browser could explain a failure, and is never counted as a block.`;

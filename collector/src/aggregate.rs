@@ -40,8 +40,29 @@ pub struct Aggregate {
     pub from: String,
     pub to: String,
     pub cells: Vec<Cell>,
-    /// Cells left out because they had fewer than k reports.
-    pub suppressed_cells: u64,
+    /// Cells left out because they had fewer than k reports; `None` (`null`) unless that
+    /// count is safe to publish (see [`Suppressed::published`]).
+    pub suppressed_cells: Option<u64>,
+}
+
+/// What an answer left out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Suppressed {
+    /// Cells with fewer than k reports.
+    pub cells: u64,
+    /// The distinct (bucket, country, network) among them: each holds at least one report no
+    /// other holds (a report has one start hour, one country, one network).
+    pub groups: u64,
+}
+
+impl Suppressed {
+    /// The number of suppressed cells, published only when they hold reports of at least k
+    /// (bucket, country, network), so at least k reports. Any smaller count, zero included,
+    /// would say whether anyone reported in a narrow query (one network, one hour), so it is
+    /// withheld whether it is zero or not.
+    pub fn published(self, k: u32) -> Option<u64> {
+        (self.groups >= u64::from(k)).then_some(self.cells)
+    }
 }
 
 impl Cell {
@@ -71,7 +92,7 @@ impl Cell {
 
 /// Groups rows (ordered by cell, as storage returns them) into cells and suppresses those
 /// under `k`.
-pub fn cells(rows: &[CountRow], k: u32) -> (Vec<Cell>, u64) {
+pub fn cells(rows: &[CountRow], k: u32) -> (Vec<Cell>, Suppressed) {
     let mut out: Vec<Cell> = Vec::new();
     let mut current: Option<(i64, &str, u32, &str)> = None;
     let mut all = Vec::new();
@@ -96,12 +117,19 @@ pub fn cells(rows: &[CountRow], k: u32) -> (Vec<Cell>, u64) {
             cell.add(row.verdict, row.count);
         }
     }
-    let mut suppressed = 0;
+    let mut suppressed = Suppressed::default();
+    let mut last_group = None;
     for cell in all {
         if cell.reports >= u64::from(k) {
             out.push(cell);
-        } else {
-            suppressed += 1;
+            continue;
+        }
+        suppressed.cells += 1;
+        // Cells come ordered by bucket, country, network: a group's cells are adjacent.
+        let group = (cell.bucket.clone(), cell.cc.clone(), cell.asn);
+        if last_group.as_ref() != Some(&group) {
+            suppressed.groups += 1;
+            last_group = Some(group);
         }
     }
     (out, suppressed)
@@ -169,7 +197,13 @@ mod tests {
             row(3600, "PK", "x", Verdict::Blocked, 7),
         ];
         let (cells, suppressed) = cells(&rows, 5);
-        assert_eq!(suppressed, 1);
+        assert_eq!(
+            suppressed,
+            Suppressed {
+                cells: 1,
+                groups: 1
+            }
+        );
         assert_eq!(cells.len(), 2);
         assert_eq!(cells[0].platform, "x");
         assert_eq!(
@@ -177,6 +211,33 @@ mod tests {
             (5, 4, 1)
         );
         assert_eq!(cells[1].bucket, "1970-01-01T01:00:00Z");
+    }
+
+    #[test]
+    fn the_suppressed_count_is_published_only_for_k_groups_of_reports() {
+        // One report of a 3-platform campaign in each of 4 networks at one hour: 12 cells of
+        // 1 report, from 4 (bucket, country, network) groups.
+        let mut rows = Vec::new();
+        for asn in 1..=4 {
+            for platform in ["a", "b", "c"] {
+                rows.push(CountRow {
+                    asn,
+                    ..row(0, "PK", platform, Verdict::Reachable, 1)
+                });
+            }
+        }
+        let (published, suppressed) = cells(&rows, 5);
+        assert!(published.is_empty());
+        assert_eq!(
+            suppressed,
+            Suppressed {
+                cells: 12,
+                groups: 4
+            }
+        );
+        assert_eq!(suppressed.published(5), None);
+        assert_eq!(suppressed.published(4), Some(12));
+        assert_eq!(Suppressed::default().published(5), None);
     }
 
     #[test]
@@ -194,7 +255,7 @@ mod tests {
             from: String::new(),
             to: String::new(),
             cells,
-            suppressed_cells: 0,
+            suppressed_cells: None,
         };
         let csv = agg.to_csv();
         let mut lines = csv.lines();

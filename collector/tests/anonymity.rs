@@ -1,12 +1,14 @@
 //! Aggregates that cannot be differenced into a suppressed cell: a query covers whole buckets
 //! at both ends, so moving `to` inside a bucket changes nothing (issue #10: two day-bucket
-//! queries whose `to` differed by one hour returned different counts).
+//! queries whose `to` differed by one hour returned different counts); and the count of
+//! suppressed cells does not say whether anyone reported in a narrow query.
 
 mod common;
 
 use common::{report, Collector, Store};
 use netreach::Outcome;
 use netreach_collector::time::{self, format_utc, DAY, HOUR};
+use serde_json::Value;
 
 fn differencing_by_to_inside_a_day_reveals_nothing(store: Store) {
     let dir = common::TempDir::new(store.name());
@@ -40,7 +42,8 @@ fn differencing_by_to_inside_a_day_reveals_nothing(store: Store) {
         })
         .collect();
     assert_eq!(hours, [(format_utc(day + 10 * HOUR).as_str(), 5)]);
-    assert_eq!(hourly["suppressed_cells"], 1, "{hourly}");
+    // One suppressed cell, from one hour of one network: too few to say even that.
+    assert_eq!(hourly["suppressed_cells"], Value::Null, "{hourly}");
 
     // The attack: day buckets up to 11:00 and up to 12:00 of that day.
     let by_day = |to: i64| {
@@ -71,3 +74,45 @@ fn differencing_by_to_inside_a_day_reveals_nothing(store: Store) {
 }
 
 test_on_both_stores!(differencing_by_to_inside_a_day_reveals_nothing);
+
+/// Posts one report of campaign `t` (platforms x and yt) started at `hour`.
+fn post_at(collector: &Collector, marker: u32, hour: i64) {
+    let mut r = report(marker, Outcome::Ok, Outcome::Ok);
+    r.started_at = format_utc(hour).replace('Z', ".000Z");
+    let answer = collector.post(&serde_json::to_string(&r).unwrap());
+    assert_eq!(answer.status, 201, "{}", answer.body);
+}
+
+fn suppressed_counts_do_not_say_whether_anyone_reported(store: Store) {
+    let dir = common::TempDir::new(store.name());
+    let collector = Collector::on(&store, dir.path(), &["--k", "3"], "collector.log");
+    // One report in each of hours 10, 11 and 12 of yesterday (UTC); none at 13.
+    let day = time::now().div_euclid(DAY) * DAY - DAY;
+    for hour in 10..=12 {
+        post_at(&collector, hour as u32, day + hour * HOUR);
+    }
+    let hours = |from: i64, to: i64| {
+        let path = format!(
+            "/v1/aggregates?from={}&to={}",
+            format_utc(day + from * HOUR),
+            format_utc(day + to * HOUR)
+        );
+        let answer = collector.get(&path);
+        let body = answer.json();
+        assert_eq!(body["cells"], Value::Array(vec![]), "{path}");
+        (
+            body["suppressed_cells"].clone(),
+            answer
+                .header("x-netreach-suppressed-cells")
+                .map(str::to_owned),
+        )
+    };
+    // Hour 12 (one reporter) and hour 13 (nobody): the same answer.
+    assert_eq!(hours(12, 13), (Value::Null, None));
+    assert_eq!(hours(13, 14), (Value::Null, None));
+    // Hours 10 to 13: three reports from three hours, 6 cells (x and yt each hour): at least
+    // k = 3 reports behind them, so their count is published.
+    assert_eq!(hours(10, 13), (Value::from(6), Some("6".into())));
+}
+
+test_on_both_stores!(suppressed_counts_do_not_say_whether_anyone_reported);
