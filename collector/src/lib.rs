@@ -9,7 +9,8 @@
 //!
 //! - [`cli`] and [`server`]: the options, then the listener, state and shutdown.
 //! - [`routes`]: the HTTP API, one file per route (`reports`, `campaigns`, `aggregates`,
-//!   `health`), with [`error`] turning every failure into a status and a message.
+//!   `health`) and the security headers of every answer (`security`), with [`error`] turning
+//!   every failure into a status and a message.
 //! - [`origin`]: which web pages may submit (the collector's own, configured embedders).
 //! - [`rate_limit`]: per-sender limits keyed by a rotating hash of the address.
 //! - [`campaigns`]: the campaign descriptors a report must match.

@@ -315,3 +315,44 @@ fn help_lists_every_flag() {
         assert!(help.contains(flag), "{flag} missing from --help");
     }
 }
+
+#[test]
+fn the_start_line_says_where_reports_may_come_from_and_warns_without_a_public_origin() {
+    let dir = TempDir::new("origin-warning");
+    let campaigns = campaigns_in(dir.path());
+    let open = start_with(
+        &dir,
+        &common::www(),
+        &campaigns,
+        &[
+            "--listen",
+            "0.0.0.0:0",
+            "--embed-origin",
+            "https://news.example",
+        ],
+    );
+    let log = open.log_text();
+    assert!(
+        log.contains("warning: no --public-origin; reports are accepted only from pages opened at an IP address")
+            && log.contains("reports from the Host header when it is an IP address or localhost, embedding https://news.example)"),
+        "{log}"
+    );
+    drop(open);
+    let dir = TempDir::new("origin-public");
+    let public = start_with(
+        &dir,
+        &common::www(),
+        &campaigns_in(dir.path()),
+        &[
+            "--listen",
+            "0.0.0.0:0",
+            "--public-origin",
+            "https://netreach.example",
+        ],
+    );
+    let log = public.log_text();
+    assert!(
+        !log.contains("warning") && log.contains("reports from https://netreach.example)"),
+        "{log}"
+    );
+}
