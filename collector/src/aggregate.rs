@@ -1,6 +1,10 @@
 //! Aggregates: verdict counts per cell (time bucket, country, network, platform), with every
 //! cell of fewer than k reports left out.
 //!
+//! How many cells were left out is not published: any such count, zero included, says whether
+//! anyone reported in a narrow query (one network, one hour), and even a count shown only for
+//! broad queries gives it away by subtraction (two broad queries that differ by one hour).
+//!
 //! Cells are always the finest grouping of the query; filters only choose whole cells, and the
 //! time range covers whole buckets at both ends (see `routes::aggregates`), so no choice of
 //! filters or range opens a suppressed cell. (Comparing an hourly and a daily query of the
@@ -40,29 +44,6 @@ pub struct Aggregate {
     pub from: String,
     pub to: String,
     pub cells: Vec<Cell>,
-    /// Cells left out because they had fewer than k reports; `None` (`null`) unless that
-    /// count is safe to publish (see [`Suppressed::published`]).
-    pub suppressed_cells: Option<u64>,
-}
-
-/// What an answer left out.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Suppressed {
-    /// Cells with fewer than k reports.
-    pub cells: u64,
-    /// The distinct (bucket, country, network) among them: each holds at least one report no
-    /// other holds (a report has one start hour, one country, one network).
-    pub groups: u64,
-}
-
-impl Suppressed {
-    /// The number of suppressed cells, published only when they hold reports of at least k
-    /// (bucket, country, network), so at least k reports. Any smaller count, zero included,
-    /// would say whether anyone reported in a narrow query (one network, one hour), so it is
-    /// withheld whether it is zero or not.
-    pub fn published(self, k: u32) -> Option<u64> {
-        (self.groups >= u64::from(k)).then_some(self.cells)
-    }
 }
 
 impl Cell {
@@ -90,10 +71,9 @@ impl Cell {
     }
 }
 
-/// Groups rows (ordered by cell, as storage returns them) into cells and suppresses those
+/// Groups rows (ordered by cell, as storage returns them) into cells and leaves out those
 /// under `k`.
-pub fn cells(rows: &[CountRow], k: u32) -> (Vec<Cell>, Suppressed) {
-    let mut out: Vec<Cell> = Vec::new();
+pub fn cells(rows: &[CountRow], k: u32) -> Vec<Cell> {
     let mut current: Option<(i64, &str, u32, &str)> = None;
     let mut all = Vec::new();
     for row in rows {
@@ -117,22 +97,8 @@ pub fn cells(rows: &[CountRow], k: u32) -> (Vec<Cell>, Suppressed) {
             cell.add(row.verdict, row.count);
         }
     }
-    let mut suppressed = Suppressed::default();
-    let mut last_group = None;
-    for cell in all {
-        if cell.reports >= u64::from(k) {
-            out.push(cell);
-            continue;
-        }
-        suppressed.cells += 1;
-        // Cells come ordered by bucket, country, network: a group's cells are adjacent.
-        let group = (cell.bucket.clone(), cell.cc.clone(), cell.asn);
-        if last_group.as_ref() != Some(&group) {
-            suppressed.groups += 1;
-            last_group = Some(group);
-        }
-    }
-    (out, suppressed)
+    all.retain(|cell| cell.reports >= u64::from(k));
+    all
 }
 
 fn csv_field(s: &str) -> String {
@@ -150,7 +116,7 @@ fn csv_field(s: &str) -> String {
 }
 
 impl Aggregate {
-    /// CSV with a header line; suppression is reported in response headers.
+    /// CSV with a header line; k is in a response header.
     pub fn to_csv(&self) -> String {
         let verdicts: Vec<&str> = Verdict::ALL.iter().map(|v| v.as_str()).collect();
         let mut out = format!("bucket,cc,asn,platform,reports,{}\n", verdicts.join(","));
@@ -189,21 +155,14 @@ mod tests {
     }
 
     #[test]
-    fn cells_under_k_are_suppressed_and_counted() {
+    fn cells_under_k_are_left_out() {
         let rows = [
             row(0, "PK", "x", Verdict::Blocked, 4),
             row(0, "PK", "x", Verdict::Reachable, 1),
             row(0, "PK", "youtube", Verdict::Reachable, 4),
             row(3600, "PK", "x", Verdict::Blocked, 7),
         ];
-        let (cells, suppressed) = cells(&rows, 5);
-        assert_eq!(
-            suppressed,
-            Suppressed {
-                cells: 1,
-                groups: 1
-            }
-        );
+        let cells = cells(&rows, 5);
         assert_eq!(cells.len(), 2);
         assert_eq!(cells[0].platform, "x");
         assert_eq!(
@@ -214,35 +173,8 @@ mod tests {
     }
 
     #[test]
-    fn the_suppressed_count_is_published_only_for_k_groups_of_reports() {
-        // One report of a 3-platform campaign in each of 4 networks at one hour: 12 cells of
-        // 1 report, from 4 (bucket, country, network) groups.
-        let mut rows = Vec::new();
-        for asn in 1..=4 {
-            for platform in ["a", "b", "c"] {
-                rows.push(CountRow {
-                    asn,
-                    ..row(0, "PK", platform, Verdict::Reachable, 1)
-                });
-            }
-        }
-        let (published, suppressed) = cells(&rows, 5);
-        assert!(published.is_empty());
-        assert_eq!(
-            suppressed,
-            Suppressed {
-                cells: 12,
-                groups: 4
-            }
-        );
-        assert_eq!(suppressed.published(5), None);
-        assert_eq!(suppressed.published(4), Some(12));
-        assert_eq!(Suppressed::default().published(5), None);
-    }
-
-    #[test]
     fn csv_has_a_header_and_escapes_fields() {
-        let (cells, _) = cells(
+        let cells = cells(
             &[
                 row(0, "PK", "a,\"b\"", Verdict::Partial, 2),
                 row(0, "PK", "=1", Verdict::Blocked, 2),
@@ -255,7 +187,6 @@ mod tests {
             from: String::new(),
             to: String::new(),
             cells,
-            suppressed_cells: None,
         };
         let csv = agg.to_csv();
         let mut lines = csv.lines();
@@ -275,7 +206,7 @@ mod tests {
 
     #[test]
     fn every_verdict_has_its_column_under_its_wire_name() {
-        let (cells, _) = cells(
+        let cells = cells(
             &Verdict::ALL
                 .iter()
                 .zip(1..)

@@ -67,15 +67,16 @@ impl AppError {
     /// request; of a server-side failure it says only what `/healthz` would.
     pub fn message(&self) -> String {
         match self {
-            AppError::ForeignOrigin(Forbidden::Missing) => {
-                "reports are accepted only from this collector's pages and its embedding origins; the request has no Origin header".into()
+            AppError::ForeignOrigin(forbidden) => {
+                let what = match forbidden {
+                    Forbidden::Missing => "the request has no Origin header".into(),
+                    Forbidden::Opaque => {
+                        "Origin null (a sandboxed frame or local file) is not one".into()
+                    }
+                    Forbidden::Other(origin) => format!("{origin} is not one"),
+                };
+                format!("reports are accepted only from this collector's pages and its embedding origins; {what}")
             }
-            AppError::ForeignOrigin(Forbidden::Opaque) => {
-                "reports are accepted only from this collector's pages and its embedding origins; Origin null (a sandboxed frame or local file) is not one".into()
-            }
-            AppError::ForeignOrigin(Forbidden::Other(origin)) => format!(
-                "reports are accepted only from this collector's pages and its embedding origins; {origin} is not one"
-            ),
             AppError::RateLimited(Refused { retry_after }) => {
                 format!("too many reports from this network; try again in {retry_after} s")
             }

@@ -256,7 +256,7 @@ fn an_embedding_origin_may_submit_and_any_origin_may_read_aggregates() {
     assert!(agg
         .header("access-control-expose-headers")
         .unwrap()
-        .contains("x-netreach-suppressed-cells"));
+        .contains("x-netreach-k"));
 }
 
 #[test]

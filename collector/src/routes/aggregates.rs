@@ -3,8 +3,8 @@
 //! `from` is inclusive and `to` exclusive (UTC dates or date-times, on `started_at`); by
 //! default the last 7 days. Both are widened to whole buckets: `from` rounded down to the
 //! start of its bucket, `to` rounded up to the end of its bucket (the answer's `from` and `to`
-//! say so). Cells with fewer than k reports are left out, and counted when that count is safe
-//! to publish (see [`crate::aggregate::Suppressed::published`]).
+//! say so). Cells with fewer than k reports are left out, and how many is not said (see
+//! [`crate::aggregate`]).
 
 use super::State;
 use crate::aggregate::{cells, Aggregate};
@@ -17,9 +17,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 
-/// Header with the number of suppressed cells, when published (CSV answers carry it only
-/// there).
-pub const SUPPRESSED_HEADER: HeaderName = HeaderName::from_static("x-netreach-suppressed-cells");
 /// Header with k.
 pub const K_HEADER: HeaderName = HeaderName::from_static("x-netreach-k");
 /// Longest time range of one query.
@@ -120,14 +117,13 @@ pub async fn get_aggregates(
                 .into(),
         ));
     }
-    let (cells, suppressed) = cells(&rows, state.k);
+    let cells = cells(&rows, state.k);
     let aggregate = Aggregate {
         k: state.k,
         bucket: if bucket == DAY { "day" } else { "hour" },
         from: format_utc(from),
         to: format_utc(to),
         cells,
-        suppressed_cells: suppressed.published(state.k),
     };
     Ok(answer(aggregate, csv))
 }
@@ -141,21 +137,17 @@ fn wants_csv(p: &Params) -> Result<bool, AppError> {
     }
 }
 
-/// The aggregate as JSON or CSV, with k and the suppressed cells (when published) in
-/// headers too (a CSV answer carries them only there).
+/// The aggregate as JSON or CSV, with k in a header too (a CSV answer carries it only there).
 fn answer(aggregate: Aggregate, csv: bool) -> Response {
     let headers = [
         (K_HEADER, aggregate.k.to_string()),
         (header::CACHE_CONTROL, "no-cache".to_owned()),
     ];
-    let suppressed = aggregate
-        .suppressed_cells
-        .map(|n| [(SUPPRESSED_HEADER, n.to_string())]);
     if csv {
         let csv_type = [(header::CONTENT_TYPE, "text/csv; charset=utf-8")];
-        (headers, suppressed, csv_type, aggregate.to_csv()).into_response()
+        (headers, csv_type, aggregate.to_csv()).into_response()
     } else {
-        (headers, suppressed, Json(aggregate)).into_response()
+        (headers, Json(aggregate)).into_response()
     }
 }
 

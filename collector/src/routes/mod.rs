@@ -46,17 +46,15 @@ pub type State = Arc<AppState>;
 /// The API under `/v1`, `/healthz`, `/metrics`, the dashboard, and `www/` for the rest; every
 /// answer with the security headers of [`security`].
 pub fn router(state: State, config: &Config) -> Router {
-    // Any news site may embed the test and submit from its own origin; nothing is
-    // credentialed (no cookies exist), so a wildcard origin is safe.
+    // Anyone may read the campaigns and aggregates; nothing is credentialed (no cookies
+    // exist), so a wildcard origin is safe. CORS only decides whether a page may read an
+    // answer: who may submit is decided by the report's Origin (`crate::origin`), before its
+    // body is read, since a simple cross-site POST needs no preflight.
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
         .allow_headers([header::CONTENT_TYPE])
-        .expose_headers([
-            aggregates::SUPPRESSED_HEADER,
-            aggregates::K_HEADER,
-            header::RETRY_AFTER,
-        ])
+        .expose_headers([aggregates::K_HEADER, header::RETRY_AFTER])
         .max_age(std::time::Duration::from_secs(86_400));
     let api = Router::new()
         .route("/v1/reports", post(reports::post_report))
