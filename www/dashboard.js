@@ -170,8 +170,8 @@ async function render() {
     controls.asn.dataset.touched ? controls.asn.value : new URLSearchParams(location.search).get("asn") || "");
   const asn = controls.asn.value;
 
-  // The chosen view, with its own count of suppressed cells.
-  const view = cc ? await aggregates({ bucket, from, to, cc, asn }) : { body: { cells: [], suppressed_cells: all.suppressed_cells, k: all.k }, url: null };
+  // The chosen view.
+  const view = cc ? await aggregates({ bucket, from, to, cc, asn }) : { body: { cells: [], k: all.k }, url: null };
   const rows = combine(view.body.cells);
   const platforms = [...new Set(rows.map((r) => r.platform))].sort();
   $("timelines").replaceChildren(...platforms.map((p) => timeline(p, rows.filter((r) => r.platform === p), win, bucket)));
@@ -182,9 +182,10 @@ async function render() {
   $("note").textContent =
     `Privacy: a cell is one ${bucket} × one country × one network × one platform. Cells with fewer ` +
     `than k = ${k} reports are never published, so that no single visitor's result can be picked out. ` +
-    `In this view (${where}) ${view.body.suppressed_cells} cell(s) were suppressed` +
-    (asn ? "" : "; \"all networks\" adds up only the networks' published cells") +
-    `. A gap in a timeline means no reports or too few to publish. Verdicts: "inconclusive" means the ` +
+    `How many cells were left out is not published either: even that would tell whether someone in a ` +
+    `network reported in a given hour. ` +
+    (asn ? "" : `In this view (${where}), "all networks" adds up only the networks' published cells. `) +
+    `A gap in a timeline means no reports or too few to publish. Verdicts: "inconclusive" means the ` +
     `visitor's own connection or browser could explain a failure, and is never counted as a block.`;
   const csv = new URL(view.url || new URL("/v1/aggregates", location.href));
   csv.searchParams.set("format", "csv");

@@ -57,10 +57,12 @@ wait_for() { # URL
   echo "no answer from $1" >&2; exit 1
 }
 
-# Runs wrk against URL and prints "requests/s p50 p99 non2xx requests".
+# Runs wrk against URL and prints "requests/s p50 p99 non2xx requests". Each request
+# carries the Origin of the collector's own page, as the page's would.
 drive() {
   local out
-  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -s "$WORK/post.lua" "$1")
+  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -s "$WORK/post.lua" \
+    -H "Origin: ${1%/v1/reports}" "$1")
   echo "$out" >&2
   local rps p50 p99 non2xx total
   rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")

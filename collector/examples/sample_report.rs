@@ -1,12 +1,12 @@
-//! Prints a valid report for a campaign file (every endpoint loads; the verdicts are computed
-//! with the engine's classifier), for load tests and manual checks:
+//! Prints a valid report for a campaign file (every endpoint loads on each of the campaign's
+//! trials; the verdicts are computed with the engine's classifier), for load tests and manual checks:
 //! `cargo run -p netreach-collector --example sample_report -- www/campaigns/default.json`.
 
 use netreach::classify::{judge, Baseline};
 use netreach::{Attempt, Campaign, Client, Endpoint, EndpointResult, Outcome, Report};
 
-fn loaded(endpoint: &Endpoint, ms: u32) -> EndpointResult {
-    let attempts = (0..3)
+fn loaded(endpoint: &Endpoint, trials: u32, ms: u32) -> EndpointResult {
+    let attempts = (0..trials)
         .map(|i| Attempt {
             outcome: Outcome::Ok,
             ms: ms + 7 * i,
@@ -31,13 +31,21 @@ fn main() {
     campaign
         .validate()
         .unwrap_or_else(|e| panic!("{path}: {e}"));
-    let controls: Vec<EndpointResult> = campaign.controls.iter().map(|e| loaded(e, 40)).collect();
+    let controls: Vec<EndpointResult> = campaign
+        .controls
+        .iter()
+        .map(|e| loaded(e, campaign.trials, 40))
+        .collect();
     let baseline = Baseline::new(&controls);
     let platforms = campaign
         .platforms
         .iter()
         .map(|p| {
-            let endpoints = p.endpoints.iter().map(|e| loaded(e, 60)).collect();
+            let endpoints = p
+                .endpoints
+                .iter()
+                .map(|e| loaded(e, campaign.trials, 60))
+                .collect();
             judge(p.id.clone(), endpoints, &baseline, &[])
         })
         .collect();

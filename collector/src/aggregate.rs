@@ -1,8 +1,13 @@
 //! Aggregates: verdict counts per cell (time bucket, country, network, platform), with every
 //! cell of fewer than k reports left out.
 //!
-//! Cells are always the finest grouping of the query; filters only choose whole cells, so no
-//! choice of filters opens a suppressed cell. (Comparing an hourly and a daily query of the
+//! How many cells were left out is not published: any such count, zero included, says whether
+//! anyone reported in a narrow query (one network, one hour), and even a count shown only for
+//! broad queries gives it away by subtraction (two broad queries that differ by one hour).
+//!
+//! Cells are always the finest grouping of the query; filters only choose whole cells, and the
+//! time range covers whole buckets at both ends (see `routes::aggregates`), so no choice of
+//! filters or range opens a suppressed cell. (Comparing an hourly and a daily query of the
 //! same cell can still reveal a suppressed hour's counts by subtraction when it is the only
 //! one suppressed that day: the dashboard's audience is newsrooms, and reports carry no
 //! identity, but deployments with small networks should raise k.)
@@ -39,8 +44,6 @@ pub struct Aggregate {
     pub from: String,
     pub to: String,
     pub cells: Vec<Cell>,
-    /// Cells left out because they had fewer than k reports.
-    pub suppressed_cells: u64,
 }
 
 impl Cell {
@@ -68,10 +71,9 @@ impl Cell {
     }
 }
 
-/// Groups rows (ordered by cell, as storage returns them) into cells and suppresses those
+/// Groups rows (ordered by cell, as storage returns them) into cells and leaves out those
 /// under `k`.
-pub fn cells(rows: &[CountRow], k: u32) -> (Vec<Cell>, u64) {
-    let mut out: Vec<Cell> = Vec::new();
+pub fn cells(rows: &[CountRow], k: u32) -> Vec<Cell> {
     let mut current: Option<(i64, &str, u32, &str)> = None;
     let mut all = Vec::new();
     for row in rows {
@@ -95,15 +97,8 @@ pub fn cells(rows: &[CountRow], k: u32) -> (Vec<Cell>, u64) {
             cell.add(row.verdict, row.count);
         }
     }
-    let mut suppressed = 0;
-    for cell in all {
-        if cell.reports >= u64::from(k) {
-            out.push(cell);
-        } else {
-            suppressed += 1;
-        }
-    }
-    (out, suppressed)
+    all.retain(|cell| cell.reports >= u64::from(k));
+    all
 }
 
 fn csv_field(s: &str) -> String {
@@ -121,7 +116,7 @@ fn csv_field(s: &str) -> String {
 }
 
 impl Aggregate {
-    /// CSV with a header line; suppression is reported in response headers.
+    /// CSV with a header line; k is in a response header.
     pub fn to_csv(&self) -> String {
         let verdicts: Vec<&str> = Verdict::ALL.iter().map(|v| v.as_str()).collect();
         let mut out = format!("bucket,cc,asn,platform,reports,{}\n", verdicts.join(","));
@@ -160,15 +155,14 @@ mod tests {
     }
 
     #[test]
-    fn cells_under_k_are_suppressed_and_counted() {
+    fn cells_under_k_are_left_out() {
         let rows = [
             row(0, "PK", "x", Verdict::Blocked, 4),
             row(0, "PK", "x", Verdict::Reachable, 1),
             row(0, "PK", "youtube", Verdict::Reachable, 4),
             row(3600, "PK", "x", Verdict::Blocked, 7),
         ];
-        let (cells, suppressed) = cells(&rows, 5);
-        assert_eq!(suppressed, 1);
+        let cells = cells(&rows, 5);
         assert_eq!(cells.len(), 2);
         assert_eq!(cells[0].platform, "x");
         assert_eq!(
@@ -180,7 +174,7 @@ mod tests {
 
     #[test]
     fn csv_has_a_header_and_escapes_fields() {
-        let (cells, _) = cells(
+        let cells = cells(
             &[
                 row(0, "PK", "a,\"b\"", Verdict::Partial, 2),
                 row(0, "PK", "=1", Verdict::Blocked, 2),
@@ -193,7 +187,6 @@ mod tests {
             from: String::new(),
             to: String::new(),
             cells,
-            suppressed_cells: 0,
         };
         let csv = agg.to_csv();
         let mut lines = csv.lines();
@@ -213,7 +206,7 @@ mod tests {
 
     #[test]
     fn every_verdict_has_its_column_under_its_wire_name() {
-        let (cells, _) = cells(
+        let cells = cells(
             &Verdict::ALL
                 .iter()
                 .zip(1..)

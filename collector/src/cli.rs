@@ -3,6 +3,7 @@
 //! `netreach-collector catalog` reads the same storage and prints the health of every
 //! endpoint the stored reports measured (see [`crate::catalog`]).
 
+use crate::origin::Origin;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -106,6 +107,19 @@ pub struct Config {
     /// Without it every report gets ASN 0.
     #[arg(long, value_name = "FILE.mmdb")]
     pub geo_asn: Option<PathBuf>,
+
+    /// The address visitors open the collector at, `https://host[:port]`: its pages (the page
+    /// and the embed frame) may submit reports. Without it, the own origin is read from the
+    /// `Host` header, and only when that is an IP address or `localhost`: set it for any
+    /// deployment under a host name, and always behind a reverse proxy.
+    #[arg(long, value_name = "ORIGIN", value_parser = Origin::parse)]
+    pub public_origin: Option<Origin>,
+
+    /// Another site whose own pages run the engine and may submit reports here,
+    /// `https://host[:port]` (repeat for several). Not needed for `embed.js` or `embed.html`:
+    /// the embed frame is served by the collector, so it submits from the collector's origin.
+    #[arg(long = "embed-origin", value_name = "ORIGIN", value_parser = Origin::parse)]
+    pub embed_origins: Vec<Origin>,
 
     /// Take the client address from the last `X-Forwarded-For` entry. Only behind a reverse
     /// proxy that appends it: otherwise anyone could choose their country and dodge limits.

@@ -6,6 +6,7 @@
 
 use crate::campaigns::CampaignLookupError;
 use crate::intake::Rejection;
+use crate::origin::Forbidden;
 use crate::rate_limit::Refused;
 use crate::storage::StorageError;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -15,6 +16,8 @@ use axum::Json;
 /// Why a request failed.
 #[derive(Debug)]
 pub enum AppError {
+    /// A report from a page that may not submit (see [`crate::origin`]): 403.
+    ForeignOrigin(Forbidden),
     /// The sender's network has used its allowance of reports: 429.
     RateLimited(Refused),
     /// A report body that is neither JSON nor plain text: 415.
@@ -42,6 +45,7 @@ impl AppError {
     /// The status of the answer.
     pub fn status(&self) -> StatusCode {
         match self {
+            AppError::ForeignOrigin(_) => StatusCode::FORBIDDEN,
             AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::UnsupportedContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -63,6 +67,16 @@ impl AppError {
     /// request; of a server-side failure it says only what `/healthz` would.
     pub fn message(&self) -> String {
         match self {
+            AppError::ForeignOrigin(forbidden) => {
+                let what = match forbidden {
+                    Forbidden::Missing => "the request has no Origin header".into(),
+                    Forbidden::Opaque => {
+                        "Origin null (a sandboxed frame or local file) is not one".into()
+                    }
+                    Forbidden::Other(origin) => format!("{origin} is not one"),
+                };
+                format!("reports are accepted only from this collector's pages and its embedding origins; {what}")
+            }
             AppError::RateLimited(Refused { retry_after }) => {
                 format!("too many reports from this network; try again in {retry_after} s")
             }
@@ -121,6 +135,12 @@ impl IntoResponse for AppError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }
         response
+    }
+}
+
+impl From<Forbidden> for AppError {
+    fn from(forbidden: Forbidden) -> Self {
+        AppError::ForeignOrigin(forbidden)
     }
 }
 

@@ -1,14 +1,15 @@
 //! From a request body to a report fit to store, or the first thing wrong with it.
 //!
 //! Order matters for the answers a sender gets: malformed JSON (400) before schema errors
-//! (422, naming the field), schema errors before verdict checks (422), so that each answer
-//! names the most basic problem. Only the fields of [`Report`] are kept: anything else the
-//! body carries is dropped, so no identifier can ride along into storage.
+//! (422, naming the field), schema errors before completeness (422, naming what is missing)
+//! and completeness before verdict checks (422), so that each answer names the most basic
+//! problem. Only the fields of [`Report`] are kept: anything else the body carries is dropped,
+//! so no identifier can ride along into storage.
 
 use crate::campaigns::{valid_id, Campaigns};
 use crate::time::{self, HOUR};
 use netreach::campaign::{MAX_ENDPOINTS, MAX_PLATFORMS, MAX_URL_LEN};
-use netreach::classify::figures;
+use netreach::classify::{controls_down, figures};
 use netreach::{classify_report, Attempt, Campaign, Condition, Endpoint, EndpointResult};
 use netreach::{Reason, Report, Verdict, SCHEMA};
 use std::collections::HashSet;
@@ -97,12 +98,12 @@ pub struct Accepted {
 }
 
 /// Checks a parsed report in full: its header, its campaign (looked up in `campaigns`), its
-/// times and client, its endpoints against the campaign's, and last its verdicts against the
-/// classifier.
+/// times and client, its endpoints against the campaign's, that it measured the whole campaign
+/// (see [`Extent`]), and last its verdicts against the classifier.
 ///
 /// # Errors
-/// [`Rejection::Schema`] naming the first field out of bounds, not in the campaign, or whose
-/// verdict does not follow from the report's own attempts.
+/// [`Rejection::Schema`] naming the first field out of bounds, not in the campaign, missing
+/// from it, or whose verdict does not follow from the report's own attempts.
 pub fn check(mut report: Report, campaigns: &Campaigns, now: i64) -> Result<Accepted, Rejection> {
     check_header(&report)?;
     let campaign = campaigns.get(&report.campaign).map_err(|_| {
@@ -114,6 +115,7 @@ pub fn check(mut report: Report, campaigns: &Campaigns, now: i64) -> Result<Acce
     let started_at = check_times(&mut report, now)?;
     check_client(&report)?;
     check_results(&mut report, &campaign)?;
+    check_complete(&report, &campaign)?;
     check_verdicts(&mut report)?;
     Ok(Accepted { report, started_at })
 }
@@ -242,6 +244,141 @@ fn check_endpoints(
             return Err(Rejection::field(format!("{at}.url"), "duplicate endpoint"));
         }
         check_attempts(&at, &result.attempts)?;
+    }
+    Ok(())
+}
+
+/// How much of its campaign a run measured, as its report shows it. Leaving out endpoints,
+/// controls or trials would make `blocked` cheap to claim: only these two ways of ending early
+/// exist in the engine, and the report shows which.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Extent {
+    /// Every control and every endpoint with the campaign's number of trials.
+    Complete,
+    /// The `cancelled` condition (the visitor's Cancel, the run's ceiling): each endpoint has
+    /// the attempts made before, from none to the campaign's trials.
+    Cancelled,
+    /// The offline early stop: every control failed all its trials (the engine's own rule,
+    /// [`controls_down`]); the engine then made one attempt per platform endpoint and stopped.
+    StoppedOffline,
+}
+
+impl Extent {
+    fn of(report: &Report) -> Extent {
+        if report.conditions.contains(&Condition::Cancelled) {
+            Extent::Cancelled
+        } else if controls_down(report.controls.iter().map(|c| c.attempts.as_slice())) {
+            Extent::StoppedOffline
+        } else {
+            Extent::Complete
+        }
+    }
+
+    /// The attempts an endpoint (a control when `control`) may carry.
+    fn attempts(self, control: bool, trials: usize) -> std::ops::RangeInclusive<usize> {
+        match self {
+            Extent::Complete => trials..=trials,
+            Extent::Cancelled => 0..=trials,
+            Extent::StoppedOffline if control => trials..=trials,
+            Extent::StoppedOffline => 1..=1,
+        }
+    }
+
+    /// How the run ended, for a message.
+    fn ending(self) -> &'static str {
+        match self {
+            Extent::Complete => "complete",
+            Extent::Cancelled => "cancelled",
+            Extent::StoppedOffline => "stopped after every control failed",
+        }
+    }
+}
+
+/// Every control, platform and endpoint of the campaign must be in the report (they are
+/// already known to be nothing else), each with the attempts its [`Extent`] allows; a platform
+/// with fewer than the campaign's trials on any endpoint can only be `reachable` (a load
+/// proves it) or `inconclusive`.
+fn check_complete(report: &Report, campaign: &Campaign) -> Result<(), Rejection> {
+    let missing = |results: &[EndpointResult], endpoints: &[Endpoint]| {
+        endpoints
+            .iter()
+            .find(|e| !results.iter().any(|r| r.url == e.url))
+            .map(|e| e.url.clone())
+    };
+    if let Some(url) = missing(&report.controls, &campaign.controls) {
+        return Err(Rejection::field(
+            "controls",
+            format!("missing control {url} of campaign {:?}", campaign.id),
+        ));
+    }
+    for platform in &campaign.platforms {
+        let Some((i, result)) = report
+            .platforms
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.id == platform.id)
+        else {
+            return Err(Rejection::field(
+                "platforms",
+                format!(
+                    "missing platform {:?} of campaign {:?}",
+                    platform.id, campaign.id
+                ),
+            ));
+        };
+        if let Some(url) = missing(&result.endpoints, &platform.endpoints) {
+            return Err(Rejection::field(
+                format!("platforms[{i}].endpoints"),
+                format!("missing endpoint {url} of platform {:?}", platform.id),
+            ));
+        }
+    }
+
+    let extent = Extent::of(report);
+    let trials = campaign.trials as usize;
+    let count = |at: String, result: &EndpointResult, control: bool| {
+        let made = result.attempts.len();
+        if extent.attempts(control, trials).contains(&made) {
+            return Ok(());
+        }
+        let problem = match extent {
+            Extent::StoppedOffline => format!(
+                "{made} attempts; after every control failed the engine makes exactly one per platform endpoint"
+            ),
+            _ if made > trials => format!("{made} attempts, the campaign asks for {trials} trials"),
+            _ => format!(
+                "{made} attempts, the campaign asks for {trials} trials (a run that ended early says so: cancelled, or every control failed)"
+            ),
+        };
+        Err(Rejection::field(format!("{at}.attempts"), problem))
+    };
+    for (j, control) in report.controls.iter().enumerate() {
+        count(format!("controls[{j}]"), control, true)?;
+    }
+    for (i, platform) in report.platforms.iter().enumerate() {
+        for (j, endpoint) in platform.endpoints.iter().enumerate() {
+            count(format!("platforms[{i}].endpoints[{j}]"), endpoint, false)?;
+        }
+        let short = platform
+            .endpoints
+            .iter()
+            .find(|e| e.attempts.len() < trials);
+        let judged = matches!(
+            platform.verdict,
+            Verdict::Blocked | Verdict::Throttled | Verdict::Partial
+        );
+        if let (Some(short), true) = (short, judged) {
+            return Err(Rejection::field(
+                format!("platforms[{i}].verdict"),
+                format!(
+                    "{} needs all {trials} trials of every endpoint; this run was {} and made {} on {}",
+                    platform.verdict.as_str(),
+                    extent.ending(),
+                    short.attempts.len(),
+                    short.url
+                ),
+            ));
+        }
     }
     Ok(())
 }

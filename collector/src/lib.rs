@@ -9,11 +9,14 @@
 //!
 //! - [`cli`] and [`server`]: the options, then the listener, state and shutdown.
 //! - [`routes`]: the HTTP API, one file per route (`reports`, `campaigns`, `aggregates`,
-//!   `health`), with [`error`] turning every failure into a status and a message.
+//!   `health`) and the security headers of every answer (`security`), with [`error`] turning
+//!   every failure into a status and a message.
+//! - [`origin`]: which web pages may submit (the collector's own, configured embedders).
 //! - [`rate_limit`]: per-sender limits keyed by a rotating hash of the address.
 //! - [`campaigns`]: the campaign descriptors a report must match.
 //! - [`intake`]: from a request body to a report fit to store: parsed, checked against its
-//!   campaign, every verdict re-derived with the engine's classifier.
+//!   campaign (every control, endpoint and trial, unless the run says it ended early), every
+//!   verdict re-derived with the engine's classifier.
 //! - [`geo`]: country and network (ASN) of the sender, from a MaxMind database, in memory only.
 //! - [`storage`]: one trait, two stores (`sqlite`, `postgres`), chosen by the database URL.
 //! - [`aggregate`]: verdict counts per cell with every cell under k left out, as JSON or CSV.
@@ -31,6 +34,7 @@ pub mod error;
 pub mod geo;
 pub mod intake;
 pub mod metrics;
+pub mod origin;
 pub mod rate_limit;
 pub mod routes;
 pub mod server;

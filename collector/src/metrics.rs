@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 /// Answers to `POST /v1/reports` are counted under these statuses.
-const STATUSES: [u16; 10] = [201, 400, 404, 413, 415, 422, 429, 500, 503, 0];
+const STATUSES: [u16; 11] = [201, 400, 403, 404, 413, 415, 422, 429, 500, 503, 0];
 /// Upper bounds (seconds) of the write latency histogram.
 const LATENCY_BOUNDS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,

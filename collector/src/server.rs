@@ -5,6 +5,7 @@ use crate::campaigns::Campaigns;
 use crate::cli::Config;
 use crate::geo::Geo;
 use crate::metrics::Metrics;
+use crate::origin::SubmitOrigins;
 use crate::rate_limit::RateLimiter;
 use crate::routes::{router, AppState};
 use crate::storage;
@@ -43,6 +44,11 @@ pub async fn run(config: Config) -> Result<(), String> {
         .map_err(|e| format!("database: {e}"))?;
     let geo = Geo::open(config.geo_country.as_deref(), config.geo_asn.as_deref())?;
     let described_geo = geo.describe();
+    if config.public_origin.is_none() && !config.listen.ip().is_loopback() {
+        eprintln!(
+            "netreach-collector: warning: no --public-origin; reports are accepted only from pages opened at an IP address"
+        );
+    }
     let state = Arc::new(AppState {
         storage: storage.clone(),
         campaigns: Campaigns::new(config.campaigns.clone()),
@@ -52,7 +58,12 @@ pub async fn run(config: Config) -> Result<(), String> {
         k: config.k,
         max_body: config.max_body,
         trusted_proxy: config.trusted_proxy,
+        submit_origins: SubmitOrigins {
+            public: config.public_origin.clone(),
+            embed: config.embed_origins.clone(),
+        },
     });
+    let described_origins = state.submit_origins.describe();
     let app = router(state, &config);
     let listener = TcpListener::bind(config.listen)
         .await
@@ -60,12 +71,13 @@ pub async fn run(config: Config) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     // The database URL may hold a password: only its kind is logged.
     eprintln!(
-        "netreach-collector: listening on http://{addr} (storage {}, k={}, geo {}, rate limit {}/min, trusted proxy {})",
+        "netreach-collector: listening on http://{addr} (storage {}, k={}, geo {}, rate limit {}/min, trusted proxy {}, reports from {})",
         storage.kind(),
         config.k,
         described_geo,
         config.rate_limit,
         if config.trusted_proxy { "yes" } else { "no" },
+        described_origins,
     );
 
     let (stop, mut stopping) = watch::channel(false);

@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::{campaigns_in, report, report_json, request, Collector, Store, TempDir};
+use common::{
+    campaigns_in, own_origin, report, report_json, request, submit, Collector, Store, TempDir,
+};
 use netreach::{Outcome, Verdict};
 use serde_json::{json, Value};
 
@@ -64,19 +66,16 @@ fn each_bad_input_gets_its_status_and_a_message_naming_the_problem() {
         ("no platforms", Some("application/json"), with(|v| v["platforms"] = json!([])), 422, "platforms: at least one platform is needed"),
         ("blocked claimed while everything loaded", Some("application/json"), with(|v| { v["platforms"][1]["verdict"] = json!("blocked"); v["platforms"][1]["reason"] = json!("endpoints_timeout"); }), 422, "platforms[1].verdict: blocked/endpoints_timeout does not follow from its attempts (the classifier gives reachable/endpoints_loaded)"),
         ("reachable claimed while timing out", Some("application/json"), with(|v| { v["platforms"][0]["verdict"] = json!("reachable"); v["platforms"][0]["reason"] = json!("endpoints_loaded"); }), 422, "platforms[0].verdict: reachable/endpoints_loaded does not follow from its attempts (the classifier gives blocked/endpoints_timeout)"),
-        ("blocked while controls failed", Some("application/json"), with(|v| { for c in v["controls"].as_array_mut().unwrap() { for a in c["attempts"].as_array_mut().unwrap() { a["outcome"] = json!("error"); } } }), 422, "platforms[0].verdict: blocked/endpoints_timeout does not follow from its attempts (the classifier gives inconclusive/controls_failed)"),
+        ("every trial made after every control failed", Some("application/json"), with(|v| { for c in v["controls"].as_array_mut().unwrap() { for a in c["attempts"].as_array_mut().unwrap() { a["outcome"] = json!("error"); } } }), 422, "platforms[0].endpoints[0].attempts: 3 attempts; after every control failed the engine makes exactly one per platform endpoint"),
+        ("blocked in a cancelled run", Some("application/json"), with(|v| v["conditions"] = json!(["cancelled"])), 422, "platforms[0].verdict: blocked/endpoints_timeout does not follow from its attempts (the classifier gives inconclusive/cancelled)"),
     ];
     let mut failures = Vec::new();
+    let origin = own_origin(collector.addr);
     for (what, content_type, body, status, message) in &cases {
-        let headers: Vec<(&str, &str)> =
+        let mut headers: Vec<(&str, &str)> =
             content_type.iter().map(|t| ("Content-Type", *t)).collect();
-        let r = request(
-            collector.addr,
-            "POST",
-            "/v1/reports",
-            &headers,
-            body.as_bytes(),
-        );
+        headers.push(("Origin", &origin));
+        let r = submit(collector.addr, &headers, body.as_bytes());
         let error = r.error();
         if r.status != *status || !error.starts_with(message) {
             failures.push(format!(
@@ -107,6 +106,136 @@ fn each_bad_input_gets_its_status_and_a_message_naming_the_problem() {
 }
 
 #[test]
+fn only_the_collectors_own_pages_and_its_embedding_origins_may_submit() {
+    let dir = TempDir::new("origin");
+    let (collector, store) = start(
+        &dir,
+        &[
+            "--public-origin",
+            "https://netreach.example",
+            "--embed-origin",
+            "https://news.example",
+        ],
+    );
+    let body = valid().to_string();
+    let address = own_origin(collector.addr);
+    let refused =
+        "reports are accepted only from this collector's pages and its embedding origins; ";
+    // (what, Origin, content type, body, end of the error message): each gets 403
+    let cases: Vec<(&str, Option<&str>, &str, &str, String)> = vec![
+        (
+            "no Origin",
+            None,
+            "application/json",
+            &body,
+            "the request has no Origin header".into(),
+        ),
+        (
+            "opaque origin",
+            Some("null"),
+            "application/json",
+            &body,
+            "Origin null (a sandboxed frame or local file) is not one".into(),
+        ),
+        (
+            "cross-site form post",
+            Some("https://evil.example"),
+            "text/plain",
+            &body,
+            "https://evil.example is not one".into(),
+        ),
+        (
+            "cross-site fetch",
+            Some("https://evil.example"),
+            "application/json",
+            &body,
+            "https://evil.example is not one".into(),
+        ),
+        (
+            "cross-site garbage is not even read",
+            Some("https://evil.example"),
+            "application/json",
+            "{",
+            "https://evil.example is not one".into(),
+        ),
+        (
+            "public origin over http",
+            Some("http://netreach.example"),
+            "application/json",
+            &body,
+            "http://netreach.example is not one".into(),
+        ),
+        (
+            "a look-alike host",
+            Some("https://netreach.example.evil.example"),
+            "application/json",
+            &body,
+            "https://netreach.example.evil.example is not one".into(),
+        ),
+        (
+            "the listening address, with a public origin set",
+            Some(&address),
+            "application/json",
+            &body,
+            format!("{address} is not one"),
+        ),
+        (
+            "not an origin",
+            Some("https://news.example/article"),
+            "application/json",
+            &body,
+            "https://news.example/article is not one".into(),
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (what, origin, content_type, body, message) in &cases {
+        let mut headers = vec![("Content-Type", *content_type)];
+        headers.extend(origin.map(|o| ("Origin", o)));
+        let r = submit(collector.addr, &headers, body.as_bytes());
+        let want = format!("{refused}{message}");
+        if r.status != 403 || r.error() != want {
+            failures.push(format!(
+                "{what}: got {} {:?}, want 403 {want:?}",
+                r.status,
+                r.error()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(store.query("SELECT COUNT(*) FROM reports"), ["0"]);
+
+    for origin in ["https://netreach.example", "https://NEWS.example:443"] {
+        let headers = [
+            ("Content-Type", "text/plain;charset=UTF-8"),
+            ("Origin", origin),
+        ];
+        let r = submit(collector.addr, &headers, body.as_bytes());
+        assert_eq!(r.status, 201, "{origin}: {}", r.body);
+    }
+    assert_eq!(store.query("SELECT COUNT(*) FROM reports"), ["2"]);
+    collector.get("/metrics").assert_lines(&[&format!(
+        "netreach_reports_total{{status=\"403\"}} {}",
+        cases.len()
+    )]);
+}
+
+#[test]
+fn an_origin_that_is_not_an_origin_stops_the_collector_at_start() {
+    let dir = TempDir::new("origin-flag");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_netreach-collector"))
+        .args(["--embed-origin", "https://news.example/article"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--embed-origin") && stderr.contains("must be scheme://host[:port] only"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_chunked_body_over_the_limit_is_refused_without_a_length_header() {
     let dir = TempDir::new("chunked");
     let (collector, store) = start(&dir, &[]);
@@ -124,6 +253,7 @@ fn a_chunked_body_over_the_limit_is_refused_without_a_length_header() {
         &[
             ("Content-Type", "application/json"),
             ("Transfer-Encoding", "chunked"),
+            ("Origin", &own_origin(collector.addr)),
         ],
         &body,
     );
@@ -229,6 +359,7 @@ fn a_stream_of_garbage_gets_4xx_and_never_5xx_and_the_collector_keeps_working() 
     let dir = TempDir::new("garbage");
     let (collector, store) = start(&dir, &[]);
     let valid_body = report_json(7, Outcome::Timeout, Outcome::Ok);
+    let origin = own_origin(collector.addr);
     let wrong_types = [
         json!(null),
         json!(true),
@@ -293,11 +424,12 @@ fn a_stream_of_garbage_gets_4xx_and_never_5xx_and_the_collector_keeps_working() 
                 )
             }
         };
-        let headers: Vec<(&str, &str)> = if content_type.is_empty() {
+        let mut headers: Vec<(&str, &str)> = if content_type.is_empty() {
             vec![]
         } else {
             vec![("Content-Type", content_type)]
         };
+        headers.push(("Origin", &origin));
         let r = common::http::request_from(
             None,
             collector.addr,

@@ -31,6 +31,7 @@ fn load(
             let (acked, unanswered, stop, addr) =
                 (acked.clone(), unanswered.clone(), stop.clone(), addr);
             std::thread::spawn(move || {
+                let origin = common::own_origin(addr);
                 for i in 0.. {
                     if stop.load(Ordering::SeqCst) || i >= 20_000 {
                         break;
@@ -42,7 +43,7 @@ fn load(
                         addr,
                         "POST",
                         "/v1/reports",
-                        &[("Content-Type", "application/json")],
+                        &[("Content-Type", "application/json"), ("Origin", &origin)],
                         body.as_bytes(),
                     ) {
                         Ok(r) if r.status == 201 => {

@@ -53,6 +53,7 @@ fn post_from(collector: &Collector, marker: u32, forwarded_for: &str) -> u16 {
         "/v1/reports",
         &[
             ("Content-Type", "application/json"),
+            ("Origin", &common::own_origin(collector.addr)),
             ("X-Forwarded-For", forwarded_for),
         ],
         body.as_bytes(),

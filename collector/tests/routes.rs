@@ -3,22 +3,19 @@
 
 mod common;
 
-use common::{campaigns_in, request, Collector, Store, TempDir};
+use common::{campaigns_in, request, Collector, TempDir};
 
 fn start(dir: &TempDir, www: &std::path::Path, campaigns: &std::path::Path) -> Collector {
-    let store = Store::sqlite(dir.path());
-    let url = store.url();
-    Collector::start(
-        &[
-            "--database",
-            &url,
-            "--www",
-            www.to_str().unwrap(),
-            "--campaigns",
-            campaigns.to_str().unwrap(),
-        ],
-        &dir.path().join("collector.log"),
-    )
+    start_with(dir, www, campaigns, &[])
+}
+
+fn start_with(
+    dir: &TempDir,
+    www: &std::path::Path,
+    campaigns: &std::path::Path,
+    extra: &[&str],
+) -> Collector {
+    Collector::serving(dir.path(), www, campaigns, extra)
 }
 
 #[test]
@@ -202,10 +199,15 @@ fn the_repository_default_campaign_is_served() {
 }
 
 #[test]
-fn any_origin_may_submit_and_read_aggregates() {
+fn an_embedding_origin_may_submit_and_any_origin_may_read_aggregates() {
     let dir = TempDir::new("cors");
     let campaigns = campaigns_in(dir.path());
-    let c = start(&dir, &common::www(), &campaigns);
+    let c = start_with(
+        &dir,
+        &common::www(),
+        &campaigns,
+        &["--embed-origin", "https://news.example"],
+    );
     let preflight = request(
         c.addr,
         "OPTIONS",
@@ -246,14 +248,15 @@ fn any_origin_may_submit_and_read_aggregates() {
         c.addr,
         "GET",
         "/v1/aggregates",
-        &[("Origin", "https://news.example")],
+        &[("Origin", "https://other.example")],
         b"",
     );
+    assert_eq!(agg.status, 200);
     assert_eq!(agg.header("access-control-allow-origin"), Some("*"));
     assert!(agg
         .header("access-control-expose-headers")
         .unwrap()
-        .contains("x-netreach-suppressed-cells"));
+        .contains("x-netreach-k"));
 }
 
 #[test]
@@ -304,9 +307,52 @@ fn help_lists_every_flag() {
         "--geo-country",
         "--geo-asn",
         "--trusted-proxy",
+        "--public-origin",
+        "--embed-origin",
         "--rate-limit",
         "--max-body",
     ] {
         assert!(help.contains(flag), "{flag} missing from --help");
     }
+}
+
+#[test]
+fn the_start_line_says_where_reports_may_come_from_and_warns_without_a_public_origin() {
+    let dir = TempDir::new("origin-warning");
+    let campaigns = campaigns_in(dir.path());
+    let open = start_with(
+        &dir,
+        &common::www(),
+        &campaigns,
+        &[
+            "--listen",
+            "0.0.0.0:0",
+            "--embed-origin",
+            "https://news.example",
+        ],
+    );
+    let log = open.log_text();
+    assert!(
+        log.contains("warning: no --public-origin; reports are accepted only from pages opened at an IP address")
+            && log.contains("reports from the Host header when it is an IP address or localhost, embedding https://news.example)"),
+        "{log}"
+    );
+    drop(open);
+    let dir = TempDir::new("origin-public");
+    let public = start_with(
+        &dir,
+        &common::www(),
+        &campaigns_in(dir.path()),
+        &[
+            "--listen",
+            "0.0.0.0:0",
+            "--public-origin",
+            "https://netreach.example",
+        ],
+    );
+    let log = public.log_text();
+    assert!(
+        !log.contains("warning") && log.contains("reports from https://netreach.example)"),
+        "{log}"
+    );
 }

@@ -1,7 +1,10 @@
 //! `GET /v1/aggregates?cc=&asn=&platform=&from=&to=&bucket=hour|day&format=json|csv`.
 //!
 //! `from` is inclusive and `to` exclusive (UTC dates or date-times, on `started_at`); by
-//! default the last 7 days. Cells with fewer than k reports are left out and counted.
+//! default the last 7 days. Both are widened to whole buckets: `from` rounded down to the
+//! start of its bucket, `to` rounded up to the end of its bucket (the answer's `from` and `to`
+//! say so). Cells with fewer than k reports are left out, and how many is not said (see
+//! [`crate::aggregate`]).
 
 use super::State;
 use crate::aggregate::{cells, Aggregate};
@@ -14,8 +17,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 
-/// Header with the number of suppressed cells (CSV answers carry it only there).
-pub const SUPPRESSED_HEADER: HeaderName = HeaderName::from_static("x-netreach-suppressed-cells");
 /// Header with k.
 pub const K_HEADER: HeaderName = HeaderName::from_static("x-netreach-k");
 /// Longest time range of one query.
@@ -92,9 +93,11 @@ fn query(p: &Params, now: i64) -> Result<AggregateQuery, AppError> {
         cc,
         asn,
         platform,
-        // Whole buckets only, so a cell is never cut in two by the range.
+        // Whole buckets only, at both ends: a cell is never cut in two by the range, so moving
+        // `from` or `to` inside a bucket changes nothing (no differencing of a suppressed hour
+        // out of a day). `from` goes down to its bucket's start, `to` up to its bucket's end.
         from: from.div_euclid(bucket) * bucket,
-        to,
+        to: (to + bucket - 1).div_euclid(bucket) * bucket,
         bucket,
     })
 }
@@ -114,14 +117,13 @@ pub async fn get_aggregates(
                 .into(),
         ));
     }
-    let (cells, suppressed) = cells(&rows, state.k);
+    let cells = cells(&rows, state.k);
     let aggregate = Aggregate {
         k: state.k,
         bucket: if bucket == DAY { "day" } else { "hour" },
         from: format_utc(from),
         to: format_utc(to),
         cells,
-        suppressed_cells: suppressed,
     };
     Ok(answer(aggregate, csv))
 }
@@ -135,11 +137,9 @@ fn wants_csv(p: &Params) -> Result<bool, AppError> {
     }
 }
 
-/// The aggregate as JSON or CSV, with k and the suppressed cells in headers too (a CSV
-/// answer carries them only there).
+/// The aggregate as JSON or CSV, with k in a header too (a CSV answer carries it only there).
 fn answer(aggregate: Aggregate, csv: bool) -> Response {
     let headers = [
-        (SUPPRESSED_HEADER, aggregate.suppressed_cells.to_string()),
         (K_HEADER, aggregate.k.to_string()),
         (header::CACHE_CONTROL, "no-cache".to_owned()),
     ];
@@ -183,8 +183,13 @@ mod tests {
         assert_eq!(q.cc.as_deref(), Some("PK"));
         assert_eq!(q.asn, Some(17557));
         assert_eq!(q.bucket, DAY);
-        assert_eq!(q.to, 1_795_384_800);
-        assert_eq!(q.from % DAY, 0);
+        // The end of the current hour (2026-11-22T22:00Z), up to the end of its day.
+        assert_eq!(q.to, 1_795_392_000);
+        assert_eq!((q.from % DAY, q.to % DAY), (0, 0));
+        let hourly = query(&params(&[("to", "2026-11-22T21:30:00Z")]), now).unwrap();
+        assert_eq!(hourly.to, 1_795_384_800);
+        let whole = query(&params(&[("to", "2026-11-22T22:00:00Z")]), now).unwrap();
+        assert_eq!(whole.to, 1_795_384_800);
         for (k, v, start) in [
             ("cc", "PAK", "cc:"),
             ("asn", "x", "asn:"),

@@ -4,11 +4,13 @@ mod aggregates;
 mod campaigns;
 mod health;
 mod reports;
+pub mod security;
 
 use crate::campaigns::Campaigns;
 use crate::cli::Config;
 use crate::geo::Geo;
 use crate::metrics::Metrics;
+use crate::origin::{Origin, SubmitOrigins};
 use crate::rate_limit::RateLimiter;
 use crate::storage::Storage;
 use axum::extract::{Request, State as Extract};
@@ -17,6 +19,7 @@ use axum::middleware::{from_fn_with_state, map_response, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
+use security::SecurityHeaders;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tower_http::compression::CompressionLayer;
@@ -33,24 +36,25 @@ pub struct AppState {
     pub k: u32,
     pub max_body: usize,
     pub trusted_proxy: bool,
+    /// The pages that may submit reports.
+    pub submit_origins: SubmitOrigins,
 }
 
 /// Shared state as handlers receive it.
 pub type State = Arc<AppState>;
 
-/// The API under `/v1`, `/healthz`, `/metrics`, the dashboard, and `www/` for the rest.
+/// The API under `/v1`, `/healthz`, `/metrics`, the dashboard, and `www/` for the rest; every
+/// answer with the security headers of [`security`].
 pub fn router(state: State, config: &Config) -> Router {
-    // Any news site may embed the test and submit from its own origin; nothing is
-    // credentialed (no cookies exist), so a wildcard origin is safe.
+    // Anyone may read the campaigns and aggregates; nothing is credentialed (no cookies
+    // exist), so a wildcard origin is safe. CORS only decides whether a page may read an
+    // answer: who may submit is decided by the report's Origin (`crate::origin`), before its
+    // body is read, since a simple cross-site POST needs no preflight.
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
         .allow_headers([header::CONTENT_TYPE])
-        .expose_headers([
-            aggregates::SUPPRESSED_HEADER,
-            aggregates::K_HEADER,
-            header::RETRY_AFTER,
-        ])
+        .expose_headers([aggregates::K_HEADER, header::RETRY_AFTER])
         .max_age(std::time::Duration::from_secs(86_400));
     let api = Router::new()
         .route("/v1/reports", post(reports::post_report))
@@ -69,6 +73,12 @@ pub fn router(state: State, config: &Config) -> Router {
         // Pages, scripts and JSON (aggregates can be large) gzipped for clients that ask;
         // a response that already has an encoding (the package's twins) passes untouched.
         .layer(CompressionLayer::new())
+        .layer(from_fn_with_state(
+            SecurityHeaders {
+                https: config.public_origin.as_ref().is_some_and(Origin::is_https),
+            },
+            security::add,
+        ))
         .with_state(state)
 }
 

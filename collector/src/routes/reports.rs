@@ -62,6 +62,8 @@ async fn accept(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<i64, AppError> {
+    // Before anything else: another site's request is not even read.
+    state.submit_origins.check(headers)?;
     state.limiter.check(client, Instant::now())?;
     require_report_type(headers)?;
     let body = read_body(headers, body, state.max_body).await?;

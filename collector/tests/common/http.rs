@@ -150,12 +150,24 @@ pub fn get(addr: SocketAddr, path: &str) -> Response {
     request(addr, "GET", path, &[], b"")
 }
 
+/// The origin of the collector's own pages at `addr`, as a browser sends it on a submission.
+pub fn own_origin(addr: SocketAddr) -> String {
+    format!("http://{addr}")
+}
+
+/// `POST /v1/reports` with exactly `headers`.
+pub fn submit(addr: SocketAddr, headers: &[(&str, &str)], body: &[u8]) -> Response {
+    request(addr, "POST", "/v1/reports", headers, body)
+}
+
+/// Submits `body` as the collector's own page would.
 pub fn post(addr: SocketAddr, content_type: &str, body: &[u8]) -> Response {
-    request(
+    submit(
         addr,
-        "POST",
-        "/v1/reports",
-        &[("Content-Type", content_type)],
+        &[
+            ("Content-Type", content_type),
+            ("Origin", &own_origin(addr)),
+        ],
         body,
     )
 }

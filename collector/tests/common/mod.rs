@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 #[allow(unused_imports)]
-pub use http::{get, post, request, Response};
+pub use http::{get, own_origin, post, request, submit, Response};
 
 /// A directory removed on drop.
 pub struct TempDir(pub PathBuf);
@@ -188,6 +188,22 @@ impl Collector {
         ];
         args.extend_from_slice(extra);
         Collector::start(&args, &dir.join(log))
+    }
+
+    /// Starts it on a SQLite file in `dir`, serving `www` and the campaigns in `campaigns`
+    /// (rate limit as by default), plus `extra` flags, logging to `dir/collector.log`.
+    pub fn serving(dir: &Path, www: &Path, campaigns: &Path, extra: &[&str]) -> Collector {
+        let url = Store::sqlite(dir).url();
+        let mut args = vec![
+            "--database",
+            &url,
+            "--www",
+            www.to_str().unwrap(),
+            "--campaigns",
+            campaigns.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        Collector::start(&args, &dir.join("collector.log"))
     }
 
     /// Starts the binary with `args` (plus `--listen 127.0.0.1:0` unless given), logging
