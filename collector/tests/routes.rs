@@ -257,10 +257,15 @@ fn any_origin_may_submit_and_read_aggregates() {
 }
 
 #[test]
-fn health_and_metrics_answer() {
+fn health_is_terse_in_public_and_metrics_are_only_on_the_admin_listener() {
     let dir = TempDir::new("health");
-    let campaigns = campaigns_in(dir.path());
-    let c = start(&dir, &common::www(), &campaigns);
+    let store = Store::sqlite(dir.path());
+    let c = Collector::on(
+        &store,
+        dir.path(),
+        &["--admin-listen", "127.0.0.1:0"],
+        "collector.log",
+    );
     let h = c.get("/healthz");
     assert_eq!((h.status, h.body.as_str()), (200, "ok\n"));
     assert_eq!(
@@ -273,7 +278,11 @@ fn health_and_metrics_answer() {
         201
     );
     assert_eq!(c.post("{").status, 400);
-    let m = c.get("/metrics");
+    // The report counter would time each report to the second: not on the public port.
+    assert_eq!(c.get("/metrics").status, 404);
+    let admin = c.admin.unwrap();
+    assert!(admin.ip().is_loopback() && admin != c.addr);
+    let m = c.admin_get("/metrics");
     assert!(m
         .header("content-type")
         .unwrap()
@@ -285,6 +294,20 @@ fn health_and_metrics_answer() {
         "netreach_reports_stored_total{storage=\"sqlite\"} 1",
         "netreach_write_batch_reports_bucket{le=\"1\"} 1",
     ]);
+    assert_eq!(c.admin_get("/healthz").body, "ok\n");
+    // The admin listener serves nothing else.
+    assert_eq!(c.admin_get("/v1/aggregates").status, 404);
+
+    // Without --admin-listen, no metrics anywhere.
+    let other = TempDir::new("health-plain");
+    let plain = Collector::on(
+        &Store::sqlite(other.path()),
+        other.path(),
+        &[],
+        "collector.log",
+    );
+    assert_eq!(plain.get("/metrics").status, 404);
+    assert!(plain.admin.is_none());
 }
 
 #[test]
@@ -304,8 +327,20 @@ fn help_lists_every_flag() {
         "--geo-country",
         "--geo-asn",
         "--trusted-proxy",
+        "--trusted-hops",
         "--rate-limit",
+        "--rate-limit-clients",
+        "--aggregate-rate-limit",
+        "--max-concurrent-aggregates",
+        "--aggregate-cache-seconds",
+        "--max-aggregate-rows",
         "--max-body",
+        "--write-queue",
+        "--db-timeout-ms",
+        "--body-timeout-ms",
+        "--request-timeout-ms",
+        "--max-connections",
+        "--admin-listen",
     ] {
         assert!(help.contains(flag), "{flag} missing from --help");
     }

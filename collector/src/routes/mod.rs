@@ -5,23 +5,29 @@ mod campaigns;
 mod health;
 mod reports;
 
+use crate::aggregate_guard::AggregateGuard;
 use crate::campaigns::Campaigns;
 use crate::cli::Config;
 use crate::geo::Geo;
 use crate::metrics::Metrics;
+use crate::proxy::TrustedProxies;
 use crate::rate_limit::RateLimiter;
 use crate::storage::Storage;
+use axum::body::Body;
 use axum::extract::{Request, State as Extract};
-use axum::http::{header, HeaderValue, Method};
-use axum::middleware::{from_fn_with_state, map_response, Next};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::{from_fn_with_state, map_request, map_response, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use std::time::Duration;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
+use tower_http::timeout::{TimeoutBody, TimeoutLayer};
 
 /// Everything a handler needs; built once at start.
 pub struct AppState {
@@ -32,14 +38,20 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub k: u32,
     pub max_body: usize,
-    pub trusted_proxy: bool,
+    pub proxies: TrustedProxies,
+    pub aggregates: AggregateGuard,
+    /// Whether the last health check passed (a failure is logged when it starts).
+    pub healthy: AtomicBool,
 }
 
 /// Shared state as handlers receive it.
 pub type State = Arc<AppState>;
 
-/// The API under `/v1`, `/healthz`, `/metrics`, the dashboard, and `www/` for the rest.
+/// The API under `/v1`, `/healthz`, the dashboard, and `www/` for the rest; every request
+/// within `--request-timeout-ms` (503 past it) and its body within `--body-timeout-ms`
+/// between pieces.
 pub fn router(state: State, config: &Config) -> Router {
+    let body_timeout = Duration::from_millis(config.body_timeout_ms);
     // Any news site may embed the test and submit from its own origin; nothing is
     // credentialed (no cookies exist), so a wildcard origin is safe.
     let cors = CorsLayer::new()
@@ -60,7 +72,6 @@ pub fn router(state: State, config: &Config) -> Router {
     Router::new()
         .merge(api)
         .route("/healthz", get(health::healthz))
-        .route("/metrics", get(health::metrics))
         .route_service(
             "/dashboard",
             ServeFile::new(config.www.join("dashboard.html")),
@@ -69,6 +80,22 @@ pub fn router(state: State, config: &Config) -> Router {
         // Pages, scripts and JSON (aggregates can be large) gzipped for clients that ask;
         // a response that already has an encoding (the package's twins) passes untouched.
         .layer(CompressionLayer::new())
+        .layer(map_request(move |request: Request| async move {
+            request.map(|body| Body::new(TimeoutBody::new(body_timeout, body)))
+        }))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_millis(config.request_timeout_ms),
+        ))
+        .with_state(state)
+}
+
+/// The admin listener's routes (`--admin-listen`): `/metrics`, and `/healthz` with the cause
+/// of a failure.
+pub fn admin_router(state: State) -> Router {
+    Router::new()
+        .route("/healthz", get(health::healthz_detailed))
+        .route("/metrics", get(health::metrics))
         .with_state(state)
 }
 
