@@ -405,7 +405,10 @@ mod tests {
     fn problem_with(url: &str) -> String {
         let mut c = campaign();
         c.platforms[0].endpoints[0].url = url.into();
-        c.validate().err().map(|e| e.problem.to_string()).unwrap_or_default()
+        c.validate()
+            .err()
+            .map(|e| e.problem.to_string())
+            .unwrap_or_default()
     }
 
     #[test]
