@@ -194,13 +194,140 @@ fn check_url(field: &str, url: &str) -> Result<(), CampaignError> {
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(err(field, "must not contain spaces or control characters"));
     }
-    if !secure && !is_loopback(host) {
+    let place = host_place(host).ok_or_else(|| err(field, "has no valid host name"))?;
+    if place == HostPlace::Local {
+        return Err(err(field, "must not point at a private or local address"));
+    }
+    if !secure && place != HostPlace::Loopback {
         return Err(err(
             field,
             "must be an https:// URL (plain http:// is allowed only for loopback hosts)",
         ));
     }
     Ok(())
+}
+
+/// Where a URL's host leads, as the browser reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum HostPlace {
+    /// This machine: `localhost`, 127.0.0.0/8 in any form, `[::1]` (development and tests;
+    /// `*.localhost` names are left to https, like any name).
+    Loopback,
+    /// The visitor's own network or nowhere: private, shared, link-local, unspecified,
+    /// multicast and reserved IPv4 ranges, IPv6 literals other than `::1`, `.local` names.
+    Local,
+    /// Anywhere else.
+    Public,
+}
+
+/// IPv4 ranges (network, prefix length) a campaign may not point at.
+#[cfg(not(target_arch = "wasm32"))]
+const LOCAL_V4: [(u32, u32); 7] = [
+    (0x0000_0000, 8),  // 0.0.0.0/8, "this network" (0.0.0.0 reaches this machine)
+    (0x0A00_0000, 8),  // 10.0.0.0/8
+    (0x6440_0000, 10), // 100.64.0.0/10, carrier-grade NAT
+    (0xA9FE_0000, 16), // 169.254.0.0/16, link-local (cloud metadata)
+    (0xAC10_0000, 12), // 172.16.0.0/12
+    (0xC0A8_0000, 16), // 192.168.0.0/16
+    (0xE000_0000, 3),  // 224.0.0.0/3, multicast, reserved, broadcast
+];
+
+/// Where `host` leads, in the engine: only whether it is this machine (`localhost`, `::1`, a
+/// dotted 127.x address), for the http exception. Private and local addresses are refused by
+/// the native check below, in the collector, which serves every campaign the page and the
+/// embed run (they take campaigns from their own site only); doing it here too cost 639 B of
+/// package. An integrator running the engine on its own campaigns is its own judge.
+#[cfg(target_arch = "wasm32")]
+fn host_place(host: &str) -> Option<HostPlace> {
+    let loopback = host == "localhost"
+        || host == "::1"
+        || (host.starts_with("127.") && host.bytes().all(|b| b.is_ascii_digit() || b == b'.'));
+    Some(if loopback {
+        HostPlace::Loopback
+    } else {
+        HostPlace::Public
+    })
+}
+
+/// Where `host` (a name, an IPv4 address in any form a browser accepts, or an IPv6 literal
+/// without brackets) leads; `None` for a host that ends in a number but is no address (the
+/// browser would refuse the URL).
+#[cfg(not(target_arch = "wasm32"))]
+fn host_place(host: &str) -> Option<HostPlace> {
+    let name = host.strip_suffix('.').unwrap_or(host);
+    if crate::text::find_any(name, b":").is_some() {
+        // Written out in full or shortened, only `::1` is allowed: a campaign names its
+        // hosts, and any other IPv6 literal is refused rather than classified.
+        return Some(if name == "::1" {
+            HostPlace::Loopback
+        } else {
+            HostPlace::Local
+        });
+    }
+    let Some(address) = ipv4(name.as_bytes()) else {
+        let local =
+            name.len() > 6 && name.as_bytes()[name.len() - 6..].eq_ignore_ascii_case(b".local");
+        return Some(if name.eq_ignore_ascii_case("localhost") {
+            HostPlace::Loopback
+        } else if local {
+            HostPlace::Local
+        } else {
+            HostPlace::Public
+        });
+    };
+    let address = address?;
+    if address >> 24 == 127 {
+        return Some(HostPlace::Loopback);
+    }
+    let local = LOCAL_V4
+        .iter()
+        .any(|&(network, prefix)| address >> (32 - prefix) == network >> (32 - prefix));
+    Some(if local {
+        HostPlace::Local
+    } else {
+        HostPlace::Public
+    })
+}
+
+/// WHATWG URL's IPv4 parser, decimal only: a host whose last label is a number (`127.1`,
+/// `2130706433`) is an address of one to four parts, the last filling the bytes left. `None`
+/// for a name, `Some(None)` for a number that is no address, and for the hex and octal forms
+/// browsers also read (`0x7f.1`, `0177.1`), refused rather than parsed.
+#[cfg(not(target_arch = "wasm32"))]
+fn ipv4(host: &[u8]) -> Option<Option<u32>> {
+    let last = &host[host
+        .iter()
+        .rposition(|&b| b == b'.')
+        .map_or(0, |dot| dot + 1)..];
+    let numeric = match last {
+        [b'0', b'x' | b'X', ..] => true,
+        _ => !last.is_empty() && last.iter().all(u8::is_ascii_digit),
+    };
+    if !numeric {
+        return None;
+    }
+    let mut parts = [0u64; 4];
+    let mut count = 0;
+    for part in host.split(|&b| b == b'.') {
+        let decimal = !part.is_empty()
+            && part.len() <= 10
+            && part.iter().all(u8::is_ascii_digit)
+            && (part.len() == 1 || part[0] != b'0');
+        if count == 4 || !decimal {
+            return Some(None);
+        }
+        parts[count] = part.iter().fold(0u64, |n, &b| n * 10 + u64::from(b - b'0'));
+        count += 1;
+    }
+    let (last, leading) = (parts[count - 1], &parts[..count - 1]);
+    if leading.iter().any(|&p| p > 255) || last >= 1u64 << (8 * (5 - count)) {
+        return Some(None);
+    }
+    let address = leading
+        .iter()
+        .enumerate()
+        .fold(last, |a, (i, &p)| a + (p << (8 * (3 - i))));
+    Some(Some(address as u32))
 }
 
 /// The host of `host[:port]` or `[v6][:port]`, if it is well formed.
@@ -238,10 +365,6 @@ fn host_of(authority: &str) -> Option<&str> {
         && !matches!(host.as_bytes().first(), Some(b'.' | b'-'))
         && !crate::text::contains(host, "..");
     valid.then_some(host)
-}
-
-fn is_loopback(host: &str) -> bool {
-    host == "localhost" || host == "::1" || host.starts_with("127.")
 }
 
 #[cfg(test)]
@@ -295,6 +418,95 @@ mod tests {
         ] {
             c.platforms[0].endpoints[0].url = ok.into();
             assert_eq!(c.validate(), Ok(()), "{ok}");
+        }
+    }
+
+    /// What the campaign's check says of `url` as an endpoint: `""` when it is accepted.
+    fn problem_with(url: &str) -> String {
+        let mut c = campaign();
+        c.platforms[0].endpoints[0].url = url.into();
+        c.validate()
+            .err()
+            .map(|e| e.problem.to_string())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn hosts_on_the_visitors_own_network_are_refused_in_every_form() {
+        for local in [
+            "https://10.0.0.1/",
+            "https://10.1/",
+            "https://167772161/",
+            "https://192.168.1.1/",
+            "https://172.16.0.1/",
+            "https://172.31.255.255/",
+            "https://100.64.0.1/",
+            "https://169.254.169.254/latest/meta-data/",
+            "https://0.0.0.0/",
+            "https://0/",
+            "http://0.0.0.0:8080/",
+            "https://224.0.0.1/",
+            "https://255.255.255.255/",
+            "https://[fe80::1]/",
+            "https://[fd00::1]/",
+            "https://[::]/",
+            "https://[::ffff:10.0.0.1]/",
+            "https://[0:0:0:0:0:0:0:1]/",
+            "https://printer.local/",
+            "https://NAS.Local./",
+        ] {
+            assert_eq!(
+                problem_with(local),
+                "must not point at a private or local address",
+                "{local}"
+            );
+        }
+        for bad in [
+            "https://1.2.3.4.5/",
+            "https://256.0.0.1/",
+            "https://1.2.3.256/",
+            "https://1.16777216/",
+            "https://4294967296/",
+            "https://1..2/",
+            "https://09/",
+            // Hex and octal forms: browsers read them (0xa.1 is 10.0.0.1), the check refuses.
+            "https://0xa.0.0.1/",
+            "https://012.0.0.1/",
+            "http://0x7f.0.0.1/",
+            "http://0177.0.0.1/",
+            "https://1.0x2/",
+        ] {
+            assert_eq!(problem_with(bad), "has no valid host name", "{bad}");
+        }
+    }
+
+    #[test]
+    fn loopback_is_read_as_the_browser_reads_it() {
+        for loopback in [
+            "http://127.1/",
+            "http://2130706433/",
+            "http://127.255.255.254:9/",
+            "http://LOCALHOST/",
+            "http://[::1]/",
+        ] {
+            assert_eq!(problem_with(loopback), "", "{loopback}");
+        }
+        // Names that only start like loopback are names: https only.
+        for name in [
+            "http://127.evil.example/",
+            "http://localhost.evil.example/",
+            "http://app.localhost/",
+        ] {
+            assert!(problem_with(name).contains("https"), "{name}");
+        }
+        for public in [
+            "https://8.8.8.8/",
+            "https://172.32.0.1/",
+            "https://100.128.0.1/",
+            "https://x.com1/",
+            "https://127.evil.example/",
+        ] {
+            assert_eq!(problem_with(public), "", "{public}");
         }
     }
 

@@ -101,9 +101,10 @@ echo "== nginx 204" >&2
 read -r N_RPS N_P50 N_P99 N_BAD N_TOTAL <<<"$(drive http://127.0.0.1:18090/v1/reports)"
 kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
 
-run_collector() { # NAME DATABASE_URL PORT
+run_collector() { # NAME DATABASE_URL PORT (the admin listener, /metrics, on PORT + 100)
+  local admin="127.0.0.1:$(($3 + 100))"
   "$BIN" --listen "127.0.0.1:$3" --database "$2" --campaigns "$WORK/campaigns" --www "$ROOT/www" \
-    --rate-limit 0 > "$WORK/$1.log" 2>&1 &
+    --rate-limit 0 --admin-listen "$admin" > "$WORK/$1.log" 2>&1 &
   local pid=$!
   PIDS+=($pid)
   wait_for "http://127.0.0.1:$3/healthz"
@@ -112,7 +113,7 @@ run_collector() { # NAME DATABASE_URL PORT
   result=$(drive "http://127.0.0.1:$3/v1/reports")
   local rss count
   rss=$(hwm "$pid")
-  count=$(stored "127.0.0.1:$3")
+  count=$(stored "$admin")
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
   echo "$result $rss $count"
 }

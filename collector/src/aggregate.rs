@@ -102,8 +102,10 @@ pub fn cells(rows: &[CountRow], k: u32) -> Vec<Cell> {
 }
 
 fn csv_field(s: &str) -> String {
-    // Quote what could split a field; prefix what a spreadsheet would run as a formula.
-    let s = if s.starts_with(['=', '+', '-', '@']) {
+    // Quote what could split a field; prefix what a spreadsheet would run as a formula
+    // (OWASP's list: a leading tab or carriage return is skipped by some spreadsheets, which
+    // then run what follows).
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
         s.to_owned()
@@ -202,6 +204,22 @@ mod tests {
             lines.next(),
             Some("1970-01-01T00:00:00Z,PK,64500,'=1,2,0,0,0,2,0")
         );
+    }
+
+    #[test]
+    fn fields_a_spreadsheet_would_run_are_prefixed() {
+        for (field, written) in [
+            ("=1+1", "'=1+1"),
+            ("+1", "'+1"),
+            ("-x", "'-x"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1+1", "'\t=1+1"),
+            ("\r=1+1", "\"'\r=1+1\""),
+            ("x", "x"),
+            ("a=1", "a=1"),
+        ] {
+            assert_eq!(csv_field(field), written, "{field:?}");
+        }
     }
 
     #[test]

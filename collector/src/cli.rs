@@ -121,15 +121,45 @@ pub struct Config {
     #[arg(long = "embed-origin", value_name = "ORIGIN", value_parser = Origin::parse)]
     pub embed_origins: Vec<Origin>,
 
-    /// Take the client address from the last `X-Forwarded-For` entry. Only behind a reverse
-    /// proxy that appends it: otherwise anyone could choose their country and dodge limits.
-    #[arg(long)]
-    pub trusted_proxy: bool,
+    /// Address range of a reverse proxy in front of the collector (repeatable, e.g.
+    /// `10.0.0.0/8`, `::1`): only from a peer in such a range is `X-Forwarded-For` read,
+    /// right to left, past every entry that is itself in a trusted range (a CDN's).
+    /// Without it the header is ignored (and a warning logged once if requests carry it).
+    #[arg(long, value_name = "CIDR")]
+    pub trusted_proxy: Vec<crate::proxy::Cidr>,
+
+    /// `X-Forwarded-For` entries read at most, from the right: the trusted proxies in a row
+    /// in front of the collector (2 for a CDN and then a reverse proxy).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub trusted_hops: u32,
 
     /// Reports accepted per minute from one client address (IPv6: per /64), with bursts of
     /// the same size; 0 turns rate limiting off.
     #[arg(long, default_value_t = 60)]
     pub rate_limit: u32,
+
+    /// Clients tracked at most by each rate limiter (reports, aggregates); when the table is
+    /// full of clients still using their allowance, new clients get 503.
+    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub rate_limit_clients: u64,
+
+    /// Aggregate queries per minute from one client address (IPv6: per /64), with bursts of
+    /// the same size (429 past it); 0 turns this limit off.
+    #[arg(long, default_value_t = 30)]
+    pub aggregate_rate_limit: u32,
+
+    /// Aggregate queries answered from storage at once; more get 503 + `Retry-After`.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrent_aggregates: u32,
+
+    /// Seconds an aggregate answer is reused for the same query (0: never).
+    #[arg(long, default_value_t = 30)]
+    pub aggregate_cache_seconds: u64,
+
+    /// Rows (cell and verdict) one aggregate query may read; a query that would read more
+    /// is refused with 400 (counted by the database, nothing read).
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_aggregate_rows: u64,
 
     /// Largest accepted report body, in bytes (larger ones get 413).
     #[arg(long, default_value_t = 128 * 1024)]
@@ -142,4 +172,31 @@ pub struct Config {
     /// Seconds that a shutdown (SIGTERM, Ctrl-C) waits for requests in flight.
     #[arg(long, default_value_t = 30)]
     pub drain_seconds: u64,
+
+    /// Reports that may wait for the SQLite writer; past it, 503 + `Retry-After` at once.
+    #[arg(long, default_value_t = 8192, value_parser = clap::value_parser!(u64).range(1..))]
+    pub write_queue: u64,
+
+    /// PostgreSQL: milliseconds at most to wait for a pooled connection, to connect, and for
+    /// any statement; past it the request gets 503.
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub db_timeout_ms: u64,
+
+    /// Milliseconds a request body may stall between two pieces (408 past it).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout_ms: u64,
+
+    /// Milliseconds a request may take in all (503 past it).
+    #[arg(long, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout_ms: u64,
+
+    /// Connections open at once; one more is answered 503 + `Retry-After` and closed.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
+    /// Address of the admin listener: `/metrics` and `/healthz` with the cause of a failure.
+    /// Keep it on loopback or a private network; without it neither is served (the public
+    /// `/healthz` says only `ok` or `unavailable`).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub admin_listen: Option<SocketAddr>,
 }

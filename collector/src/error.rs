@@ -1,5 +1,6 @@
 //! The one error type of the HTTP API: every way a request can fail, each answered with its
-//! status and `{"error": "..."}` (plus `Retry-After` when rate limited).
+//! status and `{"error": "..."}` (plus `Retry-After` when a retry later may succeed: rate
+//! limited, busy, storage unavailable).
 //!
 //! Handlers return `Result<_, AppError>` and use `?`: the errors of intake, campaigns,
 //! storage and the rate limiter convert with `From`, so a handler reads as its happy path.
@@ -18,8 +19,18 @@ use axum::Json;
 pub enum AppError {
     /// A report from a page that may not submit (see [`crate::origin`]): 403.
     ForeignOrigin(Forbidden),
-    /// The sender's network has used its allowance of reports: 429.
+    /// The sender's network has used its allowance of reports: 429 (503 when the limiter's
+    /// table of clients is full).
     RateLimited(Refused),
+    /// The client has used its allowance of aggregate queries: 429 (503 when the table is
+    /// full).
+    ReadsLimited(Refused),
+    /// Every aggregate query slot is taken: 503.
+    Busy,
+    /// An aggregate that would read more than `max` rows (cell and verdict): 400.
+    TooManyCells { max: usize },
+    /// A request body that stalled past `--body-timeout-ms`: 408.
+    BodyTimeout,
     /// A report body that is neither JSON nor plain text: 415.
     UnsupportedContentType,
     /// A report body over `--max-body` bytes: 413.
@@ -46,7 +57,12 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::ForeignOrigin(_) => StatusCode::FORBIDDEN,
-            AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::RateLimited(Refused::TooManyClients)
+            | AppError::ReadsLimited(Refused::TooManyClients)
+            | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::RateLimited(_) | AppError::ReadsLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyCells { .. } => StatusCode::BAD_REQUEST,
+            AppError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             AppError::UnsupportedContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnreadableBody | AppError::BadQuery(_) => StatusCode::BAD_REQUEST,
@@ -58,7 +74,9 @@ impl AppError {
             AppError::Campaign(_) => StatusCode::NOT_FOUND,
             AppError::NotStored(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Storage(StorageError::Unreadable(_)) => StatusCode::INTERNAL_SERVER_ERROR,
-            AppError::Storage(StorageError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Storage(StorageError::Unavailable(_) | StorageError::Overloaded(_)) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::Encode(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -77,9 +95,21 @@ impl AppError {
                 };
                 format!("reports are accepted only from this collector's pages and its embedding origins; {what}")
             }
-            AppError::RateLimited(Refused { retry_after }) => {
+            AppError::RateLimited(Refused::OverAllowance { retry_after }) => {
                 format!("too many reports from this network; try again in {retry_after} s")
             }
+            AppError::ReadsLimited(Refused::OverAllowance { retry_after }) => {
+                format!("too many aggregate queries from this network; try again in {retry_after} s")
+            }
+            AppError::RateLimited(Refused::TooManyClients)
+            | AppError::ReadsLimited(Refused::TooManyClients) => {
+                "too many clients at once; try again later".into()
+            }
+            AppError::Busy => "too many aggregate queries at once; try again in a moment".into(),
+            AppError::TooManyCells { max } => format!(
+                "too many cells (over {max} rows): narrow the query (cc, asn, platform, a shorter range or bucket=day)"
+            ),
+            AppError::BodyTimeout => "the request body stalled; send it at once".into(),
             AppError::UnsupportedContentType => {
                 "Content-Type must be application/json or text/plain".into()
             }
@@ -96,14 +126,31 @@ impl AppError {
                 format!("campaign {id:?} is misconfigured on this server")
             }
             AppError::BadQuery(message) => message.clone(),
+            AppError::NotStored(StorageError::Overloaded(_)) => {
+                "the collector is busy; the report was not stored, please retry in a moment".into()
+            }
             AppError::NotStored(_) => {
                 "storage is unavailable; the report was not stored, please retry".into()
             }
-            AppError::Storage(StorageError::Unavailable(_)) => "storage is unavailable".into(),
+            AppError::Storage(StorageError::Unavailable(_) | StorageError::Overloaded(_)) => {
+                "storage is unavailable".into()
+            }
             AppError::Storage(StorageError::Unreadable(what)) => {
                 format!("storage holds data this collector cannot read: {what}")
             }
             AppError::Encode(e) => format!("cannot encode: {e}"),
+        }
+    }
+
+    /// Seconds after which a retry may succeed, for `Retry-After`; `None` when it will not.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::RateLimited(refused) | AppError::ReadsLimited(refused) => {
+                Some(refused.retry_after())
+            }
+            AppError::Busy | AppError::NotStored(StorageError::Overloaded(_)) => Some(1),
+            AppError::NotStored(_) | AppError::Storage(StorageError::Unavailable(_)) => Some(5),
+            _ => None,
         }
     }
 
@@ -129,10 +176,10 @@ impl IntoResponse for AppError {
             Json(serde_json::json!({ "error": self.message() })),
         )
             .into_response();
-        if let AppError::RateLimited(Refused { retry_after }) = self {
+        if let Some(seconds) = self.retry_after() {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

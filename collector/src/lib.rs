@@ -7,7 +7,10 @@
 //!
 //! # A tour, in the order a report flows through it
 //!
-//! - [`cli`] and [`server`]: the options, then the listener, state and shutdown.
+//! - [`cli`] and [`server`]: the options, then the listener (capped by [`listener`]), state
+//!   and shutdown.
+//! - [`proxy`]: the client's address, from the peer or, behind trusted proxies, from
+//!   `X-Forwarded-For`.
 //! - [`routes`]: the HTTP API, one file per route (`reports`, `campaigns`, `aggregates`,
 //!   `health`) and the security headers of every answer (`security`), with [`error`] turning
 //!   every failure into a status and a message.
@@ -19,7 +22,8 @@
 //!   verdict re-derived with the engine's classifier.
 //! - [`geo`]: country and network (ASN) of the sender, from a MaxMind database, in memory only.
 //! - [`storage`]: one trait, two stores (`sqlite`, `postgres`), chosen by the database URL.
-//! - [`aggregate`]: verdict counts per cell with every cell under k left out, as JSON or CSV.
+//! - [`aggregate`]: verdict counts per cell with every cell under k left out, as JSON or CSV;
+//!   [`aggregate_guard`]: the cache, concurrency cap and per-client allowance of those reads.
 //! - [`catalog`]: the operator's `catalog` command, outcomes per endpoint from stored reports,
 //!   to find rotten catalog entries.
 //! - [`metrics`] and [`time`]: Prometheus counters, hour arithmetic.
@@ -27,14 +31,17 @@
 //!   endpoints whose objects have become unusable (rotten catalog entries).
 
 pub mod aggregate;
+pub mod aggregate_guard;
 pub mod campaigns;
 pub mod catalog;
 pub mod cli;
 pub mod error;
 pub mod geo;
 pub mod intake;
+pub mod listener;
 pub mod metrics;
 pub mod origin;
+pub mod proxy;
 pub mod rate_limit;
 pub mod routes;
 pub mod server;

@@ -12,8 +12,6 @@ use std::time::{Duration, Instant};
 
 /// How often the hashing secret (and with it every bucket) is replaced.
 pub const ROTATE_EVERY: Duration = Duration::from_secs(3600);
-/// Buckets kept at most; past this, buckets that have refilled are forgotten first.
-const MAX_CLIENTS: usize = 200_000;
 
 struct Bucket {
     tokens: f64,
@@ -27,16 +25,34 @@ struct State {
     buckets: HashMap<u64, Bucket>,
 }
 
-/// A report refused because its sender's network has used its allowance.
+/// A request refused by the limiter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Refused {
-    /// Seconds until the next report would be taken (`Retry-After`).
-    pub retry_after: u64,
+pub enum Refused {
+    /// The sender's network has used its allowance (429).
+    OverAllowance {
+        /// Seconds until the next request would be taken (`Retry-After`).
+        retry_after: u64,
+    },
+    /// The table of clients is full of clients still using their allowance, so a new one
+    /// cannot be tracked (503): the table never grows past its cap.
+    TooManyClients,
 }
 
-/// A token bucket per client: `per_minute` tokens, refilled continuously.
+impl Refused {
+    /// Seconds to wait before trying again (`Retry-After`).
+    pub fn retry_after(&self) -> u64 {
+        match self {
+            Refused::OverAllowance { retry_after } => *retry_after,
+            Refused::TooManyClients => 60,
+        }
+    }
+}
+
+/// A token bucket per client: `per_minute` tokens, refilled continuously, for at most
+/// `max_clients` clients at once.
 pub struct RateLimiter {
     per_minute: u32,
+    max_clients: usize,
     state: Mutex<State>,
 }
 
@@ -52,10 +68,12 @@ fn client_bits(ip: IpAddr) -> u128 {
 }
 
 impl RateLimiter {
-    /// `per_minute` reports per client per minute; 0 turns limiting off.
-    pub fn new(per_minute: u32) -> Self {
+    /// `per_minute` requests per client per minute (0 turns limiting off), for at most
+    /// `max_clients` clients whose buckets have not refilled.
+    pub fn new(per_minute: u32, max_clients: usize) -> Self {
         RateLimiter {
             per_minute,
+            max_clients: max_clients.max(1),
             state: Mutex::new(State {
                 secret: RandomState::new(),
                 since: Instant::now(),
@@ -67,7 +85,9 @@ impl RateLimiter {
     /// Takes one token for `ip`.
     ///
     /// # Errors
-    /// [`Refused`], with the seconds until a token is available, when there is none.
+    /// [`Refused::OverAllowance`], with the seconds until a token is available, when there
+    /// is none; [`Refused::TooManyClients`] for a new client when the table is full even
+    /// after forgetting every client whose bucket has refilled.
     pub fn check(&self, ip: IpAddr, now: Instant) -> Result<(), Refused> {
         if self.per_minute == 0 {
             return Ok(());
@@ -80,12 +100,15 @@ impl RateLimiter {
             state.since = now;
             state.buckets.clear();
         }
-        if state.buckets.len() >= MAX_CLIENTS {
+        let key = state.secret.hash_one(client_bits(ip));
+        if state.buckets.len() >= self.max_clients && !state.buckets.contains_key(&key) {
             state.buckets.retain(|_, b| {
                 b.tokens + now.duration_since(b.last).as_secs_f64() * per_second < capacity
             });
+            if state.buckets.len() >= self.max_clients {
+                return Err(Refused::TooManyClients);
+            }
         }
-        let key = state.secret.hash_one(client_bits(ip));
         let bucket = state.buckets.entry(key).or_insert(Bucket {
             tokens: capacity,
             last: now,
@@ -97,7 +120,7 @@ impl RateLimiter {
             bucket.tokens -= 1.0;
             Ok(())
         } else {
-            Err(Refused {
+            Err(Refused::OverAllowance {
                 retry_after: ((1.0 - bucket.tokens) / per_second).ceil().max(1.0) as u64,
             })
         }
@@ -115,21 +138,25 @@ mod tests {
 
     #[test]
     fn a_client_over_its_allowance_waits_and_others_do_not() {
-        let limiter = RateLimiter::new(2);
+        let limiter = RateLimiter::new(2, 100);
         let t = Instant::now();
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
         assert!(limiter.check(a, t).is_ok());
         assert!(limiter.check(a, t).is_ok());
         let refused = limiter.check(a, t).unwrap_err();
-        assert_eq!(refused.retry_after, 30, "one token per 30 s at 2/min");
+        assert_eq!(
+            refused,
+            Refused::OverAllowance { retry_after: 30 },
+            "one token per 30 s at 2/min"
+        );
         assert!(limiter.check(b, t).is_ok());
         assert!(limiter.check(a, t + Duration::from_secs(30)).is_ok());
     }
 
     #[test]
     fn ipv6_clients_are_limited_per_slash_64() {
-        let limiter = RateLimiter::new(1);
+        let limiter = RateLimiter::new(1, 100);
         let t = Instant::now();
         assert!(limiter.check("2001:db8::1".parse().unwrap(), t).is_ok());
         assert!(limiter.check("2001:db8::2".parse().unwrap(), t).is_err());
@@ -138,19 +165,38 @@ mod tests {
 
     #[test]
     fn zero_means_unlimited() {
-        let limiter = RateLimiter::new(0);
+        let limiter = RateLimiter::new(0, 100);
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         assert!((0..1000).all(|_| limiter.check(ip, Instant::now()).is_ok()));
     }
 
     #[test]
     fn rotation_forgets_every_client() {
-        let limiter = RateLimiter::new(1);
+        let limiter = RateLimiter::new(1, 100);
         let t = Instant::now();
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         assert!(limiter.check(ip, t).is_ok());
         assert!(limiter.check(ip, t).is_err());
         assert!(limiter.check(ip, t + ROTATE_EVERY).is_ok());
         assert_eq!(limiter.clients(), 1);
+    }
+
+    #[test]
+    fn a_full_table_refuses_new_clients_until_a_bucket_refills() {
+        let limiter = RateLimiter::new(60, 2);
+        let t = Instant::now();
+        let [a, b, c]: [IpAddr; 3] =
+            ["192.0.2.1", "192.0.2.2", "192.0.2.3"].map(|s| s.parse().unwrap());
+        assert!(limiter.check(a, t).is_ok());
+        assert!(limiter.check(b, t).is_ok());
+        assert_eq!(limiter.check(c, t), Err(Refused::TooManyClients));
+        assert_eq!(limiter.clients(), 2, "the table did not grow");
+        assert!(limiter.check(a, t).is_ok(), "known clients go on");
+        // A second later, b's bucket has refilled (one token per second): b is forgotten
+        // and c takes its place; a is still using its allowance and stays.
+        let later = t + Duration::from_secs(1);
+        assert!(limiter.check(c, later).is_ok());
+        assert_eq!(limiter.clients(), 2);
+        assert_eq!(limiter.check(b, later), Err(Refused::TooManyClients));
     }
 }

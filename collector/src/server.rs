@@ -1,15 +1,20 @@
 //! Start-up and shutdown: open storage and geo databases, serve, and on SIGTERM or Ctrl-C
 //! stop accepting, answer the requests in flight and drain the write queue before exiting.
 
+use crate::aggregate_guard::{AggregateCache, AggregateGuard};
 use crate::campaigns::Campaigns;
 use crate::cli::Config;
 use crate::geo::Geo;
+use crate::listener::CappedListener;
 use crate::metrics::Metrics;
 use crate::origin::SubmitOrigins;
+use crate::proxy::TrustedProxies;
 use crate::rate_limit::RateLimiter;
-use crate::routes::{router, AppState};
-use crate::storage;
+use crate::routes::{admin_router, router, AppState};
+use crate::storage::{self, StorageOptions};
+use axum::serve::ListenerExt;
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -39,10 +44,16 @@ async fn shutdown_signal() {
 /// Storage, geo databases or the listening socket cannot be opened.
 pub async fn run(config: Config) -> Result<(), String> {
     let metrics = Arc::new(Metrics::default());
-    let storage = storage::open(&config.database, config.pool_size, metrics.clone())
+    let options = StorageOptions {
+        pool_size: config.pool_size,
+        write_queue: config.write_queue as usize,
+        timeout: Duration::from_millis(config.db_timeout_ms),
+    };
+    let storage = storage::open(&config.database, options, metrics.clone())
         .await
         .map_err(|e| format!("database: {e}"))?;
     let geo = Geo::open(config.geo_country.as_deref(), config.geo_asn.as_deref())?;
+    let clients = config.rate_limit_clients as usize;
     let described_geo = geo.describe();
     if config.public_origin.is_none() && !config.listen.ip().is_loopback() {
         eprintln!(
@@ -53,32 +64,64 @@ pub async fn run(config: Config) -> Result<(), String> {
         storage: storage.clone(),
         campaigns: Campaigns::new(config.campaigns.clone()),
         geo,
-        limiter: RateLimiter::new(config.rate_limit),
+        limiter: RateLimiter::new(config.rate_limit, clients),
         metrics,
         k: config.k,
         max_body: config.max_body,
-        trusted_proxy: config.trusted_proxy,
+        proxies: TrustedProxies::new(config.trusted_proxy.clone(), config.trusted_hops as usize),
+        aggregates: AggregateGuard::new(
+            AggregateCache::new(Duration::from_secs(config.aggregate_cache_seconds)),
+            config.max_concurrent_aggregates as usize,
+            RateLimiter::new(config.aggregate_rate_limit, clients),
+            config.max_aggregate_rows as usize,
+        ),
+        healthy: AtomicBool::new(true),
         submit_origins: SubmitOrigins {
             public: config.public_origin.clone(),
             embed: config.embed_origins.clone(),
         },
     });
+    let described_proxies = state.proxies.describe();
     let described_origins = state.submit_origins.describe();
-    let app = router(state, &config);
+    let app = router(state.clone(), &config);
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("{}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let admin = match config.admin_listen {
+        Some(admin) => Some(
+            TcpListener::bind(admin)
+                .await
+                .map_err(|e| format!("--admin-listen {admin}: {e}"))?,
+        ),
+        None => None,
+    };
+    if let Some(admin) = admin {
+        let admin_addr = admin.local_addr().map_err(|e| e.to_string())?;
+        eprintln!(
+            "netreach-collector: admin (/metrics, /healthz with causes) on http://{admin_addr}"
+        );
+        if !admin_addr.ip().is_loopback() {
+            eprintln!("netreach-collector: warning: the admin listener is not on loopback; keep it off the public network");
+        }
+        let admin_app = admin_router(state.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(admin, admin_app).await {
+                eprintln!("netreach-collector: admin listener: {e}");
+            }
+        });
+    }
     // The database URL may hold a password: only its kind is logged.
     eprintln!(
-        "netreach-collector: listening on http://{addr} (storage {}, k={}, geo {}, rate limit {}/min, trusted proxy {}, reports from {})",
+        "netreach-collector: listening on http://{addr} (storage {}, k={}, geo {}, rate limit {}/min, trusted proxy {described_proxies}, at most {} connections, reports from {described_origins})",
         storage.kind(),
         config.k,
         described_geo,
         config.rate_limit,
-        if config.trusted_proxy { "yes" } else { "no" },
-        described_origins,
+        config.max_connections,
     );
+    // The tap is a no-op: it lets the connection's peer address reach the handlers.
+    let listener = CappedListener::new(listener, config.max_connections as usize).tap_io(|_| {});
 
     let (stop, mut stopping) = watch::channel(false);
     tokio::spawn(async move {

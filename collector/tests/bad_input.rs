@@ -11,7 +11,11 @@ use serde_json::{json, Value};
 
 fn start(dir: &TempDir, extra: &[&str]) -> (Collector, Store) {
     let store = Store::sqlite(dir.path());
-    let args = [&["--max-body", "65536"], extra].concat();
+    let args = [
+        &["--max-body", "65536", "--admin-listen", "127.0.0.1:0"],
+        extra,
+    ]
+    .concat();
     let collector = Collector::on(&store, dir.path(), &args, "collector.log");
     (collector, store)
 }
@@ -313,6 +317,8 @@ fn too_many_reports_from_one_client_get_429_with_retry_after() {
             campaigns.to_str().unwrap(),
             "--rate-limit",
             "2",
+            "--admin-listen",
+            "127.0.0.1:0",
         ],
         &dir.path().join("collector.log"),
     );
@@ -332,7 +338,7 @@ fn too_many_reports_from_one_client_get_429_with_retry_after() {
         429
     );
     assert_eq!(store.query("SELECT COUNT(*) FROM reports"), ["2"]);
-    collector.get("/metrics").assert_lines(&[
+    collector.admin_get("/metrics").assert_lines(&[
         "netreach_reports_total{status=\"429\"} 2",
         "netreach_reports_total{status=\"201\"} 2",
     ]);
@@ -474,7 +480,7 @@ fn a_stream_of_garbage_gets_4xx_and_never_5xx_and_the_collector_keeps_working() 
         store.query("SELECT COUNT(*) FROM reports"),
         [(stored_by_mutation + 1).to_string()]
     );
-    collector.get("/metrics").assert_lines(&[
+    collector.admin_get("/metrics").assert_lines(&[
         "netreach_reports_total{status=\"500\"} 0",
         "netreach_reports_total{status=\"503\"} 0",
     ]);

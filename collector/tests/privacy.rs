@@ -1,11 +1,11 @@
 //! The sender's address is used for the geo lookup and rate limiting only: it appears nowhere
 //! in the database files (main file, WAL, shared memory) or in the logs. `X-Forwarded-For` is
-//! used only with `--trusted-proxy`.
+//! used only from a peer in a `--trusted-proxy` range.
 
 mod common;
 
 use common::http::request_from;
-use common::{campaigns_in, mmdb, report_json, Collector, Store, TempDir};
+use common::{mmdb, report_json, Collector, Store, TempDir};
 use netreach::Outcome;
 use std::net::IpAddr;
 
@@ -43,8 +43,20 @@ fn geo_fixtures(dir: &std::path::Path) -> (String, String) {
     )
 }
 
+/// A collector on `store` in `dir` with the geo fixtures and k = 1, plus `extra` flags.
+fn start(store: &Store, dir: &std::path::Path, extra: &[&str], log: &str) -> Collector {
+    let (country, asn) = geo_fixtures(dir);
+    let geo = ["--geo-country", &country, "--geo-asn", &asn, "--k", "1"];
+    Collector::on(store, dir, &[&geo[..], extra].concat(), log)
+}
+
 fn post_from(collector: &Collector, marker: u32, forwarded_for: &str) -> u16 {
-    let client: IpAddr = CLIENT.parse().unwrap();
+    post_via(collector, CLIENT, marker, forwarded_for)
+}
+
+/// Posts a report from the loopback address `peer`, with `X-Forwarded-For: forwarded_for`.
+fn post_via(collector: &Collector, peer: &str, marker: u32, forwarded_for: &str) -> u16 {
+    let client: IpAddr = peer.parse().unwrap();
     let body = report_json(marker, Outcome::Timeout, Outcome::Ok);
     request_from(
         Some(client),
@@ -81,29 +93,14 @@ fn cells(collector: &Collector) -> Vec<(String, u64, u64)> {
 #[test]
 fn the_client_address_reaches_neither_storage_nor_logs() {
     let dir = TempDir::new("privacy");
-    let (country, asn) = geo_fixtures(dir.path());
     let store = Store::sqlite(dir.path());
     let db = match &store {
         Store::Sqlite(path) => path.clone(),
         Store::Postgres(..) => unreachable!(),
     };
-    let campaigns = campaigns_in(dir.path());
-    let url = store.url();
-    let common_args = [
-        "--database",
-        &url,
-        "--campaigns",
-        campaigns.to_str().unwrap(),
-        "--geo-country",
-        &country,
-        "--geo-asn",
-        &asn,
-        "--k",
-        "1",
-    ];
 
     // Without --trusted-proxy, X-Forwarded-For is ignored: the peer address decides.
-    let mut direct = Collector::start(&common_args, &dir.path().join("direct.log"));
+    let mut direct = start(&store, dir.path(), &[], "direct.log");
     for marker in 1..=3 {
         assert_eq!(
             post_from(&direct, marker, &format!("{SPOOFED}, {FORWARDED}")),
@@ -111,12 +108,18 @@ fn the_client_address_reaches_neither_storage_nor_logs() {
         );
     }
     assert_eq!(cells(&direct), [("DE".to_owned(), 64501, 3)]);
+    let warning = "requests carry X-Forwarded-For but no --trusted-proxy is set";
+    assert_eq!(direct.log_text().matches(warning).count(), 1, "logged once");
     assert_eq!(direct.terminate().code(), Some(0));
 
-    // Behind a trusted proxy, the last X-Forwarded-For entry (the proxy's) decides.
-    let mut args = common_args.to_vec();
-    args.push("--trusted-proxy");
-    let proxied = Collector::start(&args, &dir.path().join("proxied.log"));
+    // Behind a trusted proxy, the last X-Forwarded-For entry (the proxy's) decides. (The
+    // range, printed at start, is written so as not to spell the client's address.)
+    let proxied = start(
+        &store,
+        dir.path(),
+        &["--trusted-proxy", "127.0.0.8/29"],
+        "proxied.log",
+    );
     for marker in 4..=5 {
         assert_eq!(
             post_from(&proxied, marker, &format!("{SPOOFED}, {FORWARDED}")),
@@ -163,4 +166,32 @@ fn the_client_address_reaches_neither_storage_nor_logs() {
             "PK\t17557"
         ]
     );
+}
+
+#[test]
+fn forwarded_for_counts_only_from_a_peer_in_a_trusted_range() {
+    let dir = TempDir::new("proxy-range");
+    let store = Store::sqlite(dir.path());
+    let collector = start(
+        &store,
+        dir.path(),
+        &[
+            "--trusted-proxy",
+            "127.0.0.2/32",
+            "--trusted-proxy",
+            "2001:db8::/32",
+        ],
+        "collector.log",
+    );
+    let forwarded = format!("{SPOOFED}, {FORWARDED}");
+    // From the proxy (in the range): the entry it appended, PK.
+    assert_eq!(post_via(&collector, "127.0.0.2", 1, &forwarded), 201);
+    // From 127.0.0.9 (outside every range): the header is the client's claim, ignored; the
+    // peer is the client, DE.
+    assert_eq!(post_via(&collector, CLIENT, 2, &forwarded), 201);
+    assert_eq!(
+        cells(&collector),
+        [("DE".to_owned(), 64501, 1), ("PK".to_owned(), 17557, 1)]
+    );
+    assert!(!collector.log_text().contains("warning"));
 }

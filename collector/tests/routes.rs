@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{campaigns_in, request, Collector, TempDir};
+use common::{campaigns_in, request, Collector, Store, TempDir};
 
 fn start(dir: &TempDir, www: &std::path::Path, campaigns: &std::path::Path) -> Collector {
     start_with(dir, www, campaigns, &[])
@@ -150,6 +150,15 @@ fn campaigns_come_from_their_folder_validated_and_nothing_else_does() {
     )
     .unwrap();
     std::fs::write(dir.path().join("secret.json"), r#"{"secret":true}"#).unwrap();
+    // A campaign aiming a probe at the visitor's own network (a router's page) is refused
+    // here, since the engine in the page leaves that check to the collector.
+    let lan = common::CAMPAIGN
+        .replace("\"id\": \"t\"", "\"id\": \"lan\"")
+        .replace(
+            "https://cdn.x.example/i.png",
+            "https://192.168.1.1/favicon.ico",
+        );
+    std::fs::write(campaigns.join("lan.json"), lan).unwrap();
     let c = start(&dir, &common::www(), &campaigns);
 
     let t = c.get("/v1/campaigns/t");
@@ -173,6 +182,17 @@ fn campaigns_come_from_their_folder_validated_and_nothing_else_does() {
         assert_eq!(r.status, 404, "{path}: {}", r.body);
         assert!(!r.body.contains("secret\":true"));
     }
+    let lan = c.get("/v1/campaigns/lan");
+    assert_eq!(
+        (lan.status, lan.error().as_str()),
+        (500, "campaign \"lan\" is misconfigured on this server")
+    );
+    assert!(
+        c.log_text()
+            .contains("must not point at a private or local address"),
+        "{}",
+        c.log_text()
+    );
     let broken = c.get("/v1/campaigns/broken");
     assert_eq!(broken.status, 500);
     assert_eq!(
@@ -260,10 +280,15 @@ fn an_embedding_origin_may_submit_and_any_origin_may_read_aggregates() {
 }
 
 #[test]
-fn health_and_metrics_answer() {
+fn health_is_terse_in_public_and_metrics_are_only_on_the_admin_listener() {
     let dir = TempDir::new("health");
-    let campaigns = campaigns_in(dir.path());
-    let c = start(&dir, &common::www(), &campaigns);
+    let store = Store::sqlite(dir.path());
+    let c = Collector::on(
+        &store,
+        dir.path(),
+        &["--admin-listen", "127.0.0.1:0"],
+        "collector.log",
+    );
     let h = c.get("/healthz");
     assert_eq!((h.status, h.body.as_str()), (200, "ok\n"));
     assert_eq!(
@@ -276,7 +301,11 @@ fn health_and_metrics_answer() {
         201
     );
     assert_eq!(c.post("{").status, 400);
-    let m = c.get("/metrics");
+    // The report counter would time each report to the second: not on the public port.
+    assert_eq!(c.get("/metrics").status, 404);
+    let admin = c.admin.unwrap();
+    assert!(admin.ip().is_loopback() && admin != c.addr);
+    let m = c.admin_get("/metrics");
     assert!(m
         .header("content-type")
         .unwrap()
@@ -288,6 +317,20 @@ fn health_and_metrics_answer() {
         "netreach_reports_stored_total{storage=\"sqlite\"} 1",
         "netreach_write_batch_reports_bucket{le=\"1\"} 1",
     ]);
+    assert_eq!(c.admin_get("/healthz").body, "ok\n");
+    // The admin listener serves nothing else.
+    assert_eq!(c.admin_get("/v1/aggregates").status, 404);
+
+    // Without --admin-listen, no metrics anywhere.
+    let other = TempDir::new("health-plain");
+    let plain = Collector::on(
+        &Store::sqlite(other.path()),
+        other.path(),
+        &[],
+        "collector.log",
+    );
+    assert_eq!(plain.get("/metrics").status, 404);
+    assert!(plain.admin.is_none());
 }
 
 #[test]
@@ -309,8 +352,20 @@ fn help_lists_every_flag() {
         "--trusted-proxy",
         "--public-origin",
         "--embed-origin",
+        "--trusted-hops",
         "--rate-limit",
+        "--rate-limit-clients",
+        "--aggregate-rate-limit",
+        "--max-concurrent-aggregates",
+        "--aggregate-cache-seconds",
+        "--max-aggregate-rows",
         "--max-body",
+        "--write-queue",
+        "--db-timeout-ms",
+        "--body-timeout-ms",
+        "--request-timeout-ms",
+        "--max-connections",
+        "--admin-listen",
     ] {
         assert!(help.contains(flag), "{flag} missing from --help");
     }

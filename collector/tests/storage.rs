@@ -116,7 +116,8 @@ fn unknown_stored_verdict_is_an_error_not_a_count(store: Store) {
     let collector = start(&store, &dir, "1", "collector.log");
     let r = collector.post(&report_json(301, Outcome::Timeout, Outcome::Ok));
     assert_eq!(r.status, 201, "{}", r.body);
-    assert_eq!(collector.get("/v1/aggregates").status, 200);
+    // Another query than those below, whose answers must not come from the cache.
+    assert_eq!(collector.get("/v1/aggregates?bucket=day").status, 200);
 
     store.execute("UPDATE verdicts SET verdict = 'censored' WHERE platform = 'x'");
     let message = "storage holds data this collector cannot read: \

@@ -5,17 +5,23 @@
 //! start of its bucket, `to` rounded up to the end of its bucket (the answer's `from` and `to`
 //! say so). Cells with fewer than k reports are left out, and how many is not said (see
 //! [`crate::aggregate`]).
+//!
+//! Each client has an allowance of queries, identical queries are answered from a brief
+//! cache, and a few run against storage at once (see [`crate::aggregate_guard`]).
 
 use super::State;
 use crate::aggregate::{cells, Aggregate};
 use crate::error::AppError;
-use crate::storage::{AggregateQuery, MAX_AGGREGATE_ROWS};
+use crate::storage::AggregateQuery;
 use crate::time::{self, format_utc, DAY, HOUR};
-use axum::extract::{Query, State as Extract};
-use axum::http::{header, HeaderName};
+use axum::extract::{ConnectInfo, Query, State as Extract};
+use axum::http::{header, HeaderMap, HeaderName};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
 
 /// Header with k.
 pub const K_HEADER: HeaderName = HeaderName::from_static("x-netreach-k");
@@ -104,28 +110,48 @@ fn query(p: &Params, now: i64) -> Result<AggregateQuery, AppError> {
 
 pub async fn get_aggregates(
     Extract(state): Extract<State>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Query(params): Query<Params>,
 ) -> Result<Response, AppError> {
     state.metrics.aggregate_requested();
+    let client = state.proxies.client_ip(peer.ip(), &headers);
+    state
+        .aggregates
+        .limiter
+        .check(client, Instant::now())
+        .map_err(AppError::ReadsLimited)?;
     let csv = wants_csv(&params)?;
     let q = query(&params, time::now())?;
-    let (from, to, bucket) = (q.from, q.to, q.bucket);
-    let rows = state.storage.aggregate(q).await?;
-    if rows.len() > MAX_AGGREGATE_ROWS {
-        return Err(AppError::BadQuery(
-            "too many cells: narrow the query (cc, asn, platform, a shorter range or bucket=day)"
-                .into(),
-        ));
+    let aggregate = aggregate(&state, q).await?;
+    Ok(answer(&aggregate, csv))
+}
+
+/// The aggregate answering `q`: from the cache, or from storage when a slot is free.
+async fn aggregate(state: &State, q: AggregateQuery) -> Result<Arc<Aggregate>, AppError> {
+    let guard = &state.aggregates;
+    if let Some(cached) = guard.cache.get(&q, Instant::now()) {
+        return Ok(cached);
     }
+    let _slot = guard.slot().ok_or(AppError::Busy)?;
+    let (from, to, bucket) = (q.from, q.to, q.bucket);
+    let rows = state
+        .storage
+        .aggregate(q.clone(), guard.max_rows)
+        .await?
+        .ok_or(AppError::TooManyCells {
+            max: guard.max_rows,
+        })?;
     let cells = cells(&rows, state.k);
-    let aggregate = Aggregate {
+    let aggregate = Arc::new(Aggregate {
         k: state.k,
         bucket: if bucket == DAY { "day" } else { "hour" },
         from: format_utc(from),
         to: format_utc(to),
         cells,
-    };
-    Ok(answer(aggregate, csv))
+    });
+    guard.cache.put(q, aggregate.clone(), Instant::now());
+    Ok(aggregate)
 }
 
 /// Whether the answer is CSV (`format=csv`) rather than JSON.
@@ -138,7 +164,7 @@ fn wants_csv(p: &Params) -> Result<bool, AppError> {
 }
 
 /// The aggregate as JSON or CSV, with k in a header too (a CSV answer carries it only there).
-fn answer(aggregate: Aggregate, csv: bool) -> Response {
+fn answer(aggregate: &Aggregate, csv: bool) -> Response {
     let headers = [
         (K_HEADER, aggregate.k.to_string()),
         (header::CACHE_CONTROL, "no-cache".to_owned()),
@@ -206,5 +232,129 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.message(), "from: must be before to");
+    }
+}
+
+#[cfg(test)]
+mod concurrency {
+    use super::*;
+    use crate::aggregate_guard::{AggregateCache, AggregateGuard};
+    use crate::proxy::TrustedProxies;
+    use crate::rate_limit::RateLimiter;
+    use crate::routes::AppState;
+    use crate::storage::{
+        BoxFuture, CountRow, NewReport, ReportQuery, Storage, StorageError, StoredReport,
+    };
+    use std::sync::atomic::AtomicBool;
+    use std::time::Duration;
+    use tokio::sync::Semaphore;
+
+    /// Storage whose aggregate queries wait until the test lets them finish.
+    struct Stalled {
+        entered: Semaphore,
+        release: Semaphore,
+    }
+
+    impl Storage for Stalled {
+        fn insert(&self, _: NewReport) -> BoxFuture<'_, Result<i64, StorageError>> {
+            Box::pin(async { Err(StorageError::Unavailable("read only".into())) })
+        }
+        fn aggregate(
+            &self,
+            _: AggregateQuery,
+            _: usize,
+        ) -> BoxFuture<'_, Result<Option<Vec<CountRow>>, StorageError>> {
+            Box::pin(async {
+                self.entered.add_permits(1);
+                self.release.acquire().await.unwrap().forget();
+                Ok(Some(Vec::new()))
+            })
+        }
+        fn reports_after(
+            &self,
+            _: ReportQuery,
+            _: i64,
+        ) -> BoxFuture<'_, Result<Vec<StoredReport>, StorageError>> {
+            Box::pin(async { Ok(Vec::new()) })
+        }
+        fn health(&self) -> BoxFuture<'_, Result<(), StorageError>> {
+            Box::pin(async { Ok(()) })
+        }
+        fn close(&self) -> BoxFuture<'_, ()> {
+            Box::pin(async {})
+        }
+        fn kind(&self) -> &'static str {
+            "stalled"
+        }
+    }
+
+    fn get(
+        state: &State,
+        bucket: &str,
+    ) -> impl std::future::Future<Output = Result<Response, AppError>> {
+        let params = Params {
+            bucket: Some(bucket.into()),
+            ..Params::default()
+        };
+        get_aggregates(
+            Extract(state.clone()),
+            ConnectInfo("127.0.0.1:1".parse().unwrap()),
+            HeaderMap::new(),
+            Query(params),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_query_over_the_concurrency_cap_gets_503_at_once() {
+        let storage = Arc::new(Stalled {
+            entered: Semaphore::new(0),
+            release: Semaphore::new(0),
+        });
+        let state = Arc::new(AppState {
+            storage: storage.clone(),
+            campaigns: crate::campaigns::Campaigns::new("campaigns".into()),
+            geo: crate::geo::Geo::open(None, None).unwrap(),
+            limiter: RateLimiter::new(0, 10),
+            metrics: Arc::default(),
+            k: 1,
+            max_body: 1024,
+            proxies: TrustedProxies::new(Vec::new(), 1),
+            aggregates: AggregateGuard::new(
+                AggregateCache::new(Duration::ZERO),
+                1,
+                RateLimiter::new(0, 10),
+                100,
+            ),
+            healthy: AtomicBool::new(true),
+            submit_origins: crate::origin::SubmitOrigins {
+                public: None,
+                embed: Vec::new(),
+            },
+        });
+        let running = tokio::spawn(get(&state, "hour"));
+        storage.entered.acquire().await.unwrap().forget();
+        // The one slot is taken by a query still waiting for storage. (Without the cap this
+        // query would wait for storage too: the bound turns that into a failure.)
+        let refused = tokio::time::timeout(Duration::from_secs(30), get(&state, "day"))
+            .await
+            .expect("refused at once, not queued")
+            .unwrap_err();
+        assert_eq!(
+            refused.status(),
+            axum::http::StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(refused.retry_after(), Some(1));
+        assert_eq!(
+            refused.message(),
+            "too many aggregate queries at once; try again in a moment"
+        );
+        storage.release.add_permits(1);
+        assert_eq!(running.await.unwrap().unwrap().status(), 200);
+        storage.release.add_permits(1);
+        assert_eq!(
+            get(&state, "day").await.unwrap().status(),
+            200,
+            "the slot is back"
+        );
     }
 }

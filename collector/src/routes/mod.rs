@@ -6,25 +6,31 @@ mod health;
 mod reports;
 pub mod security;
 
+use crate::aggregate_guard::AggregateGuard;
 use crate::campaigns::Campaigns;
 use crate::cli::Config;
 use crate::geo::Geo;
 use crate::metrics::Metrics;
 use crate::origin::{Origin, SubmitOrigins};
+use crate::proxy::TrustedProxies;
 use crate::rate_limit::RateLimiter;
 use crate::storage::Storage;
+use axum::body::Body;
 use axum::extract::{Request, State as Extract};
-use axum::http::{header, HeaderValue, Method};
-use axum::middleware::{from_fn_with_state, map_response, Next};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::{from_fn_with_state, map_request, map_response, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use security::SecurityHeaders;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use std::time::Duration;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
+use tower_http::timeout::{TimeoutBody, TimeoutLayer};
 
 /// Everything a handler needs; built once at start.
 pub struct AppState {
@@ -35,7 +41,10 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub k: u32,
     pub max_body: usize,
-    pub trusted_proxy: bool,
+    pub proxies: TrustedProxies,
+    pub aggregates: AggregateGuard,
+    /// Whether the last health check passed (a failure is logged when it starts).
+    pub healthy: AtomicBool,
     /// The pages that may submit reports.
     pub submit_origins: SubmitOrigins,
 }
@@ -43,9 +52,11 @@ pub struct AppState {
 /// Shared state as handlers receive it.
 pub type State = Arc<AppState>;
 
-/// The API under `/v1`, `/healthz`, `/metrics`, the dashboard, and `www/` for the rest; every
-/// answer with the security headers of [`security`].
+/// The API under `/v1`, `/healthz`, the dashboard, and `www/` for the rest; every answer with
+/// the security headers of [`security`]; every request within `--request-timeout-ms` (503 past
+/// it) and its body within `--body-timeout-ms` between pieces.
 pub fn router(state: State, config: &Config) -> Router {
+    let body_timeout = Duration::from_millis(config.body_timeout_ms);
     // Anyone may read the campaigns and aggregates; nothing is credentialed (no cookies
     // exist), so a wildcard origin is safe. CORS only decides whether a page may read an
     // answer: who may submit is decided by the report's Origin (`crate::origin`), before its
@@ -64,7 +75,6 @@ pub fn router(state: State, config: &Config) -> Router {
     Router::new()
         .merge(api)
         .route("/healthz", get(health::healthz))
-        .route("/metrics", get(health::metrics))
         .route_service(
             "/dashboard",
             ServeFile::new(config.www.join("dashboard.html")),
@@ -79,6 +89,22 @@ pub fn router(state: State, config: &Config) -> Router {
             },
             security::add,
         ))
+        .layer(map_request(move |request: Request| async move {
+            request.map(|body| Body::new(TimeoutBody::new(body_timeout, body)))
+        }))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_millis(config.request_timeout_ms),
+        ))
+        .with_state(state)
+}
+
+/// The admin listener's routes (`--admin-listen`): `/metrics`, and `/healthz` with the cause
+/// of a failure.
+pub fn admin_router(state: State) -> Router {
+    Router::new()
+        .route("/healthz", get(health::healthz_detailed))
+        .route("/metrics", get(health::metrics))
         .with_state(state)
 }
 

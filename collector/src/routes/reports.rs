@@ -25,34 +25,13 @@ pub async fn post_report(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let client = client_ip(peer.ip(), &headers, state.trusted_proxy);
+    let client = state.proxies.client_ip(peer.ip(), &headers);
     let response = accept(&state, client, &headers, body)
         .await
         .map(|id| (StatusCode::CREATED, Json(serde_json::json!({ "id": id }))))
         .into_response();
     state.metrics.report_answered(response.status().as_u16());
     response
-}
-
-/// The client's address: the peer, or behind a trusted proxy the last `X-Forwarded-For`
-/// entry (the one the proxy appended; earlier entries are whatever the client claimed).
-pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted_proxy: bool) -> IpAddr {
-    if !trusted_proxy {
-        return peer;
-    }
-    headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .next_back()
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.rsplit(',').next())
-        .map(str::trim)
-        .and_then(|v| {
-            v.parse::<IpAddr>()
-                .ok()
-                .or_else(|| v.parse::<SocketAddr>().ok().map(|s| s.ip()))
-        })
-        .unwrap_or(peer)
 }
 
 /// From request to stored report: each step refuses with the most basic problem first.
@@ -101,18 +80,21 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Byte
         return Err(AppError::TooLarge { limit });
     }
     to_bytes(body, limit).await.map_err(|e| {
-        if is_length_limit(e.into_inner().as_ref()) {
+        let e = e.into_inner();
+        if caused_by::<http_body_util::LengthLimitError>(e.as_ref()) {
             AppError::TooLarge { limit }
+        } else if caused_by::<tower_http::timeout::TimeoutError>(e.as_ref()) {
+            AppError::BodyTimeout
         } else {
             AppError::UnreadableBody
         }
     })
 }
 
-fn is_length_limit(e: &(dyn std::error::Error + 'static)) -> bool {
+fn caused_by<E: std::error::Error + 'static>(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut cause = Some(e);
     while let Some(err) = cause {
-        if err.is::<http_body_util::LengthLimitError>() {
+        if err.is::<E>() {
             return true;
         }
         cause = err.source();
@@ -152,25 +134,6 @@ fn to_store(accepted: Accepted, location: Location, now: i64) -> Result<NewRepor
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn forwarded_for_is_used_only_behind_a_trusted_proxy_and_only_its_last_entry() {
-        let peer: IpAddr = "127.0.0.1".parse().unwrap();
-        let mut h = HeaderMap::new();
-        h.insert("x-forwarded-for", "6.6.6.6, 203.0.113.7".parse().unwrap());
-        assert_eq!(client_ip(peer, &h, false), peer);
-        assert_eq!(
-            client_ip(peer, &h, true),
-            "203.0.113.7".parse::<IpAddr>().unwrap()
-        );
-        h.insert("x-forwarded-for", "garbage".parse().unwrap());
-        assert_eq!(client_ip(peer, &h, true), peer);
-        h.insert("x-forwarded-for", "[2001:db8::1]:443".parse().unwrap());
-        assert_eq!(
-            client_ip(peer, &h, true),
-            "2001:db8::1".parse::<IpAddr>().unwrap()
-        );
-    }
 
     #[test]
     fn json_and_plain_text_bodies_are_accepted() {

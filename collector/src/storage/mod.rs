@@ -36,12 +36,17 @@ pub enum StorageError {
     /// The database answered with a row this collector did not write and cannot read (an
     /// unknown verdict name): a retry will not help.
     Unreadable(String),
+    /// The write queue is full: the report was refused at once rather than held waiting;
+    /// a retry a moment later may succeed.
+    Overloaded(String),
 }
 
 impl fmt::Display for StorageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            StorageError::Unavailable(what) | StorageError::Unreadable(what) => f.write_str(what),
+            StorageError::Unavailable(what)
+            | StorageError::Unreadable(what)
+            | StorageError::Overloaded(what) => f.write_str(what),
         }
     }
 }
@@ -92,7 +97,7 @@ pub struct NewReport {
 }
 
 /// What `GET /v1/aggregates` asks for; `None` means no filter.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct AggregateQuery {
     pub cc: Option<String>,
     pub asn: Option<u32>,
@@ -129,9 +134,24 @@ pub fn stored_verdict(name: &str) -> Result<Verdict, StorageError> {
     })
 }
 
-/// Rows returned at most by one aggregate query (a year of hourly cells for a busy country
-/// would be more; such a request must narrow its filters).
-pub const MAX_AGGREGATE_ROWS: usize = 500_000;
+/// How storage is opened for serving.
+#[derive(Clone, Copy, Debug)]
+pub struct StorageOptions {
+    /// Connections (PostgreSQL) or read connections (SQLite) kept open.
+    pub pool_size: usize,
+    /// Reports that may wait for the SQLite writer; past it an insert is refused at once
+    /// ([`StorageError::Overloaded`]).
+    pub write_queue: usize,
+    /// PostgreSQL: the longest wait for a pooled connection, to connect, and for any
+    /// statement; past it the operation fails as [`StorageError::Unavailable`].
+    pub timeout: std::time::Duration,
+}
+
+/// The SQL that counts, without reading them, the rows (cell and verdict) an aggregate query
+/// would return, stopping at `limit`: `{rows}` is the grouped query.
+pub(crate) fn count_rows_sql(rows: &str, limit: usize) -> String {
+    format!("SELECT COUNT(*) FROM ({rows} LIMIT {limit}) AS capped")
+}
 
 /// Which stored reports to read back: those of runs started in a range, optionally of one
 /// campaign.
@@ -159,11 +179,14 @@ pub const REPORTS_PAGE: usize = 64;
 pub trait Storage: Send + Sync {
     /// Stores a report; resolves with its id once the write is durable.
     fn insert(&self, report: NewReport) -> BoxFuture<'_, Result<i64, StorageError>>;
-    /// Verdict counts per cell, ordered by bucket, country, ASN, platform, verdict.
+    /// Verdict counts per cell, ordered by bucket, country, ASN, platform, verdict; `None`
+    /// when there would be more than `max_rows` of them, which the database counts (up to
+    /// `max_rows + 1`) before any row is read.
     fn aggregate(
         &self,
         query: AggregateQuery,
-    ) -> BoxFuture<'_, Result<Vec<CountRow>, StorageError>>;
+        max_rows: usize,
+    ) -> BoxFuture<'_, Result<Option<Vec<CountRow>>, StorageError>>;
     /// The next page of stored reports matching `query`: at most [`REPORTS_PAGE`], with ids
     /// above `after`, in id order. [`StoredReports`] reads them all, a page at a time.
     fn reports_after(
@@ -258,12 +281,12 @@ fn locate(url: &str) -> Result<Location<'_>, StorageError> {
 /// An unknown URL scheme, or a database that cannot be opened or migrated.
 pub async fn open(
     url: &str,
-    pool_size: usize,
+    options: StorageOptions,
     metrics: Arc<crate::metrics::Metrics>,
 ) -> Result<Arc<dyn Storage>, StorageError> {
     Ok(match locate(url)? {
-        Location::Sqlite(path) => Arc::new(SqliteStorage::open(path, pool_size, metrics)?),
-        Location::Postgres(url) => Arc::new(PostgresStorage::open(url, pool_size, metrics).await?),
+        Location::Sqlite(path) => Arc::new(SqliteStorage::open(path, options, metrics)?),
+        Location::Postgres(url) => Arc::new(PostgresStorage::open(url, options, metrics).await?),
     })
 }
 

@@ -10,10 +10,11 @@
 
 use super::{
     stored_verdict, AggregateQuery, BoxFuture, CountRow, NewReport, ReportQuery, Storage,
-    StorageError, StoredReport, REPORTS_PAGE,
+    StorageError, StorageOptions, StoredReport, REPORTS_PAGE,
 };
 use crate::metrics::Metrics;
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_postgres::types::ToSql;
@@ -51,6 +52,8 @@ const MIGRATIONS: &[(i64, &str)] = &[(
 pub struct PostgresStorage {
     pool: Pool,
     metrics: Arc<Metrics>,
+    /// Every operation (pool wait, connect, statements) ends within this.
+    timeout: Duration,
 }
 
 async fn migrate(pool: &Pool) -> Result<(), StorageError> {
@@ -83,9 +86,17 @@ async fn migrate(pool: &Pool) -> Result<(), StorageError> {
     Ok(())
 }
 
-/// A pool of at most `pool_size` connections to `url`; none is opened yet.
-fn connect(url: &str, pool_size: usize) -> Result<Pool, StorageError> {
-    let config: tokio_postgres::Config = url.parse()?;
+/// A pool of at most `pool_size` connections to `url`; none is opened yet. Waiting for a
+/// connection, opening one and each statement (on the server) are limited to `timeout`.
+fn connect(url: &str, pool_size: usize, timeout: Duration) -> Result<Pool, StorageError> {
+    let mut config: tokio_postgres::Config = url.parse()?;
+    config.connect_timeout(timeout);
+    let statement_timeout = format!("-c statement_timeout={}", timeout.as_millis().max(1));
+    let options = match config.get_options() {
+        Some(given) => format!("{given} {statement_timeout}"),
+        None => statement_timeout,
+    };
+    config.options(&options);
     let manager = Manager::from_config(
         config,
         NoTls,
@@ -95,6 +106,10 @@ fn connect(url: &str, pool_size: usize) -> Result<Pool, StorageError> {
     );
     Pool::builder(manager)
         .max_size(pool_size.max(1))
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(timeout))
+        .create_timeout(Some(timeout))
+        .recycle_timeout(Some(timeout))
         .build()
         .map_err(|e| StorageError::Unavailable(format!("postgres: {e}")))
 }
@@ -106,20 +121,39 @@ fn pool_error(e: deadpool_postgres::PoolError) -> StorageError {
     }
 }
 
+/// The server-side `statement_timeout` cannot end a wait on a server that does not answer
+/// at all (stopped, or a network that drops everything): this ends it on our side.
+async fn within<T>(
+    timeout: Duration,
+    operation: impl Future<Output = Result<T, StorageError>>,
+) -> Result<T, StorageError> {
+    tokio::time::timeout(timeout, operation)
+        .await
+        .unwrap_or_else(|_| {
+            Err(StorageError::Unavailable(format!(
+                "postgres: no answer within {} ms",
+                timeout.as_millis()
+            )))
+        })
+}
+
+/// How long `catalog` (which has no `--db-timeout-ms`) waits for the database.
+const READ_TIMEOUT: Duration = Duration::from_secs(60);
+
 impl PostgresStorage {
-    /// Connects (a pool of `pool_size` connections) and migrates the schema.
+    /// Connects (a pool of `options.pool_size` connections) and migrates the schema.
     ///
     /// # Errors
     /// A bad URL, an unreachable server, or a migration that keeps failing.
     pub async fn open(
         url: &str,
-        pool_size: usize,
+        options: StorageOptions,
         metrics: Arc<Metrics>,
     ) -> Result<Self, StorageError> {
-        let pool = connect(url, pool_size)?;
+        let pool = connect(url, options.pool_size, options.timeout)?;
         let mut tries = 0;
         loop {
-            match migrate(&pool).await {
+            match within(options.timeout, migrate(&pool)).await {
                 Ok(()) => break,
                 Err(e) if tries < 5 => {
                     tries += 1;
@@ -129,7 +163,11 @@ impl PostgresStorage {
                 Err(e) => return Err(e),
             }
         }
-        Ok(PostgresStorage { pool, metrics })
+        Ok(PostgresStorage {
+            pool,
+            metrics,
+            timeout: options.timeout,
+        })
     }
 
     /// Connects (one connection) to read an existing database: nothing is created or
@@ -138,7 +176,7 @@ impl PostgresStorage {
     /// # Errors
     /// A bad URL, an unreachable server, or a database without a `reports` table.
     pub async fn open_to_read(url: &str) -> Result<Self, StorageError> {
-        let pool = connect(url, 1)?;
+        let pool = connect(url, 1, READ_TIMEOUT)?;
         let client = pool.get().await.map_err(pool_error)?;
         let has_reports: bool = client
             .query_one("SELECT to_regclass('reports') IS NOT NULL", &[])
@@ -153,6 +191,7 @@ impl PostgresStorage {
         Ok(PostgresStorage {
             pool,
             metrics: Arc::default(),
+            timeout: READ_TIMEOUT,
         })
     }
 
@@ -214,7 +253,7 @@ impl Storage for PostgresStorage {
     fn insert(&self, report: NewReport) -> BoxFuture<'_, Result<i64, StorageError>> {
         Box::pin(async move {
             self.metrics.queue(1);
-            let result = self.insert_now(report).await;
+            let result = within(self.timeout, self.insert_now(report)).await;
             self.metrics.queue(-1);
             if let Err(e) = &result {
                 eprintln!("netreach-collector: storage error: {e}");
@@ -223,10 +262,14 @@ impl Storage for PostgresStorage {
         })
     }
 
-    fn aggregate(&self, q: AggregateQuery) -> BoxFuture<'_, Result<Vec<CountRow>, StorageError>> {
-        Box::pin(async move {
+    fn aggregate(
+        &self,
+        q: AggregateQuery,
+        max_rows: usize,
+    ) -> BoxFuture<'_, Result<Option<Vec<CountRow>>, StorageError>> {
+        Box::pin(within(self.timeout, async move {
             let client = self.pool.get().await.map_err(pool_error)?;
-            let mut sql = String::from(
+            let mut grouped = String::from(
                 "SELECT (started_at / $1) * $1, cc, asn, platform, verdict, COUNT(*)
                  FROM verdicts WHERE started_at >= $2 AND started_at < $3",
             );
@@ -234,20 +277,28 @@ impl Storage for PostgresStorage {
             let mut args: Vec<&(dyn ToSql + Sync)> = vec![&q.bucket, &q.from, &q.to];
             if let Some(cc) = &q.cc {
                 args.push(cc);
-                sql += &format!(" AND cc = ${}", args.len());
+                grouped += &format!(" AND cc = ${}", args.len());
             }
             if let Some(asn) = &asn {
                 args.push(asn);
-                sql += &format!(" AND asn = ${}", args.len());
+                grouped += &format!(" AND asn = ${}", args.len());
             }
             if let Some(platform) = &q.platform {
                 args.push(platform);
-                sql += &format!(" AND platform = ${}", args.len());
+                grouped += &format!(" AND platform = ${}", args.len());
             }
-            sql += " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5";
-            sql += &format!(" LIMIT {}", super::MAX_AGGREGATE_ROWS + 1);
+            grouped += " GROUP BY 1, 2, 3, 4, 5";
+            let rows: i64 = client
+                .query_one(&super::count_rows_sql(&grouped, max_rows + 1), &args)
+                .await?
+                .get(0);
+            if rows as usize > max_rows {
+                return Ok(None);
+            }
+            let sql = format!("{grouped} ORDER BY 1, 2, 3, 4, 5 LIMIT {}", max_rows + 1);
             let rows = client.query(&sql, &args).await?;
-            rows.iter()
+            let counts = rows
+                .iter()
                 .map(|row| {
                     Ok(CountRow {
                         bucket: row.get(0),
@@ -258,8 +309,10 @@ impl Storage for PostgresStorage {
                         count: row.get::<_, i64>(5) as u64,
                     })
                 })
-                .collect()
-        })
+                .collect::<Result<Vec<_>, StorageError>>()?;
+            // Reports stored between the two statements may have added cells.
+            Ok((counts.len() <= max_rows).then_some(counts))
+        }))
     }
 
     fn reports_after(
@@ -267,7 +320,7 @@ impl Storage for PostgresStorage {
         q: ReportQuery,
         after: i64,
     ) -> BoxFuture<'_, Result<Vec<StoredReport>, StorageError>> {
-        Box::pin(async move {
+        Box::pin(within(self.timeout, async move {
             let client = self.pool.get().await.map_err(pool_error)?;
             let rows = client
                 .query(
@@ -285,15 +338,15 @@ impl Storage for PostgresStorage {
                     json: row.get(1),
                 })
                 .collect())
-        })
+        }))
     }
 
     fn health(&self) -> BoxFuture<'_, Result<(), StorageError>> {
-        Box::pin(async move {
+        Box::pin(within(self.timeout, async move {
             let client = self.pool.get().await.map_err(pool_error)?;
             client.simple_query("SELECT 1").await?;
             Ok(())
-        })
+        }))
     }
 
     fn close(&self) -> BoxFuture<'_, ()> {

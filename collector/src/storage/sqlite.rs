@@ -2,7 +2,7 @@
 
 use super::{
     stored_verdict, AggregateQuery, BoxFuture, CountRow, NewReport, ReportQuery, Storage,
-    StorageError, StoredReport, REPORTS_PAGE,
+    StorageError, StorageOptions, StoredReport, REPORTS_PAGE,
 };
 use crate::metrics::Metrics;
 use rusqlite::{params, params_from_iter, Connection, OpenFlags};
@@ -13,8 +13,6 @@ use tokio::sync::{mpsc, oneshot};
 
 /// Most reports committed in one transaction.
 const MAX_BATCH: usize = 512;
-/// Reports that may wait for the writer before senders are held back.
-const QUEUE: usize = 8192;
 
 /// Versioned schema; each step runs once, in a transaction with its version row.
 const MIGRATIONS: &[(i64, &str)] = &[(
@@ -177,7 +175,7 @@ impl SqliteStorage {
     /// The folder or file cannot be created, or the schema cannot be migrated.
     pub fn open(
         path: &Path,
-        pool_size: usize,
+        options: StorageOptions,
         metrics: Arc<Metrics>,
     ) -> Result<Self, StorageError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -194,7 +192,7 @@ impl SqliteStorage {
         conn.pragma_update(None, "cache_size", -65_536)?;
         conn.pragma_update(None, "wal_autocheckpoint", 16_384)?;
         migrate(&mut conn)?;
-        let (sender, receiver) = mpsc::channel(QUEUE);
+        let (sender, receiver) = mpsc::channel(options.write_queue.max(1));
         let writer_metrics = metrics.clone();
         let writer = std::thread::Builder::new()
             .name("sqlite-writer".into())
@@ -207,7 +205,7 @@ impl SqliteStorage {
             sender: Mutex::new(Some(sender)),
             writer: Mutex::new(Some(writer)),
             readers: Arc::new(Mutex::new(Vec::new())),
-            pool_size: pool_size.max(1),
+            pool_size: options.pool_size.max(1),
             metrics,
         })
     }
@@ -289,9 +287,18 @@ impl Storage for SqliteStorage {
                 .ok_or_else(|| StorageError::Unavailable("shutting down".into()))?;
             let (done, answer) = oneshot::channel();
             self.metrics.queue(1);
-            if sender.send(Job { report, done }).await.is_err() {
+            // A full queue refuses at once: a sender held waiting would hold its connection
+            // and its memory for as long as the writer is behind.
+            if let Err(e) = sender.try_send(Job { report, done }) {
                 self.metrics.queue(-1);
-                return Err(StorageError::Unavailable("the writer has stopped".into()));
+                return Err(match e {
+                    mpsc::error::TrySendError::Full(_) => {
+                        StorageError::Overloaded("the write queue is full".into())
+                    }
+                    mpsc::error::TrySendError::Closed(_) => {
+                        StorageError::Unavailable("the writer has stopped".into())
+                    }
+                });
             }
             answer
                 .await
@@ -299,9 +306,13 @@ impl Storage for SqliteStorage {
         })
     }
 
-    fn aggregate(&self, q: AggregateQuery) -> BoxFuture<'_, Result<Vec<CountRow>, StorageError>> {
+    fn aggregate(
+        &self,
+        q: AggregateQuery,
+        max_rows: usize,
+    ) -> BoxFuture<'_, Result<Option<Vec<CountRow>>, StorageError>> {
         Box::pin(self.read(move |conn| {
-            let mut sql = String::from(
+            let mut grouped = String::from(
                 "SELECT (started_at / ?1) * ?1, cc, asn, platform, verdict, COUNT(*)
                  FROM verdicts WHERE started_at >= ?2 AND started_at < ?3",
             );
@@ -309,18 +320,26 @@ impl Storage for SqliteStorage {
                 vec![q.bucket.into(), q.from.into(), q.to.into()];
             if let Some(cc) = q.cc {
                 args.push(cc.into());
-                sql += &format!(" AND cc = ?{}", args.len());
+                grouped += &format!(" AND cc = ?{}", args.len());
             }
             if let Some(asn) = q.asn {
                 args.push(i64::from(asn).into());
-                sql += &format!(" AND asn = ?{}", args.len());
+                grouped += &format!(" AND asn = ?{}", args.len());
             }
             if let Some(platform) = q.platform {
                 args.push(platform.into());
-                sql += &format!(" AND platform = ?{}", args.len());
+                grouped += &format!(" AND platform = ?{}", args.len());
             }
-            sql += " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5";
-            sql += &format!(" LIMIT {}", super::MAX_AGGREGATE_ROWS + 1);
+            grouped += " GROUP BY 1, 2, 3, 4, 5";
+            let rows: i64 = conn.query_row(
+                &super::count_rows_sql(&grouped, max_rows + 1),
+                params_from_iter(args.iter()),
+                |row| row.get(0),
+            )?;
+            if rows as usize > max_rows {
+                return Ok(None);
+            }
+            let sql = format!("{grouped} ORDER BY 1, 2, 3, 4, 5 LIMIT {}", max_rows + 1);
             let mut stmt = conn.prepare(&sql)?;
             let mut rows = stmt.query(params_from_iter(args))?;
             let mut counts = Vec::new();
@@ -334,7 +353,8 @@ impl Storage for SqliteStorage {
                     count: row.get::<_, i64>(5)? as u64,
                 });
             }
-            Ok(counts)
+            // Reports stored between the two statements may have added cells.
+            Ok((counts.len() <= max_rows).then_some(counts))
         }))
     }
 
@@ -365,8 +385,14 @@ impl Storage for SqliteStorage {
 
     fn health(&self) -> BoxFuture<'_, Result<(), StorageError>> {
         Box::pin(async move {
-            if self.sender.lock().map(|s| s.is_none()).unwrap_or(true) {
-                return Err(StorageError::Unavailable("shutting down".into()));
+            let writer = self.sender.lock().ok().and_then(|s| s.clone());
+            match writer {
+                None => return Err(StorageError::Unavailable("shutting down".into())),
+                // The writer thread owns the receiving end: closed means it has ended.
+                Some(writer) if writer.is_closed() => {
+                    return Err(StorageError::Unavailable("the writer has stopped".into()))
+                }
+                Some(_) => {}
             }
             self.read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
                 .await
@@ -385,5 +411,103 @@ impl Storage for SqliteStorage {
 
     fn kind(&self) -> &'static str {
         "sqlite"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netreach::{Browser, Client, Os, Reason, Verdict};
+
+    fn options() -> StorageOptions {
+        StorageOptions {
+            pool_size: 2,
+            write_queue: 16,
+            timeout: std::time::Duration::from_secs(5),
+        }
+    }
+
+    fn temp_db(tag: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("netreach-sqlite-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir.join("netreach.db")
+    }
+
+    fn report(started_at: i64, platforms: &[&str]) -> NewReport {
+        NewReport {
+            received_at: started_at,
+            started_at,
+            campaign: "t".into(),
+            cc: "PK".into(),
+            asn: 17557,
+            client: Client {
+                browser: Browser::Chrome,
+                version: 156,
+                os: Os::Linux,
+            },
+            runtime_ms: 1,
+            verdicts: platforms
+                .iter()
+                .map(|p| super::super::VerdictRow {
+                    platform: (*p).into(),
+                    verdict: Verdict::Reachable,
+                    reason: Reason::EndpointsLoaded,
+                })
+                .collect(),
+            json: "{}".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_aggregate_over_the_cap_is_counted_in_sql_and_refused() {
+        let path = temp_db("cap");
+        let storage = SqliteStorage::open(&path, options(), Arc::default()).unwrap();
+        // Three hours, two platforms: six rows (cell and verdict).
+        for hour in 0..3 {
+            storage
+                .insert(report(1_795_000_000 + hour * 3600, &["x", "yt"]))
+                .await
+                .unwrap();
+        }
+        let q = AggregateQuery {
+            from: 1_795_000_000 - 3600,
+            to: 1_795_000_000 + 4 * 3600,
+            bucket: 3600,
+            ..AggregateQuery::default()
+        };
+        let rows = storage.aggregate(q.clone(), 6).await.unwrap();
+        assert_eq!(rows.map(|r| r.len()), Some(6));
+        assert!(storage.aggregate(q.clone(), 5).await.unwrap().is_none());
+        let day = AggregateQuery {
+            bucket: 86_400,
+            ..q
+        };
+        assert_eq!(
+            storage.aggregate(day, 5).await.unwrap().map(|r| r.len()),
+            Some(2)
+        );
+        storage.close().await;
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[tokio::test]
+    async fn health_fails_once_the_writer_is_gone() {
+        let path = temp_db("writer");
+        let storage = SqliteStorage::open(&path, options(), Arc::default()).unwrap();
+        assert!(storage.health().await.is_ok());
+        // What a writer thread that ended (a panic) leaves behind: a queue nobody reads.
+        let (orphan, receiver) = mpsc::channel(1);
+        drop(receiver);
+        *storage.sender.lock().unwrap() = Some(orphan);
+        let health = storage.health().await.unwrap_err();
+        assert_eq!(health.to_string(), "the writer has stopped");
+        let insert = storage.insert(report(1_795_000_000, &["x"])).await;
+        assert!(
+            matches!(insert, Err(StorageError::Unavailable(_))),
+            "{insert:?}"
+        );
+        storage.close().await;
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 }

@@ -165,10 +165,15 @@ pub fn www() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../www")
 }
 
+/// What the collector prints before its admin listener's address.
+const ADMIN_LINE: &str = "admin (/metrics, /healthz with causes) on http://";
+
 /// A collector process; killed on drop.
 pub struct Collector {
     pub child: Option<Child>,
     pub addr: SocketAddr,
+    /// The admin listener (`/metrics`), when started with `--admin-listen`.
+    pub admin: Option<SocketAddr>,
     pub log: PathBuf,
 }
 
@@ -224,6 +229,7 @@ impl Collector {
         let mut collector = Collector {
             child: Some(child),
             addr: "0.0.0.0:0".parse().unwrap(),
+            admin: None,
             log: log.to_owned(),
         };
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -232,6 +238,12 @@ impl Collector {
             if let Some(rest) = text.split("listening on http://").nth(1) {
                 let addr = rest.split_whitespace().next().unwrap();
                 collector.addr = addr.parse().unwrap();
+                // Printed before the public address, so it is there by now if at all.
+                collector.admin = text
+                    .split(ADMIN_LINE)
+                    .nth(1)
+                    .and_then(|rest| rest.split_whitespace().next())
+                    .map(|addr| addr.parse().unwrap());
                 return collector;
             }
             if let Some(status) = collector.child.as_mut().unwrap().try_wait().unwrap() {
@@ -285,6 +297,11 @@ impl Collector {
 
     pub fn get(&self, path: &str) -> Response {
         get(self.addr, path)
+    }
+
+    /// `GET path` on the admin listener (`--admin-listen 127.0.0.1:0` must have been given).
+    pub fn admin_get(&self, path: &str) -> Response {
+        get(self.admin.expect("started without --admin-listen"), path)
     }
 
     pub fn post(&self, body: &str) -> Response {

@@ -46,7 +46,8 @@ impl Cluster {
         run_checked(&self.bin.join(tool), args, None)
     }
 
-    fn start() -> Cluster {
+    /// A cluster of the caller's own, not shared: for a test that stops it.
+    pub fn start() -> Cluster {
         let bin = bin_dir();
         let dir = super::TempDir::new("pg");
         if is_root() {
@@ -97,6 +98,47 @@ impl Cluster {
             Some(&log),
         );
         Cluster { dir, bin, port }
+    }
+
+    /// The server's processes: the postmaster and its children (the backends serving
+    /// connections, the background workers).
+    pub fn processes(&self) -> Vec<u32> {
+        let pid_file = self.dir.path().join("data/postmaster.pid");
+        let postmaster: u32 = std::fs::read_to_string(pid_file)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let mut pids = vec![postmaster];
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            // `pid (name) state ppid ...`: the name may hold spaces, so read after its ')'.
+            let parent = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .and_then(|ppid| ppid.parse::<u32>().ok());
+            if parent == Some(postmaster) {
+                pids.push(pid);
+            }
+        }
+        pids
+    }
+
+    /// Sends `signal` (`STOP`, `CONT`) to every process of the server.
+    pub fn signal(&self, signal: &str) {
+        let pids: Vec<String> = self.processes().iter().map(u32::to_string).collect();
+        let ok = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .args(&pids)
+            .status()
+            .unwrap();
+        assert!(ok.success(), "kill -{signal} {pids:?}");
     }
 
     /// The cluster shared by the tests of this process, started on first use.
