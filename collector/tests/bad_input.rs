@@ -217,7 +217,7 @@ fn only_the_collectors_own_pages_and_its_embedding_origins_may_submit() {
         assert_eq!(r.status, 201, "{origin}: {}", r.body);
     }
     assert_eq!(store.query("SELECT COUNT(*) FROM reports"), ["2"]);
-    collector.get("/metrics").assert_lines(&[&format!(
+    collector.admin_get("/metrics").assert_lines(&[&format!(
         "netreach_reports_total{{status=\"403\"}} {}",
         cases.len()
     )]);

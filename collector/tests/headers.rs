@@ -46,7 +46,7 @@ fn answers(c: &Collector) -> Vec<(&'static str, Response)> {
             ),
         ),
         ("health", c.get("/healthz")),
-        ("metrics", c.get("/metrics")),
+        ("metrics, only on the admin listener", c.get("/metrics")),
         ("a missing file", c.get("/nope.html")),
         ("a missing campaign", c.get("/v1/campaigns/nope")),
     ]
@@ -94,7 +94,7 @@ fn every_answer_carries_the_security_headers_and_only_the_embed_frame_may_be_fra
     let statuses: Vec<u16> = answers.iter().map(|(_, r)| r.status).collect();
     assert_eq!(
         statuses,
-        [200, 200, 200, 200, 200, 200, 200, 200, 400, 201, 403, 200, 200, 200, 404, 404]
+        [200, 200, 200, 200, 200, 200, 200, 200, 400, 201, 403, 200, 200, 404, 404, 404]
     );
     // The embed frame, with or without its campaign: any site may frame it.
     for path in ["/embed.html", "/embed.html?campaign=/v1/campaigns/t"] {

@@ -210,8 +210,10 @@ fn a_stalled_body_gets_408() {
     let mut stream = connect(c.addr, None).unwrap();
     let body = report_json(1, Outcome::Ok, Outcome::Ok);
     let head = format!(
-        "POST /v1/reports HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        "POST /v1/reports HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
+         Origin: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        c.addr,
+        common::own_origin(c.addr),
         body.len()
     );
     stream.write_all(head.as_bytes()).unwrap();
