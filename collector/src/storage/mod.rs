@@ -7,9 +7,11 @@
 //!   own transaction, answered after COMMIT (PostgreSQL's default `synchronous_commit=on`).
 //!
 //! Both keep the same two tables: `reports` (one row per report, with the report's JSON as
-//! stored) and `verdicts` (one row per platform result, denormalized with the cell columns so
-//! aggregates are one GROUP BY). Times are Unix seconds rounded down to the hour; no column
-//! holds an address, and no column could. Stored reports are read back a page at a time
+//! stored) and `verdicts` (one row per platform result, denormalized with the cell columns and
+//! the report's `new_sender` flag so aggregates read one table). Times are Unix seconds
+//! rounded down to the hour; no column holds an address or anything derived from one but that
+//! flag (whether the report was its sender's first in its cells that hour, see
+//! [`crate::senders`]), and no column could. Stored reports are read back a page at a time
 //! ([`StoredReports`]), for `netreach-collector catalog`.
 
 mod postgres;
