@@ -15,9 +15,10 @@ use tokio::sync::{mpsc, oneshot};
 const MAX_BATCH: usize = 512;
 
 /// Versioned schema; each step runs once, in a transaction with its version row.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    "CREATE TABLE IF NOT EXISTS reports (
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        "CREATE TABLE IF NOT EXISTS reports (
         id INTEGER PRIMARY KEY,
         received_at INTEGER NOT NULL,
         started_at INTEGER NOT NULL,
@@ -40,7 +41,15 @@ const MIGRATIONS: &[(i64, &str)] = &[(
         reason TEXT NOT NULL,
         PRIMARY KEY (started_at, cc, asn, platform, report_id)
     ) WITHOUT ROWID;",
-)];
+    ),
+    // k counts distinct senders (see `crate::senders`): 1 marks a report that was its
+    // sender's first in its cells that hour. Rows stored before count as one sender each.
+    (
+        2,
+        "ALTER TABLE reports ADD COLUMN new_sender INTEGER NOT NULL DEFAULT 1;
+         ALTER TABLE verdicts ADD COLUMN new_sender INTEGER NOT NULL DEFAULT 1;",
+    ),
+];
 
 struct Job {
     report: NewReport,
@@ -93,12 +102,13 @@ fn write_batch(conn: &mut Connection, jobs: &[Job]) -> Result<Vec<i64>, StorageE
     {
         let mut report_stmt = tx.prepare_cached(
             "INSERT INTO reports (received_at, started_at, campaign, cc, asn, browser,
-                browser_version, os, runtime_ms, report)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                browser_version, os, runtime_ms, report, new_sender)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?;
         let mut verdict_stmt = tx.prepare_cached(
-            "INSERT INTO verdicts (report_id, platform, started_at, cc, asn, verdict, reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO verdicts (report_id, platform, started_at, cc, asn, verdict, reason,
+                new_sender)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         for job in jobs {
             let r = &job.report;
@@ -113,6 +123,7 @@ fn write_batch(conn: &mut Connection, jobs: &[Job]) -> Result<Vec<i64>, StorageE
                 r.client.os.as_str(),
                 r.runtime_ms,
                 r.json,
+                r.new_sender,
             ])?;
             let id = tx.last_insert_rowid();
             for v in &r.verdicts {
@@ -123,7 +134,8 @@ fn write_batch(conn: &mut Connection, jobs: &[Job]) -> Result<Vec<i64>, StorageE
                     r.cc,
                     r.asn,
                     v.verdict.as_str(),
-                    v.reason.as_str()
+                    v.reason.as_str(),
+                    r.new_sender,
                 ])?;
             }
             ids.push(id);
@@ -309,28 +321,30 @@ impl Storage for SqliteStorage {
     fn aggregate(
         &self,
         q: AggregateQuery,
+        k: u32,
         max_rows: usize,
     ) -> BoxFuture<'_, Result<Option<Vec<CountRow>>, StorageError>> {
         Box::pin(self.read(move |conn| {
-            let mut grouped = String::from(
-                "SELECT (started_at / ?1) * ?1, cc, asn, platform, verdict, COUNT(*)
-                 FROM verdicts WHERE started_at >= ?2 AND started_at < ?3",
-            );
-            let mut args: Vec<rusqlite::types::Value> =
-                vec![q.bucket.into(), q.from.into(), q.to.into()];
+            let mut filters = String::new();
+            let mut args: Vec<rusqlite::types::Value> = vec![
+                q.bucket.into(),
+                q.from.into(),
+                q.to.into(),
+                i64::from(k).into(),
+            ];
             if let Some(cc) = q.cc {
                 args.push(cc.into());
-                grouped += &format!(" AND cc = ?{}", args.len());
+                filters += &format!(" AND cc = ?{}", args.len());
             }
             if let Some(asn) = q.asn {
                 args.push(i64::from(asn).into());
-                grouped += &format!(" AND asn = ?{}", args.len());
+                filters += &format!(" AND asn = ?{}", args.len());
             }
             if let Some(platform) = q.platform {
                 args.push(platform.into());
-                grouped += &format!(" AND platform = ?{}", args.len());
+                filters += &format!(" AND platform = ?{}", args.len());
             }
-            grouped += " GROUP BY 1, 2, 3, 4, 5";
+            let grouped = super::published_rows_sql(|n| format!("?{n}"), &filters);
             let rows: i64 = conn.query_row(
                 &super::count_rows_sql(&grouped, max_rows + 1),
                 params_from_iter(args.iter()),
@@ -351,6 +365,7 @@ impl Storage for SqliteStorage {
                     platform: row.get(3)?,
                     verdict: stored_verdict(&row.get::<_, String>(4)?)?,
                     count: row.get::<_, i64>(5)? as u64,
+                    senders: row.get::<_, i64>(6)? as u64,
                 });
             }
             // Reports stored between the two statements may have added cells.
@@ -455,6 +470,7 @@ mod tests {
                     reason: Reason::EndpointsLoaded,
                 })
                 .collect(),
+            new_sender: true,
             json: "{}".into(),
         }
     }
@@ -476,15 +492,15 @@ mod tests {
             bucket: 3600,
             ..AggregateQuery::default()
         };
-        let rows = storage.aggregate(q.clone(), 6).await.unwrap();
+        let rows = storage.aggregate(q.clone(), 1, 6).await.unwrap();
         assert_eq!(rows.map(|r| r.len()), Some(6));
-        assert!(storage.aggregate(q.clone(), 5).await.unwrap().is_none());
+        assert!(storage.aggregate(q.clone(), 1, 5).await.unwrap().is_none());
         let day = AggregateQuery {
             bucket: 86_400,
             ..q
         };
         assert_eq!(
-            storage.aggregate(day, 5).await.unwrap().map(|r| r.len()),
+            storage.aggregate(day, 1, 5).await.unwrap().map(|r| r.len()),
             Some(2)
         );
         storage.close().await;
