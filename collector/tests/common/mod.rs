@@ -245,7 +245,12 @@ impl Collector {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let text = collector.log_text();
-            if let Some(rest) = text.split("listening on http://").nth(1) {
+            // Only a whole line: the log may be read while the collector is writing it.
+            let listening = text
+                .split("listening on http://")
+                .nth(1)
+                .filter(|rest| rest.contains('\n'));
+            if let Some(rest) = listening {
                 let addr = rest.split_whitespace().next().unwrap();
                 collector.addr = addr.parse().unwrap();
                 // Printed before the public address, so it is there by now if at all.
