@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::rng::Rng;
 use common::{
     campaigns_in, own_origin, report, report_json, request, submit, Collector, Store, TempDir,
 };
@@ -342,22 +343,6 @@ fn too_many_reports_from_one_client_get_429_with_retry_after() {
         "netreach_reports_total{status=\"429\"} 2",
         "netreach_reports_total{status=\"201\"} 2",
     ]);
-}
-
-/// xorshift64*: reproducible garbage without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
 }
 
 #[test]

@@ -41,6 +41,12 @@ pub const BENCHES: &[Bench] = &[
         about: "collector ingest (SQLite, PostgreSQL) beside nginx: collector/benches/ingest.sh",
         run: ingest,
     },
+    Bench {
+        name: "soak",
+        about: "collector under mixed load for SOAK_MINUTES (30), SIGKILL halfway: reports \
+                lost, memory over time, p99 (collector/examples/soak.rs)",
+        run: soak,
+    },
 ];
 
 /// The browser benchmarks are ignored tests in tests/bench.rs, run in headless Chromium against
@@ -76,6 +82,31 @@ fn ingest(workspace: &Workspace) -> Result<(), String> {
         return Err(format!("{script} is missing"));
     }
     run(&mut workspace.command("bash", &[script]))
+}
+
+/// The collector's soak test, on a release build; `SOAK_MINUTES` sets its length.
+fn soak(workspace: &Workspace) -> Result<(), String> {
+    run(&mut workspace.command(
+        "cargo",
+        &[
+            "build",
+            "--quiet",
+            "--release",
+            "-p",
+            "netreach-collector",
+            "--bin",
+            "netreach-collector",
+            "--example",
+            "soak",
+        ],
+    ))?;
+    let minutes = std::env::var("SOAK_MINUTES").unwrap_or_else(|_| "30".into());
+    let soak = workspace.target_dir().join("release/examples/soak");
+    let collector = workspace.binary("netreach-collector", true);
+    run(std::process::Command::new(soak)
+        .arg(minutes)
+        .arg(collector)
+        .current_dir(workspace.path(".")))
 }
 
 /// Runs the named benchmarks, or all of them.

@@ -5,6 +5,7 @@
 pub mod http;
 pub mod mmdb;
 pub mod pg;
+pub mod rng;
 
 use netreach::classify::{classify, Baseline};
 use netreach::{Attempt, Client, EndpointResult, Outcome, PlatformResult, ProbeKind, Report};
