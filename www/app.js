@@ -252,7 +252,7 @@ async function send() {
     const engine = await ready;
     const answer = await engine.submit(report, collector);
     body.dataset.submitted = String(answer.id);
-    $("submit-status").textContent = "Thank you. Your report was stored as number " + answer.id + ".";
+    $("submit-status").textContent = "Thank you. Your report was stored (its random id: " + answer.id + ").";
   } catch (error) {
     body.dataset.submitted = "failed";
     $("submit-status").textContent = "The report could not be sent: " + (error && error.message ? error.message : error);

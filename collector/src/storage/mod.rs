@@ -11,6 +11,9 @@
 //! aggregates are one GROUP BY). Times are Unix seconds rounded down to the hour; no column
 //! holds an address, and no column could. Stored reports are read back a page at a time
 //! ([`StoredReports`]), for `netreach-collector catalog`.
+//!
+//! A report's id is random ([`random_report_id`]), not a sequence: the id a sender gets back
+//! says nothing about how many reports came before it or when.
 
 mod postgres;
 mod sqlite;
@@ -134,6 +137,25 @@ pub fn stored_verdict(name: &str) -> Result<Verdict, StorageError> {
     })
 }
 
+/// Ids are drawn below 2^53, so that every JSON reader (a browser's `Number` among them)
+/// reads them exactly.
+const REPORT_ID_LIMIT: u64 = 1 << 53;
+
+/// Attempts at an unused id before an insert gives up; with 53 random bits a second one is
+/// already rare (a billion stored reports make a clash about one in ten million).
+pub(crate) const REPORT_ID_TRIES: usize = 4;
+
+/// A new report id: 53 random bits from the operating system, never 0. A sequence would count
+/// the reports and, read twice, time them.
+///
+/// # Errors
+/// The operating system gave no random bytes.
+pub(crate) fn random_report_id() -> Result<i64, StorageError> {
+    let bits = getrandom::u64()
+        .map_err(|e| StorageError::Unavailable(format!("no random report id: {e}")))?;
+    Ok((bits % (REPORT_ID_LIMIT - 1) + 1) as i64)
+}
+
 /// How storage is opened for serving.
 #[derive(Clone, Copy, Debug)]
 pub struct StorageOptions {
@@ -177,7 +199,8 @@ pub const REPORTS_PAGE: usize = 64;
 
 /// Report storage.
 pub trait Storage: Send + Sync {
-    /// Stores a report; resolves with its id once the write is durable.
+    /// Stores a report under a new random id; resolves with that id once the write is
+    /// durable.
     fn insert(&self, report: NewReport) -> BoxFuture<'_, Result<i64, StorageError>>;
     /// Verdict counts per cell, ordered by bucket, country, ASN, platform, verdict; `None`
     /// when there would be more than `max_rows` of them, which the database counts (up to

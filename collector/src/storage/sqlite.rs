@@ -91,10 +91,12 @@ fn write_batch(conn: &mut Connection, jobs: &[Job]) -> Result<Vec<i64>, StorageE
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut ids = Vec::with_capacity(jobs.len());
     {
+        // A clash with a stored id inserts nothing (and fails nothing): another id is drawn.
         let mut report_stmt = tx.prepare_cached(
-            "INSERT INTO reports (received_at, started_at, campaign, cc, asn, browser,
+            "INSERT INTO reports (id, received_at, started_at, campaign, cc, asn, browser,
                 browser_version, os, runtime_ms, report)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             ON CONFLICT (id) DO NOTHING",
         )?;
         let mut verdict_stmt = tx.prepare_cached(
             "INSERT INTO verdicts (report_id, platform, started_at, cc, asn, verdict, reason)
@@ -102,19 +104,32 @@ fn write_batch(conn: &mut Connection, jobs: &[Job]) -> Result<Vec<i64>, StorageE
         )?;
         for job in jobs {
             let r = &job.report;
-            report_stmt.execute(params![
-                r.received_at,
-                r.started_at,
-                r.campaign,
-                r.cc,
-                r.asn,
-                r.client.browser.as_str(),
-                r.client.version,
-                r.client.os.as_str(),
-                r.runtime_ms,
-                r.json,
-            ])?;
-            let id = tx.last_insert_rowid();
+            let mut tries = 0;
+            let id = loop {
+                let id = super::random_report_id()?;
+                let inserted = report_stmt.execute(params![
+                    id,
+                    r.received_at,
+                    r.started_at,
+                    r.campaign,
+                    r.cc,
+                    r.asn,
+                    r.client.browser.as_str(),
+                    r.client.version,
+                    r.client.os.as_str(),
+                    r.runtime_ms,
+                    r.json,
+                ])?;
+                tries += 1;
+                if inserted == 1 {
+                    break id;
+                }
+                if tries == super::REPORT_ID_TRIES {
+                    return Err(StorageError::Unavailable(
+                        "no unused report id found".into(),
+                    ));
+                }
+            };
             for v in &r.verdicts {
                 verdict_stmt.execute(params![
                     id,
