@@ -161,6 +161,12 @@ pub struct Config {
     #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_aggregate_rows: u64,
 
+    /// Days raw reports are kept, by the hour they arrived: older ones are deleted with their
+    /// verdict rows at start and then every hour (aggregates over older ranges then count
+    /// fewer reports). 0 keeps them forever.
+    #[arg(long, value_name = "DAYS", default_value_t = 90)]
+    pub retain_days: u32,
+
     /// Largest accepted report body, in bytes (larger ones get 413).
     #[arg(long, default_value_t = 128 * 1024)]
     pub max_body: usize,

@@ -197,6 +197,9 @@ pub struct StoredReport {
 /// `--max-body` (128 KiB by default), so a page stays within a few MiB.
 pub const REPORTS_PAGE: usize = 64;
 
+/// Reports deleted in one transaction by [`Storage::delete_received_before`].
+pub const EXPIRE_BATCH: usize = 500;
+
 /// Report storage.
 pub trait Storage: Send + Sync {
     /// Stores a report under a new random id; resolves with that id once the write is
@@ -217,6 +220,10 @@ pub trait Storage: Send + Sync {
         query: ReportQuery,
         after: i64,
     ) -> BoxFuture<'_, Result<Vec<StoredReport>, StorageError>>;
+    /// Deletes the reports received before `cutoff` (Unix seconds, a whole hour) with their
+    /// verdict rows, a batch of [`EXPIRE_BATCH`] per transaction so that writers are held
+    /// back only briefly; resolves with how many reports went.
+    fn delete_received_before(&self, cutoff: i64) -> BoxFuture<'_, Result<u64, StorageError>>;
     /// Checks that the database answers.
     fn health(&self) -> BoxFuture<'_, Result<(), StorageError>>;
     /// Stops taking writes and waits until every queued write has finished.

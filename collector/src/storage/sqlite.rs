@@ -15,9 +15,10 @@ use tokio::sync::{mpsc, oneshot};
 const MAX_BATCH: usize = 512;
 
 /// Versioned schema; each step runs once, in a transaction with its version row.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    "CREATE TABLE IF NOT EXISTS reports (
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        "CREATE TABLE IF NOT EXISTS reports (
         id INTEGER PRIMARY KEY,
         received_at INTEGER NOT NULL,
         started_at INTEGER NOT NULL,
@@ -40,7 +41,13 @@ const MIGRATIONS: &[(i64, &str)] = &[(
         reason TEXT NOT NULL,
         PRIMARY KEY (started_at, cc, asn, platform, report_id)
     ) WITHOUT ROWID;",
-)];
+    ),
+    // Retention (`--retain-days`) finds expired reports by the hour they arrived.
+    (
+        2,
+        "CREATE INDEX IF NOT EXISTS reports_received ON reports (received_at);",
+    ),
+];
 
 struct Job {
     report: NewReport,
@@ -61,6 +68,47 @@ fn connect(path: &Path, flags: OpenFlags) -> Result<Connection, StorageError> {
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(conn)
+}
+
+/// Creates the database's folder (mode 0700) and file (mode 0600) where they do not exist
+/// yet, so that only the collector's user can read the reports. SQLite gives the WAL and
+/// shared-memory files it creates beside the database the database's own mode. An existing
+/// file is left as the operator made it, with a warning if others may read it.
+fn create_owner_only(path: &Path) -> Result<(), StorageError> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    let failed = |what: &Path, e: std::io::Error| {
+        StorageError::Unavailable(format!("{}: {e}", what.display()))
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| failed(dir, e))?;
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let mode = std::fs::metadata(path)
+                .map_err(|e| failed(path, e))?
+                .permissions()
+                .mode();
+            if mode & 0o077 != 0 {
+                eprintln!(
+                    "netreach-collector: warning: {} has mode {:o}: others may read the reports (chmod 600, and its -wal and -shm files)",
+                    path.display(),
+                    mode & 0o777
+                );
+            }
+            Ok(())
+        }
+        Err(e) => Err(failed(path, e)),
+    }
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
@@ -148,6 +196,32 @@ fn write_batch(conn: &mut Connection, jobs: &[Job]) -> Result<Vec<i64>, StorageE
     Ok(ids)
 }
 
+/// Deletes one batch of reports received before `cutoff`, with their verdict rows, in one
+/// transaction; returns how many reports went (0: none left).
+fn expire_batch(conn: &mut Connection, cutoff: i64) -> Result<usize, StorageError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    tx.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS expired (id INTEGER PRIMARY KEY); DELETE FROM expired;",
+    )?;
+    let expired = tx.execute(
+        "INSERT INTO expired SELECT id FROM reports WHERE received_at < ?1 LIMIT ?2",
+        params![cutoff, super::EXPIRE_BATCH as i64],
+    )?;
+    // Verdict rows are clustered by `started_at`, and a run starts at most an hour after the
+    // hour its report is received in (intake's bound): a range scan, with a day to spare.
+    tx.execute(
+        "DELETE FROM verdicts WHERE started_at < ?1 AND report_id IN (SELECT id FROM expired)",
+        [cutoff + crate::time::DAY],
+    )?;
+    tx.execute(
+        "DELETE FROM reports WHERE id IN (SELECT id FROM expired)",
+        [],
+    )?;
+    tx.execute("DELETE FROM expired", [])?;
+    tx.commit()?;
+    Ok(expired)
+}
+
 /// The writer thread: takes what is queued (up to [`MAX_BATCH`]), commits it in one
 /// transaction, then answers every sender. Ends when every sender is gone and the queue is
 /// empty, so closing drains it.
@@ -193,10 +267,7 @@ impl SqliteStorage {
         options: StorageOptions,
         metrics: Arc<Metrics>,
     ) -> Result<Self, StorageError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| StorageError::Unavailable(format!("{}: {e}", dir.display())))?;
-        }
+        create_owner_only(path)?;
         let mut conn = connect(path, OpenFlags::default())?;
         // WAL lets readers work beside the writer; FULL fsyncs the WAL at every commit,
         // so a committed batch survives a crash of the process or of the machine.
@@ -396,6 +467,27 @@ impl Storage for SqliteStorage {
             )?;
             Ok(rows.collect::<Result<_, _>>()?)
         }))
+    }
+
+    fn delete_received_before(&self, cutoff: i64) -> BoxFuture<'_, Result<u64, StorageError>> {
+        let path = self.path.clone();
+        Box::pin(async move {
+            // A connection of its own: each batch takes the write lock briefly, and the
+            // writer thread waits for it (busy timeout) as for any other writer.
+            tokio::task::spawn_blocking(move || {
+                let mut conn = connect(&path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+                let mut deleted = 0;
+                loop {
+                    let batch = expire_batch(&mut conn, cutoff)?;
+                    deleted += batch as u64;
+                    if batch < super::EXPIRE_BATCH {
+                        return Ok(deleted);
+                    }
+                }
+            })
+            .await
+            .map_err(|e| StorageError::Unavailable(format!("retention task failed: {e}")))?
+        })
     }
 
     fn health(&self) -> BoxFuture<'_, Result<(), StorageError>> {
