@@ -43,6 +43,11 @@ pub struct CatalogArgs {
     #[arg(long, default_value = DEFAULT_DATABASE)]
     pub database: String,
 
+    /// PostgreSQL: the CA (PEM) that signed the server's certificate, for `sslmode=verify-ca`
+    /// or `verify-full` in `--database`.
+    #[arg(long, value_name = "FILE.pem")]
+    pub db_ca: Option<PathBuf>,
+
     /// Only the reports of this campaign.
     #[arg(long, value_name = "ID", value_parser = campaign_id)]
     pub campaign: Option<String>,
@@ -84,6 +89,13 @@ pub struct Config {
     /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DB` (several collectors may share it).
     #[arg(long, default_value = DEFAULT_DATABASE)]
     pub database: String,
+
+    /// PostgreSQL: the CA (PEM) that signed the server's certificate. `sslmode` in the URL
+    /// says what is checked: `verify-full` the chain and the host name, `verify-ca` the chain
+    /// (both need this file), `require` nothing but TLS itself (the chain, with this file),
+    /// `prefer` (default) TLS when the server offers it, `disable` none.
+    #[arg(long, value_name = "FILE.pem")]
+    pub db_ca: Option<PathBuf>,
 
     /// Folder of static files (the page, the embed, `pkg/` with the Wasm engine, the dashboard).
     #[arg(long, default_value = "www")]

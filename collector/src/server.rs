@@ -45,6 +45,7 @@ async fn shutdown_signal() {
 pub async fn run(config: Config) -> Result<(), String> {
     let metrics = Arc::new(Metrics::default());
     let options = StorageOptions {
+        db_ca: config.db_ca.clone(),
         pool_size: config.pool_size,
         write_queue: config.write_queue as usize,
         timeout: Duration::from_millis(config.db_timeout_ms),

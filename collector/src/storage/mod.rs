@@ -15,6 +15,7 @@
 //! A report's id is random ([`random_report_id`]), not a sequence: the id a sender gets back
 //! says nothing about how many reports came before it or when.
 
+mod pg_tls;
 mod postgres;
 mod sqlite;
 
@@ -67,7 +68,17 @@ impl From<tokio_postgres::Error> for StorageError {
         // A server's error displays as "db error" alone; its message says what went wrong.
         match e.as_db_error() {
             Some(db) => StorageError::Unavailable(format!("postgres: {db}")),
-            None => StorageError::Unavailable(format!("postgres: {e}")),
+            None => {
+                // The cause ("server does not support TLS", a certificate's fault) is in the
+                // chain of sources, not in the error's own words.
+                let mut text = format!("postgres: {e}");
+                let mut source = std::error::Error::source(&e);
+                while let Some(cause) = source {
+                    text += &format!(": {cause}");
+                    source = cause.source();
+                }
+                StorageError::Unavailable(text)
+            }
         }
     }
 }
@@ -157,8 +168,11 @@ pub(crate) fn random_report_id() -> Result<i64, StorageError> {
 }
 
 /// How storage is opened for serving.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct StorageOptions {
+    /// PostgreSQL: the CA file (PEM) that signed the server's certificate (`--db-ca`), for
+    /// `sslmode=verify-ca` and `verify-full` (see `pg_tls`).
+    pub db_ca: Option<std::path::PathBuf>,
     /// Connections (PostgreSQL) or read connections (SQLite) kept open.
     pub pool_size: usize,
     /// Reports that may wait for the SQLite writer; past it an insert is refused at once
@@ -326,9 +340,12 @@ pub async fn open(
 /// # Errors
 /// An unknown URL scheme, a SQLite file that does not exist, a server that cannot be
 /// reached, or a database without a `reports` table.
-pub async fn open_to_read(url: &str) -> Result<Arc<dyn Storage>, StorageError> {
+pub async fn open_to_read(
+    url: &str,
+    db_ca: Option<&std::path::Path>,
+) -> Result<Arc<dyn Storage>, StorageError> {
     Ok(match locate(url)? {
         Location::Sqlite(path) => Arc::new(SqliteStorage::open_to_read(path)?),
-        Location::Postgres(url) => Arc::new(PostgresStorage::open_to_read(url).await?),
+        Location::Postgres(url) => Arc::new(PostgresStorage::open_to_read(url, db_ca).await?),
     })
 }

@@ -16,10 +16,10 @@ use super::{
 use crate::metrics::Metrics;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use std::future::Future;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_postgres::types::ToSql;
-use tokio_postgres::NoTls;
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (
@@ -96,7 +96,13 @@ async fn migrate(pool: &Pool) -> Result<(), StorageError> {
 
 /// A pool of at most `pool_size` connections to `url`; none is opened yet. Waiting for a
 /// connection, opening one and each statement (on the server) are limited to `timeout`.
-fn connect(url: &str, pool_size: usize, timeout: Duration) -> Result<Pool, StorageError> {
+fn connect(
+    url: &str,
+    ca: Option<&Path>,
+    pool_size: usize,
+    timeout: Duration,
+) -> Result<Pool, StorageError> {
+    let (url, tls) = super::pg_tls::configure(url, ca)?;
     let mut config: tokio_postgres::Config = url.parse()?;
     config.connect_timeout(timeout);
     let statement_timeout = format!("-c statement_timeout={}", timeout.as_millis().max(1));
@@ -107,7 +113,7 @@ fn connect(url: &str, pool_size: usize, timeout: Duration) -> Result<Pool, Stora
     config.options(&options);
     let manager = Manager::from_config(
         config,
-        NoTls,
+        tls,
         ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         },
@@ -158,7 +164,12 @@ impl PostgresStorage {
         options: StorageOptions,
         metrics: Arc<Metrics>,
     ) -> Result<Self, StorageError> {
-        let pool = connect(url, options.pool_size, options.timeout)?;
+        let pool = connect(
+            url,
+            options.db_ca.as_deref(),
+            options.pool_size,
+            options.timeout,
+        )?;
         let mut tries = 0;
         loop {
             match within(options.timeout, migrate(&pool)).await {
@@ -183,8 +194,8 @@ impl PostgresStorage {
     ///
     /// # Errors
     /// A bad URL, an unreachable server, or a database without a `reports` table.
-    pub async fn open_to_read(url: &str) -> Result<Self, StorageError> {
-        let pool = connect(url, 1, READ_TIMEOUT)?;
+    pub async fn open_to_read(url: &str, ca: Option<&Path>) -> Result<Self, StorageError> {
+        let pool = connect(url, ca, 1, READ_TIMEOUT)?;
         let client = pool.get().await.map_err(pool_error)?;
         let has_reports: bool = client
             .query_one("SELECT to_regclass('reports') IS NOT NULL", &[])

@@ -528,6 +528,7 @@ mod tests {
 
     fn options() -> StorageOptions {
         StorageOptions {
+            db_ca: None,
             pool_size: 2,
             write_queue: 16,
             timeout: std::time::Duration::from_secs(5),
