@@ -41,7 +41,7 @@ fn stores_reports_and_aggregates_them_k_anonymously(store: Store) {
         assert_eq!(r.status, 201, "{}", r.body);
         ids.push(r.json()["id"].as_i64().unwrap());
     }
-    let rows = store.query("SELECT id, runtime_ms FROM reports ORDER BY runtime_ms");
+    let rows = store.query("SELECT public_id, runtime_ms FROM reports ORDER BY runtime_ms");
     let want: Vec<String> = ids
         .iter()
         .zip(101..)

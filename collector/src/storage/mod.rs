@@ -12,8 +12,8 @@
 //! holds an address, and no column could. Stored reports are read back a page at a time
 //! ([`StoredReports`]), for `netreach-collector catalog`.
 //!
-//! A report's id is random ([`random_report_id`]), not a sequence: the id a sender gets back
-//! says nothing about how many reports came before it or when.
+//! The id a sender gets back is `reports.public_id`, random ([`random_report_id`]), not the
+//! row's sequential `id`: it says nothing about how many reports came before it or when.
 
 mod pg_tls;
 mod postgres;
@@ -216,8 +216,8 @@ pub const EXPIRE_BATCH: usize = 500;
 
 /// Report storage.
 pub trait Storage: Send + Sync {
-    /// Stores a report under a new random id; resolves with that id once the write is
-    /// durable.
+    /// Stores a report under a new random public id; resolves with that id once the write
+    /// is durable.
     fn insert(&self, report: NewReport) -> BoxFuture<'_, Result<i64, StorageError>>;
     /// Verdict counts per cell, ordered by bucket, country, ASN, platform, verdict; `None`
     /// when there would be more than `max_rows` of them, which the database counts (up to

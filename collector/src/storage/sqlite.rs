@@ -42,10 +42,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
         PRIMARY KEY (started_at, cc, asn, platform, report_id)
     ) WITHOUT ROWID;",
     ),
-    // Retention (`--retain-days`) finds expired reports by the hour they arrived.
+    // Issue #10: the id a sender gets back is random (`public_id`; rows keep their sequential
+    // rowid, so inserts still append), and retention finds reports by the hour they arrived.
     (
         2,
-        "CREATE INDEX IF NOT EXISTS reports_received ON reports (received_at);",
+        "ALTER TABLE reports ADD COLUMN public_id INTEGER;
+         CREATE UNIQUE INDEX IF NOT EXISTS reports_public_id ON reports (public_id);
+         CREATE INDEX IF NOT EXISTS reports_received ON reports (received_at);",
     ),
 ];
 
@@ -139,12 +142,14 @@ fn write_batch(conn: &mut Connection, jobs: &[Job]) -> Result<Vec<i64>, StorageE
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut ids = Vec::with_capacity(jobs.len());
     {
-        // A clash with a stored id inserts nothing (and fails nothing): another id is drawn.
+        // A clash with a stored public id inserts nothing (and fails nothing): another is
+        // drawn. The rowid stays sequential: a random one made every insert land in a random
+        // page of the table (3-4 times fewer rows/s at 100,000 rows of 2.5 KB).
         let mut report_stmt = tx.prepare_cached(
-            "INSERT INTO reports (id, received_at, started_at, campaign, cc, asn, browser,
+            "INSERT INTO reports (public_id, received_at, started_at, campaign, cc, asn, browser,
                 browser_version, os, runtime_ms, report)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-             ON CONFLICT (id) DO NOTHING",
+             ON CONFLICT (public_id) DO NOTHING",
         )?;
         let mut verdict_stmt = tx.prepare_cached(
             "INSERT INTO verdicts (report_id, platform, started_at, cc, asn, verdict, reason)
@@ -153,10 +158,10 @@ fn write_batch(conn: &mut Connection, jobs: &[Job]) -> Result<Vec<i64>, StorageE
         for job in jobs {
             let r = &job.report;
             let mut tries = 0;
-            let id = loop {
-                let id = super::random_report_id()?;
+            let public_id = loop {
+                let public_id = super::random_report_id()?;
                 let inserted = report_stmt.execute(params![
-                    id,
+                    public_id,
                     r.received_at,
                     r.started_at,
                     r.campaign,
@@ -170,7 +175,7 @@ fn write_batch(conn: &mut Connection, jobs: &[Job]) -> Result<Vec<i64>, StorageE
                 ])?;
                 tries += 1;
                 if inserted == 1 {
-                    break id;
+                    break public_id;
                 }
                 if tries == super::REPORT_ID_TRIES {
                     return Err(StorageError::Unavailable(
@@ -178,6 +183,7 @@ fn write_batch(conn: &mut Connection, jobs: &[Job]) -> Result<Vec<i64>, StorageE
                     ));
                 }
             };
+            let id = tx.last_insert_rowid();
             for v in &r.verdicts {
                 verdict_stmt.execute(params![
                     id,
@@ -189,7 +195,7 @@ fn write_batch(conn: &mut Connection, jobs: &[Job]) -> Result<Vec<i64>, StorageE
                     v.reason.as_str()
                 ])?;
             }
-            ids.push(id);
+            ids.push(public_id);
         }
     }
     tx.commit()?;
@@ -595,6 +601,29 @@ mod tests {
             storage.aggregate(day, 5).await.unwrap().map(|r| r.len()),
             Some(2)
         );
+        storage.close().await;
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[tokio::test]
+    async fn retention_deletes_in_batches_until_none_is_left() {
+        let path = temp_db("expire");
+        let storage = SqliteStorage::open(&path, options(), Arc::default()).unwrap();
+        let (old, recent) = (1_795_000_000, 1_795_000_000 + 30 * crate::time::DAY);
+        // Two batches and a bit of old reports, and three recent ones.
+        let old_count = 2 * crate::storage::EXPIRE_BATCH + 7;
+        for i in 0..old_count + 3 {
+            let at = if i < old_count { old } else { recent };
+            storage.insert(report(at, &["x", "yt"])).await.unwrap();
+        }
+        let deleted = storage.delete_received_before(recent).await.unwrap();
+        assert_eq!(deleted, old_count as u64);
+        let conn = Connection::open(&path).unwrap();
+        let count = |sql: &str| conn.query_row(sql, [], |row| row.get::<_, i64>(0)).unwrap();
+        assert_eq!(count("SELECT COUNT(*) FROM reports"), 3);
+        assert_eq!(count("SELECT COUNT(*) FROM verdicts"), 6);
+        assert_eq!(count("SELECT MIN(received_at) FROM reports"), recent);
+        assert_eq!(storage.delete_received_before(recent).await.unwrap(), 0);
         storage.close().await;
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
