@@ -180,8 +180,9 @@ async function render() {
   const k = view.body.k ?? all.k;
   const where = cc ? `${cc}${asn ? `, AS${asn}` : ", all networks"}` : "any country";
   $("note").textContent =
-    `Privacy: a cell is one ${bucket} × one country × one network × one platform. Cells with fewer ` +
-    `than k = ${k} reports are never published, so that no single visitor's result can be picked out. ` +
+    `Privacy: k = ${k} means an hour of one network and platform is shown only once at least ${k} ` +
+    `different senders (distinct internet addresses) reported in it, however many times each did, so ` +
+    `that no single visitor's result can be picked out; a day adds up only its shown hours. ` +
     `How many cells were left out is not published either: even that would tell whether someone in a ` +
     `network reported in a given hour. ` +
     (asn ? "" : `In this view (${where}), "all networks" adds up only the networks' published cells. `) +

@@ -1,16 +1,21 @@
-//! Aggregates: verdict counts per cell (time bucket, country, network, platform), with every
-//! cell of fewer than k reports left out.
+//! Aggregates: verdict counts per cell (time bucket, country, network, platform), published
+//! only where they hold k distinct senders.
+//!
+//! The unit of suppression is the hour cell (hour, country, network, platform), the finest
+//! grouping there is. An hour cell is published only when at least k distinct senders
+//! reported in it (the sum of the reports' `new_sender` flags, see [`crate::senders`]); a day
+//! cell is the sum of that day's published hour cells, never of suppressed ones (the SQL is
+//! [`crate::storage::published_rows_sql`]). Every answer is thus a sum of published hour cells:
+//! no difference of two answers (an hour and its day, two ranges, two filters) can single
+//! out a suppressed hour.
+//!
+//! What a cell publishes: `reports` and the verdict counts count reports (a sender who reported
+//! three times counts three times there), and `senders` the distinct senders behind them, at
+//! least k (for a day, the sum over its published hours: a sender of two hours counts twice).
 //!
 //! How many cells were left out is not published: any such count, zero included, says whether
 //! anyone reported in a narrow query (one network, one hour), and even a count shown only for
 //! broad queries gives it away by subtraction (two broad queries that differ by one hour).
-//!
-//! Cells are always the finest grouping of the query; filters only choose whole cells, and the
-//! time range covers whole buckets at both ends (see `routes::aggregates`), so no choice of
-//! filters or range opens a suppressed cell. (Comparing an hourly and a daily query of the
-//! same cell can still reveal a suppressed hour's counts by subtraction when it is the only
-//! one suppressed that day: the dashboard's audience is newsrooms, and reports carry no
-//! identity, but deployments with small networks should raise k.)
 
 use crate::storage::CountRow;
 use crate::time::format_utc;
@@ -27,6 +32,8 @@ pub struct Cell {
     pub platform: String,
     /// Reports in the cell (the sum of the verdict counts).
     pub reports: u64,
+    /// Distinct senders behind them (at least k; a day sums its published hours).
+    pub senders: u64,
     // One column per verdict, named as in `Verdict::ALL` (checked by a test below).
     pub reachable: u64,
     pub throttled: u64,
@@ -47,7 +54,7 @@ pub struct Aggregate {
 }
 
 impl Cell {
-    fn add(&mut self, verdict: Verdict, count: u64) {
+    fn add(&mut self, verdict: Verdict, count: u64, senders: u64) {
         let slot = match verdict {
             Verdict::Reachable => &mut self.reachable,
             Verdict::Throttled => &mut self.throttled,
@@ -57,6 +64,7 @@ impl Cell {
         };
         *slot += count;
         self.reports += count;
+        self.senders += senders;
     }
 
     /// The count of one verdict.
@@ -71,9 +79,9 @@ impl Cell {
     }
 }
 
-/// Groups rows (ordered by cell, as storage returns them) into cells and leaves out those
-/// under `k`.
-pub fn cells(rows: &[CountRow], k: u32) -> Vec<Cell> {
+/// Groups rows (ordered by cell, as storage returns them, every one of a published cell)
+/// into cells.
+pub fn cells(rows: &[CountRow]) -> Vec<Cell> {
     let mut current: Option<(i64, &str, u32, &str)> = None;
     let mut all = Vec::new();
     for row in rows {
@@ -86,6 +94,7 @@ pub fn cells(rows: &[CountRow], k: u32) -> Vec<Cell> {
                 asn: row.asn,
                 platform: row.platform.clone(),
                 reports: 0,
+                senders: 0,
                 reachable: 0,
                 throttled: 0,
                 partial: 0,
@@ -94,10 +103,9 @@ pub fn cells(rows: &[CountRow], k: u32) -> Vec<Cell> {
             });
         }
         if let Some(cell) = all.last_mut() {
-            cell.add(row.verdict, row.count);
+            cell.add(row.verdict, row.count, row.senders);
         }
     }
-    all.retain(|cell| cell.reports >= u64::from(k));
     all
 }
 
@@ -121,19 +129,23 @@ impl Aggregate {
     /// CSV with a header line; k is in a response header.
     pub fn to_csv(&self) -> String {
         let verdicts: Vec<&str> = Verdict::ALL.iter().map(|v| v.as_str()).collect();
-        let mut out = format!("bucket,cc,asn,platform,reports,{}\n", verdicts.join(","));
+        let mut out = format!(
+            "bucket,cc,asn,platform,reports,senders,{}\n",
+            verdicts.join(",")
+        );
         for c in &self.cells {
             let counts: Vec<String> = Verdict::ALL
                 .iter()
                 .map(|&v| c.count(v).to_string())
                 .collect();
             out += &format!(
-                "{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{}\n",
                 c.bucket,
                 csv_field(&c.cc),
                 c.asn,
                 csv_field(&c.platform),
                 c.reports,
+                c.senders,
                 counts.join(",")
             );
         }
@@ -153,36 +165,39 @@ mod tests {
             platform: platform.into(),
             verdict,
             count,
+            senders: count.min(2),
         }
     }
 
     #[test]
-    fn cells_under_k_are_left_out() {
+    fn rows_are_grouped_into_cells_with_their_reports_and_senders() {
         let rows = [
             row(0, "PK", "x", Verdict::Blocked, 4),
             row(0, "PK", "x", Verdict::Reachable, 1),
             row(0, "PK", "youtube", Verdict::Reachable, 4),
             row(3600, "PK", "x", Verdict::Blocked, 7),
         ];
-        let cells = cells(&rows, 5);
-        assert_eq!(cells.len(), 2);
+        let cells = cells(&rows);
+        assert_eq!(cells.len(), 3);
         assert_eq!(cells[0].platform, "x");
         assert_eq!(
-            (cells[0].reports, cells[0].blocked, cells[0].reachable),
-            (5, 4, 1)
+            (
+                cells[0].reports,
+                cells[0].senders,
+                cells[0].blocked,
+                cells[0].reachable
+            ),
+            (5, 3, 4, 1)
         );
-        assert_eq!(cells[1].bucket, "1970-01-01T01:00:00Z");
+        assert_eq!(cells[2].bucket, "1970-01-01T01:00:00Z");
     }
 
     #[test]
     fn csv_has_a_header_and_escapes_fields() {
-        let cells = cells(
-            &[
-                row(0, "PK", "a,\"b\"", Verdict::Partial, 2),
-                row(0, "PK", "=1", Verdict::Blocked, 2),
-            ],
-            1,
-        );
+        let cells = cells(&[
+            row(0, "PK", "a,\"b\"", Verdict::Partial, 2),
+            row(0, "PK", "=1", Verdict::Blocked, 2),
+        ]);
         let agg = Aggregate {
             k: 1,
             bucket: "hour",
@@ -194,15 +209,17 @@ mod tests {
         let mut lines = csv.lines();
         assert_eq!(
             lines.next(),
-            Some("bucket,cc,asn,platform,reports,reachable,throttled,partial,blocked,inconclusive")
+            Some(
+                "bucket,cc,asn,platform,reports,senders,reachable,throttled,partial,blocked,inconclusive"
+            )
         );
         assert_eq!(
             lines.next(),
-            Some("1970-01-01T00:00:00Z,PK,64500,\"a,\"\"b\"\"\",2,0,0,2,0,0")
+            Some("1970-01-01T00:00:00Z,PK,64500,\"a,\"\"b\"\"\",2,2,0,0,2,0,0")
         );
         assert_eq!(
             lines.next(),
-            Some("1970-01-01T00:00:00Z,PK,64500,'=1,2,0,0,0,2,0")
+            Some("1970-01-01T00:00:00Z,PK,64500,'=1,2,2,0,0,0,2,0")
         );
     }
 
@@ -230,12 +247,14 @@ mod tests {
                 .zip(1..)
                 .map(|(&v, n)| row(0, "PK", "x", v, n))
                 .collect::<Vec<_>>(),
-            1,
         );
         let json = serde_json::to_value(&cells[0]).unwrap();
         for (&v, n) in Verdict::ALL.iter().zip(1u64..) {
             assert_eq!(json[v.as_str()], n, "{v:?}");
         }
-        assert_eq!(json["reports"], 15);
+        assert_eq!(
+            (json["reports"].as_u64(), json["senders"].as_u64()),
+            (Some(15), Some(9))
+        );
     }
 }

@@ -105,8 +105,8 @@ pub struct Config {
     #[arg(long, default_value = "www/campaigns")]
     pub campaigns: PathBuf,
 
-    /// Aggregates leave out every cell (hour or day, country, network, platform) with fewer
-    /// than k reports.
+    /// Aggregates publish an hour cell (hour, country, network, platform) only when at least k
+    /// distinct senders reported in it; a day is the sum of its published hours.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
     pub k: u32,
 
@@ -154,6 +154,12 @@ pub struct Config {
     /// full of clients still using their allowance, new clients get 503.
     #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub rate_limit_clients: u64,
+
+    /// Senders remembered per hour to count k in distinct senders (keyed hashes, in memory,
+    /// emptied every hour); when full, further reports that hour still count as reports but
+    /// not as senders.
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_senders: u64,
 
     /// Aggregate queries per minute from one client address (IPv6: per /64), with bursts of
     /// the same size (429 past it); 0 turns this limit off.

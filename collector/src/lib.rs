@@ -16,6 +16,8 @@
 //!   every failure into a status and a message.
 //! - [`origin`]: which web pages may submit (the collector's own, configured embedders).
 //! - [`rate_limit`]: per-sender limits keyed by a rotating hash of the address.
+//! - [`senders`]: whether a report is its sender's first in its cell this hour (k counts
+//!   distinct senders), from a keyed hash held in memory for the hour only.
 //! - [`campaigns`]: the campaign descriptors a report must match.
 //! - [`intake`]: from a request body to a report fit to store: parsed, checked against its
 //!   campaign (every control, endpoint and trial, unless the run says it ended early), every
@@ -46,6 +48,7 @@ pub mod proxy;
 pub mod rate_limit;
 pub mod retention;
 pub mod routes;
+pub mod senders;
 pub mod server;
 pub mod storage;
 pub mod time;

@@ -64,6 +64,7 @@ pub struct Metrics {
     stored: AtomicU64,
     aggregate_requests: AtomicU64,
     queued: AtomicU64,
+    senders_uncounted: AtomicU64,
 }
 
 impl Default for Metrics {
@@ -75,6 +76,7 @@ impl Default for Metrics {
             stored: AtomicU64::new(0),
             aggregate_requests: AtomicU64::new(0),
             queued: AtomicU64::new(0),
+            senders_uncounted: AtomicU64::new(0),
         }
     }
 }
@@ -101,6 +103,11 @@ impl Metrics {
         self.aggregate_requests.fetch_add(1, Relaxed);
     }
 
+    /// Counts one report whose sender could not be counted: the hour's set was full.
+    pub fn sender_uncounted(&self) {
+        self.senders_uncounted.fetch_add(1, Relaxed);
+    }
+
     /// Reports waiting for the writer (SQLite) or for a connection (PostgreSQL).
     pub fn queue(&self, delta: i64) {
         if delta >= 0 {
@@ -111,7 +118,7 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition.
-    pub fn render(&self, storage: &str, rate_limited_clients: usize) -> String {
+    pub fn render(&self, storage: &str, rate_limited_clients: usize, senders: usize) -> String {
         let mut out = String::new();
         out.push_str("# HELP netreach_reports_total Answers to POST /v1/reports, by status (201 = stored).\n");
         out.push_str("# TYPE netreach_reports_total counter\n");
@@ -161,6 +168,14 @@ impl Metrics {
             "# HELP netreach_rate_limited_clients Clients with a rate-limit bucket (keyed hashes, rotated hourly).\n\
              # TYPE netreach_rate_limited_clients gauge\nnetreach_rate_limited_clients {rate_limited_clients}"
         );
+        let _ = writeln!(
+            out,
+            "# HELP netreach_senders Senders counted this hour for k (keyed hashes, emptied hourly).\n\
+             # TYPE netreach_senders gauge\nnetreach_senders {senders}\n\
+             # HELP netreach_senders_uncounted_total Reports stored without counting their sender: the hour's set of senders (--max-senders) was full.\n\
+             # TYPE netreach_senders_uncounted_total counter\nnetreach_senders_uncounted_total {}",
+            self.senders_uncounted.load(Relaxed)
+        );
         out
     }
 }
@@ -177,7 +192,7 @@ mod tests {
         m.report_answered(201);
         m.report_answered(422);
         m.report_answered(422);
-        let text = m.render("sqlite", 0);
+        let text = m.render("sqlite", 0, 0);
         assert!(text.contains("netreach_reports_total{status=\"422\"} 2"));
         assert!(text.contains("netreach_write_seconds_bucket{le=\"0.005\"} 1"));
         assert!(text.contains("netreach_write_seconds_bucket{le=\"0.05\"} 2"));

@@ -57,7 +57,7 @@ pub struct RateLimiter {
 }
 
 /// The key of an address: IPv4 as is, IPv6 by its /64 (one subscriber holds a whole /64).
-fn client_bits(ip: IpAddr) -> u128 {
+pub(crate) fn client_bits(ip: IpAddr) -> u128 {
     match ip {
         IpAddr::V4(v4) => u128::from(u32::from(v4)),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

@@ -11,6 +11,7 @@ use crate::origin::SubmitOrigins;
 use crate::proxy::TrustedProxies;
 use crate::rate_limit::RateLimiter;
 use crate::routes::{admin_router, router, AppState};
+use crate::senders::Senders;
 use crate::storage::{self, StorageOptions};
 use axum::serve::ListenerExt;
 use std::net::SocketAddr;
@@ -67,6 +68,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         campaigns: Campaigns::new(config.campaigns.clone()),
         geo,
         limiter: RateLimiter::new(config.rate_limit, clients),
+        senders: Senders::new(config.max_senders as usize),
         metrics,
         k: config.k,
         max_body: config.max_body,

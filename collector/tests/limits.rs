@@ -210,10 +210,11 @@ fn a_stalled_body_gets_408() {
     let mut stream = connect(c.addr, None).unwrap();
     let body = report_json(1, Outcome::Ok, Outcome::Ok);
     let head = format!(
-        "POST /v1/reports HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\n\
-         Connection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        body.len(),
-        addr = c.addr
+        "POST /v1/reports HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
+         Origin: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        c.addr,
+        common::own_origin(c.addr),
+        body.len()
     );
     stream.write_all(head.as_bytes()).unwrap();
     stream.write_all(&body.as_bytes()[..10]).unwrap();

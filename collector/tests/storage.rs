@@ -30,14 +30,16 @@ fn stores_reports_and_aggregates_them_k_anonymously(store: Store) {
     let dir = TempDir::new(store.name());
     let mut collector = start(&store, &dir, "5", "first.log");
     let mut ids = Vec::new();
-    // x: three blocked, one reachable; yt: four reachable. Markers 101..104.
-    for (marker, x) in [
-        (101, Outcome::Timeout),
-        (102, Outcome::Timeout),
-        (103, Outcome::Error),
-        (104, Outcome::Ok),
+    // x: three blocked, one reachable; yt: four reachable. Markers 101..104, each from its
+    // own address (k counts distinct senders).
+    common::clear_of_the_hour_change();
+    for (marker, x, source) in [
+        (101, Outcome::Timeout, "127.0.0.2"),
+        (102, Outcome::Timeout, "127.0.0.3"),
+        (103, Outcome::Error, "127.0.0.4"),
+        (104, Outcome::Ok, "127.0.0.5"),
     ] {
-        let r = collector.post(&report_json(marker, x, Outcome::Ok));
+        let r = collector.post_from(source, &report_json(marker, x, Outcome::Ok));
         assert_eq!(r.status, 201, "{}", r.body);
         ids.push(r.json()["id"].as_i64().unwrap());
     }
@@ -55,7 +57,7 @@ fn stores_reports_and_aggregates_them_k_anonymously(store: Store) {
     );
     the_ids_are_random(&ids);
 
-    // k = 5: both cells (x, yt) have 4 reports and are left out, without a count of them.
+    // k = 5: both cells (x, yt) have 4 senders and are left out, without a count of them.
     let agg = collector.get("/v1/aggregates").json();
     assert_eq!(agg["cells"].as_array().unwrap().len(), 0, "{agg}");
     assert_eq!(agg.get("suppressed_cells"), None, "{agg}");
@@ -66,7 +68,7 @@ fn stores_reports_and_aggregates_them_k_anonymously(store: Store) {
     let collector = start(&store, &dir, "3", "second.log");
     assert_eq!(
         store.query("SELECT version FROM schema_migrations ORDER BY version"),
-        ["1", "2"]
+        ["1", "2", "3"]
     );
     let agg = collector.get("/v1/aggregates?platform=x").json();
     let cells = agg["cells"].as_array().unwrap();
@@ -79,10 +81,11 @@ fn stores_reports_and_aggregates_them_k_anonymously(store: Store) {
     assert_eq!(
         (
             x["reports"].as_u64(),
+            x["senders"].as_u64(),
             x["blocked"].as_u64(),
             x["reachable"].as_u64()
         ),
-        (Some(4), Some(3), Some(1))
+        (Some(4), Some(4), Some(3), Some(1))
     );
     assert!(x["bucket"].as_str().unwrap().ends_with(":00:00Z"));
 
@@ -93,15 +96,15 @@ fn stores_reports_and_aggregates_them_k_anonymously(store: Store) {
     let lines: Vec<&str> = day.body.lines().collect();
     assert_eq!(
         lines[0],
-        "bucket,cc,asn,platform,reports,reachable,throttled,partial,blocked,inconclusive"
+        "bucket,cc,asn,platform,reports,senders,reachable,throttled,partial,blocked,inconclusive"
     );
     assert_eq!(lines.len(), 3, "{}", day.body);
     assert!(
-        lines[1].ends_with("T00:00:00Z,ZZ,0,x,4,1,0,0,3,0"),
+        lines[1].ends_with("T00:00:00Z,ZZ,0,x,4,4,1,0,0,3,0"),
         "{}",
         lines[1]
     );
-    assert!(lines[2].ends_with(",ZZ,0,yt,4,4,0,0,0,0"), "{}", lines[2]);
+    assert!(lines[2].ends_with(",ZZ,0,yt,4,4,4,0,0,0,0"), "{}", lines[2]);
 
     // Filters that match nothing, and a range in the past.
     let none = collector.get("/v1/aggregates?cc=PK").json();
@@ -163,6 +166,37 @@ fn unknown_stored_verdict_is_an_error_not_a_count(store: Store) {
 }
 
 test_on_both_stores!(unknown_stored_verdict_is_an_error_not_a_count);
+
+/// Rows stored before k counted senders (schema version 1, no `new_sender`) count as one
+/// sender each once migrated: what they were counted as before.
+fn rows_stored_before_the_sender_count_count_as_one_sender_each(store: Store) {
+    let dir = TempDir::new(&format!("{}-migration-2", store.name()));
+    let mut collector = start(&store, &dir, "2", "first.log");
+    common::clear_of_the_hour_change();
+    for marker in [401, 402] {
+        let r = collector.post(&report_json(marker, Outcome::Ok, Outcome::Ok));
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let yt = "/v1/aggregates?platform=yt&bucket=day";
+    assert_eq!(collector.get(yt).json()["cells"], serde_json::json!([]));
+    assert_eq!(collector.terminate().code(), Some(0));
+    // The database as schema version 1 left it.
+    store.execute(
+        "ALTER TABLE reports DROP COLUMN new_sender;
+         ALTER TABLE verdicts DROP COLUMN new_sender;
+         DELETE FROM schema_migrations WHERE version = 2;",
+    );
+    let collector = start(&store, &dir, "2", "second.log");
+    let cell = &collector.get(yt).json()["cells"][0];
+    assert_eq!(
+        (cell["reports"].as_u64(), cell["senders"].as_u64()),
+        (Some(2), Some(2)),
+        "{}",
+        store.name()
+    );
+}
+
+test_on_both_stores!(rows_stored_before_the_sender_count_count_as_one_sender_each);
 
 #[test]
 fn two_collectors_share_one_postgres_database() {

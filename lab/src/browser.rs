@@ -89,6 +89,8 @@ pub struct Launch<'a> {
     pub trust: Trust<'a>,
     /// An unpacked extension to load (the content blocker of `blocker-x`).
     pub extension: Option<&'a Path>,
+    /// Hosts on Firefox's tracking-protection list (ignored by Chromium, which has none).
+    pub tracking_list: &'a [&'a str],
 }
 
 impl Browser {

@@ -89,6 +89,7 @@ async fn observe(scenario: &Scenario, setup: &Setup<'_>, seen: &mut Observation)
             spki_sha256: &lab.spki_sha256,
         },
         extension: extension.as_deref(),
+        tracking_list: scenario.tracking_list,
     };
     let url = format!("http://{listen}/?campaign=/v1/campaigns/lab");
     let article_at = SocketAddr::from((COLLECTOR, ARTICLE_PORT));

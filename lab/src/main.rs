@@ -416,6 +416,9 @@ impl Lab {
         let (mut passed, mut failed) = (0, 0);
         for (i, s) in matrix.iter().enumerate() {
             for (b, &browser) in browsers.iter().enumerate() {
+                if !s.runs_in(browser) {
+                    continue;
+                }
                 let run = Instant::now();
                 if self
                     .verdict_line(s, browser, i * browsers.len() + b)
@@ -446,6 +449,10 @@ impl Lab {
     async fn run_one(&self, s: &Scenario, browsers: &[BrowserKind]) -> Result<ExitCode> {
         let (mut passed, mut failed) = (0, 0);
         for (i, &browser) in browsers.iter().enumerate() {
+            if !s.runs_in(browser) {
+                println!("{browser} does not apply: {} is Firefox only", s.name);
+                continue;
+            }
             if self.verdict_line(s, browser, i).await? {
                 passed += 1;
             } else {

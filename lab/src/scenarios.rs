@@ -3,6 +3,7 @@
 //! Firefox ESR; the expected verdicts are the same in both (measured: every scenario passes
 //! in both, so no browser needs an expectation of its own).
 
+use crate::browser::BrowserKind;
 use crate::censor::{Censor, Targets};
 use crate::topology::PLATFORMS;
 use netreach::Verdict;
@@ -59,6 +60,11 @@ pub struct Scenario {
     /// Hosts a content-blocking extension in the browser refuses (a Manifest V3
     /// declarativeNetRequest `block` rule, as uBlock Origin or tracker lists do).
     pub blocker: &'static [&'static str],
+    /// Hosts on Firefox's tracking-protection list, with tracking protection on in every
+    /// window (Enhanced Tracking Protection's strict mode, which a visitor may choose; its
+    /// real list carries X's and Facebook's hosts). Firefox refuses them in third-party
+    /// loads, as the extension does. Firefox only: Chromium has no such list.
+    pub tracking_list: &'static [&'static str],
 }
 
 /// No latency, no censor, every platform reachable, no time limit, on the page: each scenario
@@ -77,11 +83,18 @@ impl Default for Scenario {
             embedded: false,
             gone: &[],
             blocker: &[],
+            tracking_list: &[],
         }
     }
 }
 
 impl Scenario {
+    /// Whether the scenario means anything in `browser` (Firefox's tracking list does not
+    /// exist in Chromium).
+    pub fn runs_in(&self, browser: BrowserKind) -> bool {
+        self.tracking_list.is_empty() || browser == BrowserKind::Firefox
+    }
+
     /// The expected verdict of a platform.
     pub fn expected(&self, platform: &str) -> Expect {
         self.expect
@@ -343,6 +356,15 @@ pub fn all() -> Vec<Scenario> {
             about: "no censor; a content-blocking extension refuses X's hosts; 100 ms round trip",
             round_trip: Duration::from_millis(100),
             blocker: &["x.com", "abs.twimg.com"],
+            expect: vec![("x", Expect::Is(Inconclusive))],
+            ..Scenario::default()
+        },
+        Scenario {
+            name: "tracking-protection-x",
+            about: "no censor; Firefox's tracking protection refuses X's hosts (on its list, \
+                    strict mode); 100 ms round trip",
+            round_trip: Duration::from_millis(100),
+            tracking_list: &["x.com", "abs.twimg.com"],
             expect: vec![("x", Expect::Is(Inconclusive))],
             ..Scenario::default()
         },

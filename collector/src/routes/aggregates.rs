@@ -3,7 +3,8 @@
 //! `from` is inclusive and `to` exclusive (UTC dates or date-times, on `started_at`); by
 //! default the last 7 days. Both are widened to whole buckets: `from` rounded down to the
 //! start of its bucket, `to` rounded up to the end of its bucket (the answer's `from` and `to`
-//! say so). Cells with fewer than k reports are left out, and how many is not said (see
+//! say so). Only hour cells with at least k distinct senders are counted, a day being the sum
+//! of its published hours; how many cells were left out is not said (see
 //! [`crate::aggregate`]).
 //!
 //! Each client has an allowance of queries, identical queries are answered from a brief
@@ -137,12 +138,12 @@ async fn aggregate(state: &State, q: AggregateQuery) -> Result<Arc<Aggregate>, A
     let (from, to, bucket) = (q.from, q.to, q.bucket);
     let rows = state
         .storage
-        .aggregate(q.clone(), guard.max_rows)
+        .aggregate(q.clone(), state.k, guard.max_rows)
         .await?
         .ok_or(AppError::TooManyCells {
             max: guard.max_rows,
         })?;
-    let cells = cells(&rows, state.k);
+    let cells = cells(&rows);
     let aggregate = Arc::new(Aggregate {
         k: state.k,
         bucket: if bucket == DAY { "day" } else { "hour" },
@@ -262,6 +263,7 @@ mod concurrency {
         fn aggregate(
             &self,
             _: AggregateQuery,
+            _: u32,
             _: usize,
         ) -> BoxFuture<'_, Result<Option<Vec<CountRow>>, StorageError>> {
             Box::pin(async {
@@ -318,6 +320,7 @@ mod concurrency {
             campaigns: crate::campaigns::Campaigns::new("campaigns".into()),
             geo: crate::geo::Geo::open(None, None).unwrap(),
             limiter: RateLimiter::new(0, 10),
+            senders: crate::senders::Senders::new(10),
             metrics: Arc::default(),
             k: 1,
             max_body: 1024,

@@ -44,8 +44,10 @@ pub async fn metrics(Extract(state): Extract<State>) -> impl IntoResponse {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state
-            .metrics
-            .render(state.storage.kind(), state.limiter.clients()),
+        state.metrics.render(
+            state.storage.kind(),
+            state.limiter.clients(),
+            state.senders.len(),
+        ),
     )
 }

@@ -14,6 +14,7 @@ use crate::metrics::Metrics;
 use crate::origin::{Origin, SubmitOrigins};
 use crate::proxy::TrustedProxies;
 use crate::rate_limit::RateLimiter;
+use crate::senders::Senders;
 use crate::storage::Storage;
 use axum::body::Body;
 use axum::extract::{Request, State as Extract};
@@ -38,6 +39,8 @@ pub struct AppState {
     pub campaigns: Campaigns,
     pub geo: Geo,
     pub limiter: RateLimiter,
+    /// Who already counts as a sender this hour (k counts distinct senders).
+    pub senders: Senders,
     pub metrics: Arc<Metrics>,
     pub k: u32,
     pub max_body: usize,

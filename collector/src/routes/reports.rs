@@ -2,12 +2,14 @@
 //! `201 {"id": n}` once it is durable (`n` random, see [`crate::storage::Storage::insert`]).
 //!
 //! The sender's address lives only in this handler's stack: it is looked up (country, ASN)
-//! and hashed for rate limiting, then dropped. Nothing here logs a request.
+//! and hashed for rate limiting and for counting distinct senders (a set emptied every hour,
+//! see [`crate::senders`]), then dropped. Nothing here logs a request.
 
 use super::State;
 use crate::error::AppError;
 use crate::geo::Location;
 use crate::intake::{self, Accepted};
+use crate::senders::Sender;
 use crate::storage::{NewReport, VerdictRow};
 use crate::time;
 use axum::body::{to_bytes, Body, Bytes};
@@ -48,12 +50,19 @@ async fn accept(
     let body = read_body(headers, body, state.max_body).await?;
     let now = time::now();
     let accepted = intake::check(intake::parse(&body)?, &state.campaigns, now)?;
-    let report = to_store(accepted, state.geo.locate(client), now)?;
-    state
-        .storage
-        .insert(report)
-        .await
-        .map_err(AppError::NotStored)
+    let location = state.geo.locate(client);
+    let (started_at, cc, asn) = (accepted.started_at, location.country.clone(), location.asn);
+    let sender = state.senders.admit(client, &cc, asn, started_at, now);
+    if sender == Sender::Uncounted {
+        state.metrics.sender_uncounted();
+    }
+    let report = to_store(accepted, location, sender.counts(), now)?;
+    let stored = state.storage.insert(report).await;
+    if stored.is_err() && sender.counts() {
+        // Not stored, so not counted: the retry should count.
+        state.senders.forget(client, &cc, asn, started_at, now);
+    }
+    stored.map_err(AppError::NotStored)
 }
 
 /// JSON, or plain text: what sendBeacon and CORS-simple fetches send (no preflight).
@@ -102,12 +111,17 @@ fn caused_by<E: std::error::Error + 'static>(e: &(dyn std::error::Error + 'stati
     false
 }
 
-/// The row to store: the checked report with its sender's coarse location, and its times
-/// rounded to the hour.
+/// The row to store: the checked report with its sender's coarse location, whether it counts
+/// as a new sender, and its times rounded to the hour.
 ///
 /// # Errors
 /// The report cannot be serialized again (not expected of a value that was just parsed).
-fn to_store(accepted: Accepted, location: Location, now: i64) -> Result<NewReport, AppError> {
+fn to_store(
+    accepted: Accepted,
+    location: Location,
+    new_sender: bool,
+    now: i64,
+) -> Result<NewReport, AppError> {
     let report = accepted.report;
     let verdicts = report
         .platforms
@@ -128,6 +142,7 @@ fn to_store(accepted: Accepted, location: Location, now: i64) -> Result<NewRepor
         client: report.client,
         runtime_ms: report.runtime_ms,
         verdicts,
+        new_sender,
     })
 }
 

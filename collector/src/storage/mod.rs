@@ -7,9 +7,11 @@
 //!   own transaction, answered after COMMIT (PostgreSQL's default `synchronous_commit=on`).
 //!
 //! Both keep the same two tables: `reports` (one row per report, with the report's JSON as
-//! stored) and `verdicts` (one row per platform result, denormalized with the cell columns so
-//! aggregates are one GROUP BY). Times are Unix seconds rounded down to the hour; no column
-//! holds an address, and no column could. Stored reports are read back a page at a time
+//! stored) and `verdicts` (one row per platform result, denormalized with the cell columns and
+//! the report's `new_sender` flag so aggregates read one table). Times are Unix seconds
+//! rounded down to the hour; no column holds an address or anything derived from one but that
+//! flag (whether the report was its sender's first in its cells that hour, see
+//! [`crate::senders`]), and no column could. Stored reports are read back a page at a time
 //! ([`StoredReports`]), for `netreach-collector catalog`.
 //!
 //! The id a sender gets back is `reports.public_id`, random ([`random_report_id`]), not the
@@ -106,6 +108,10 @@ pub struct NewReport {
     pub client: Client,
     pub runtime_ms: u32,
     pub verdicts: Vec<VerdictRow>,
+    /// Whether this is its sender's first report in its cells this hour (see
+    /// [`crate::senders`]): the only trace of the sender, summed per cell into its distinct
+    /// senders.
+    pub new_sender: bool,
     /// The report as stored (only the schema's fields).
     pub json: String,
 }
@@ -124,7 +130,7 @@ pub struct AggregateQuery {
     pub bucket: i64,
 }
 
-/// A count of one verdict in one cell (bucket, country, network, platform).
+/// A count of one verdict in one published cell (bucket, country, network, platform).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CountRow {
     pub bucket: i64,
@@ -132,7 +138,10 @@ pub struct CountRow {
     pub asn: u32,
     pub platform: String,
     pub verdict: Verdict,
+    /// Reports with this verdict.
     pub count: u64,
+    /// Of those, the reports that counted as a new sender (`new_sender`).
+    pub senders: u64,
 }
 
 /// A verdict read back from storage, by its wire name.
@@ -183,6 +192,35 @@ pub struct StorageOptions {
     pub timeout: std::time::Duration,
 }
 
+/// The grouped aggregate query, the same on both storages; `mark(n)` writes the n-th
+/// parameter (`?n` or `$n`). Parameters: 1 the bucket width, 2 and 3 the range, 4 k, then
+/// one per filter named in `filters` (SQL conditions on `cc`, `asn`, `platform` using
+/// parameters from 5 on).
+///
+/// The inner query makes hour cells (the finest: hour, country, network, platform) with their
+/// distinct senders (the sum of `new_sender` over the cell's reports); only those with at
+/// least k are kept, and the outer query sums what is kept into the query's buckets. So a day
+/// cell is the sum of that day's published hour cells: a day query minus the hour queries of
+/// that day is always zero, and no granularity opens a suppressed hour.
+pub(crate) fn published_rows_sql(mark: fn(usize) -> String, filters: &str) -> String {
+    let (bucket, from, to, k) = (mark(1), mark(2), mark(3), mark(4));
+    format!(
+        "SELECT (hour / {bucket}) * {bucket}, cc, asn, platform, verdict,
+                CAST(SUM(reports) AS BIGINT), CAST(SUM(senders) AS BIGINT)
+         FROM (
+            SELECT started_at AS hour, cc, asn, platform, verdict,
+                   COUNT(*) AS reports, SUM(new_sender) AS senders,
+                   CAST(SUM(SUM(new_sender)) OVER (PARTITION BY started_at, cc, asn, platform)
+                        AS BIGINT) AS cell_senders
+            FROM verdicts
+            WHERE started_at >= {from} AND started_at < {to}{filters}
+            GROUP BY started_at, cc, asn, platform, verdict
+         ) AS hours
+         WHERE cell_senders >= {k}
+         GROUP BY 1, 2, 3, 4, 5"
+    )
+}
+
 /// The SQL that counts, without reading them, the rows (cell and verdict) an aggregate query
 /// would return, stopping at `limit`: `{rows}` is the grouped query.
 pub(crate) fn count_rows_sql(rows: &str, limit: usize) -> String {
@@ -219,12 +257,15 @@ pub trait Storage: Send + Sync {
     /// Stores a report under a new random public id; resolves with that id once the write
     /// is durable.
     fn insert(&self, report: NewReport) -> BoxFuture<'_, Result<i64, StorageError>>;
-    /// Verdict counts per cell, ordered by bucket, country, ASN, platform, verdict; `None`
-    /// when there would be more than `max_rows` of them, which the database counts (up to
-    /// `max_rows + 1`) before any row is read.
+    /// Verdict counts per published cell, ordered by bucket, country, ASN, platform,
+    /// verdict: only hour cells with at least `k` distinct senders are counted, and a day
+    /// cell is the sum of its published hours (see [`published_rows_sql`]). `None` when there
+    /// would be more than `max_rows` rows, which the database counts (up to `max_rows + 1`)
+    /// before any row is read.
     fn aggregate(
         &self,
         query: AggregateQuery,
+        k: u32,
         max_rows: usize,
     ) -> BoxFuture<'_, Result<Option<Vec<CountRow>>, StorageError>>;
     /// The next page of stored reports matching `query`: at most [`REPORTS_PAGE`], with ids

@@ -50,10 +50,17 @@ const MIGRATIONS: &[(i64, &str)] = &[
     );
     CREATE INDEX IF NOT EXISTS verdicts_cell ON verdicts (started_at, cc, asn, platform);",
     ),
+    // k counts distinct senders (see `crate::senders`): 1 marks a report that was its
+    // sender's first in its cells that hour. Rows stored before count as one sender each.
+    (
+        2,
+        "ALTER TABLE reports ADD COLUMN IF NOT EXISTS new_sender INTEGER NOT NULL DEFAULT 1;
+         ALTER TABLE verdicts ADD COLUMN IF NOT EXISTS new_sender INTEGER NOT NULL DEFAULT 1;",
+    ),
     // Issue #10: the id a sender gets back is random (`public_id`), and retention finds
     // reports by the hour they arrived.
     (
-        2,
+        3,
         "ALTER TABLE reports ADD COLUMN IF NOT EXISTS public_id BIGINT;
          CREATE UNIQUE INDEX IF NOT EXISTS reports_public_id ON reports (public_id);
          CREATE INDEX IF NOT EXISTS reports_received ON reports (received_at);",
@@ -228,12 +235,13 @@ impl PostgresStorage {
             .prepare_cached(
                 "WITH r AS (
                     INSERT INTO reports (public_id, received_at, started_at, campaign, cc,
-                        asn, browser, browser_version, os, runtime_ms, report)
-                    VALUES ($14, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                        asn, browser, browser_version, os, runtime_ms, report, new_sender)
+                    VALUES ($15, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $14)
                     ON CONFLICT (public_id) DO NOTHING RETURNING id
                  ), v AS (
-                    INSERT INTO verdicts (report_id, platform, started_at, cc, asn, verdict, reason)
-                    SELECT r.id, t.platform, $2, $4, $5, t.verdict, t.reason
+                    INSERT INTO verdicts (report_id, platform, started_at, cc, asn, verdict, reason,
+                        new_sender)
+                    SELECT r.id, t.platform, $2, $4, $5, t.verdict, t.reason, $14
                     FROM r, UNNEST($11::TEXT[], $12::TEXT[], $13::TEXT[])
                         AS t(platform, verdict, reason)
                  )
@@ -247,6 +255,7 @@ impl PostgresStorage {
         let verdicts: Vec<&str> = r.verdicts.iter().map(|v| v.verdict.as_str()).collect();
         let reasons: Vec<&str> = r.verdicts.iter().map(|v| v.reason.as_str()).collect();
         let (browser, os) = (r.client.browser.as_str(), r.client.os.as_str());
+        let new_sender = i32::from(r.new_sender);
         // A clash with a stored public id inserts nothing (no report row, so no verdict
         // rows): another is drawn.
         for _ in 0..super::REPORT_ID_TRIES {
@@ -268,6 +277,7 @@ impl PostgresStorage {
                         &platforms,
                         &verdicts,
                         &reasons,
+                        &new_sender,
                         &public_id,
                     ],
                 )
@@ -299,29 +309,28 @@ impl Storage for PostgresStorage {
     fn aggregate(
         &self,
         q: AggregateQuery,
+        k: u32,
         max_rows: usize,
     ) -> BoxFuture<'_, Result<Option<Vec<CountRow>>, StorageError>> {
         Box::pin(within(self.timeout, async move {
             let client = self.pool.get().await.map_err(pool_error)?;
-            let mut grouped = String::from(
-                "SELECT (started_at / $1) * $1, cc, asn, platform, verdict, COUNT(*)
-                 FROM verdicts WHERE started_at >= $2 AND started_at < $3",
-            );
+            let mut filters = String::new();
             let asn = q.asn.map(i64::from);
-            let mut args: Vec<&(dyn ToSql + Sync)> = vec![&q.bucket, &q.from, &q.to];
+            let k = i64::from(k);
+            let mut args: Vec<&(dyn ToSql + Sync)> = vec![&q.bucket, &q.from, &q.to, &k];
             if let Some(cc) = &q.cc {
                 args.push(cc);
-                grouped += &format!(" AND cc = ${}", args.len());
+                filters += &format!(" AND cc = ${}", args.len());
             }
             if let Some(asn) = &asn {
                 args.push(asn);
-                grouped += &format!(" AND asn = ${}", args.len());
+                filters += &format!(" AND asn = ${}", args.len());
             }
             if let Some(platform) = &q.platform {
                 args.push(platform);
-                grouped += &format!(" AND platform = ${}", args.len());
+                filters += &format!(" AND platform = ${}", args.len());
             }
-            grouped += " GROUP BY 1, 2, 3, 4, 5";
+            let grouped = super::published_rows_sql(|n| format!("${n}"), &filters);
             let rows: i64 = client
                 .query_one(&super::count_rows_sql(&grouped, max_rows + 1), &args)
                 .await?
@@ -341,6 +350,7 @@ impl Storage for PostgresStorage {
                         platform: row.get(3),
                         verdict: stored_verdict(row.get::<_, &str>(4))?,
                         count: row.get::<_, i64>(5) as u64,
+                        senders: row.get::<_, i64>(6) as u64,
                     })
                 })
                 .collect::<Result<Vec<_>, StorageError>>()?;

@@ -42,10 +42,17 @@ const MIGRATIONS: &[(i64, &str)] = &[
         PRIMARY KEY (started_at, cc, asn, platform, report_id)
     ) WITHOUT ROWID;",
     ),
+    // k counts distinct senders (see `crate::senders`): 1 marks a report that was its
+    // sender's first in its cells that hour. Rows stored before count as one sender each.
+    (
+        2,
+        "ALTER TABLE reports ADD COLUMN new_sender INTEGER NOT NULL DEFAULT 1;
+         ALTER TABLE verdicts ADD COLUMN new_sender INTEGER NOT NULL DEFAULT 1;",
+    ),
     // Issue #10: the id a sender gets back is random (`public_id`; rows keep their sequential
     // rowid, so inserts still append), and retention finds reports by the hour they arrived.
     (
-        2,
+        3,
         "ALTER TABLE reports ADD COLUMN public_id INTEGER;
          CREATE UNIQUE INDEX IF NOT EXISTS reports_public_id ON reports (public_id);
          CREATE INDEX IF NOT EXISTS reports_received ON reports (received_at);",
@@ -147,13 +154,14 @@ fn write_batch(conn: &mut Connection, jobs: &[Job]) -> Result<Vec<i64>, StorageE
         // page of the table (3-4 times fewer rows/s at 100,000 rows of 2.5 KB).
         let mut report_stmt = tx.prepare_cached(
             "INSERT INTO reports (public_id, received_at, started_at, campaign, cc, asn, browser,
-                browser_version, os, runtime_ms, report)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                browser_version, os, runtime_ms, report, new_sender)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
              ON CONFLICT (public_id) DO NOTHING",
         )?;
         let mut verdict_stmt = tx.prepare_cached(
-            "INSERT INTO verdicts (report_id, platform, started_at, cc, asn, verdict, reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO verdicts (report_id, platform, started_at, cc, asn, verdict, reason,
+                new_sender)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         for job in jobs {
             let r = &job.report;
@@ -172,6 +180,7 @@ fn write_batch(conn: &mut Connection, jobs: &[Job]) -> Result<Vec<i64>, StorageE
                     r.client.os.as_str(),
                     r.runtime_ms,
                     r.json,
+                    r.new_sender,
                 ])?;
                 tries += 1;
                 if inserted == 1 {
@@ -192,7 +201,8 @@ fn write_batch(conn: &mut Connection, jobs: &[Job]) -> Result<Vec<i64>, StorageE
                     r.cc,
                     r.asn,
                     v.verdict.as_str(),
-                    v.reason.as_str()
+                    v.reason.as_str(),
+                    r.new_sender,
                 ])?;
             }
             ids.push(public_id);
@@ -401,28 +411,30 @@ impl Storage for SqliteStorage {
     fn aggregate(
         &self,
         q: AggregateQuery,
+        k: u32,
         max_rows: usize,
     ) -> BoxFuture<'_, Result<Option<Vec<CountRow>>, StorageError>> {
         Box::pin(self.read(move |conn| {
-            let mut grouped = String::from(
-                "SELECT (started_at / ?1) * ?1, cc, asn, platform, verdict, COUNT(*)
-                 FROM verdicts WHERE started_at >= ?2 AND started_at < ?3",
-            );
-            let mut args: Vec<rusqlite::types::Value> =
-                vec![q.bucket.into(), q.from.into(), q.to.into()];
+            let mut filters = String::new();
+            let mut args: Vec<rusqlite::types::Value> = vec![
+                q.bucket.into(),
+                q.from.into(),
+                q.to.into(),
+                i64::from(k).into(),
+            ];
             if let Some(cc) = q.cc {
                 args.push(cc.into());
-                grouped += &format!(" AND cc = ?{}", args.len());
+                filters += &format!(" AND cc = ?{}", args.len());
             }
             if let Some(asn) = q.asn {
                 args.push(i64::from(asn).into());
-                grouped += &format!(" AND asn = ?{}", args.len());
+                filters += &format!(" AND asn = ?{}", args.len());
             }
             if let Some(platform) = q.platform {
                 args.push(platform.into());
-                grouped += &format!(" AND platform = ?{}", args.len());
+                filters += &format!(" AND platform = ?{}", args.len());
             }
-            grouped += " GROUP BY 1, 2, 3, 4, 5";
+            let grouped = super::published_rows_sql(|n| format!("?{n}"), &filters);
             let rows: i64 = conn.query_row(
                 &super::count_rows_sql(&grouped, max_rows + 1),
                 params_from_iter(args.iter()),
@@ -443,6 +455,7 @@ impl Storage for SqliteStorage {
                     platform: row.get(3)?,
                     verdict: stored_verdict(&row.get::<_, String>(4)?)?,
                     count: row.get::<_, i64>(5)? as u64,
+                    senders: row.get::<_, i64>(6)? as u64,
                 });
             }
             // Reports stored between the two statements may have added cells.
@@ -569,6 +582,7 @@ mod tests {
                     reason: Reason::EndpointsLoaded,
                 })
                 .collect(),
+            new_sender: true,
             json: "{}".into(),
         }
     }
@@ -590,15 +604,15 @@ mod tests {
             bucket: 3600,
             ..AggregateQuery::default()
         };
-        let rows = storage.aggregate(q.clone(), 6).await.unwrap();
+        let rows = storage.aggregate(q.clone(), 1, 6).await.unwrap();
         assert_eq!(rows.map(|r| r.len()), Some(6));
-        assert!(storage.aggregate(q.clone(), 5).await.unwrap().is_none());
+        assert!(storage.aggregate(q.clone(), 1, 5).await.unwrap().is_none());
         let day = AggregateQuery {
             bucket: 86_400,
             ..q
         };
         assert_eq!(
-            storage.aggregate(day, 5).await.unwrap().map(|r| r.len()),
+            storage.aggregate(day, 1, 5).await.unwrap().map(|r| r.len()),
             Some(2)
         );
         storage.close().await;

@@ -88,6 +88,16 @@ fn endpoint(url: &str, kind: ProbeKind, outcome: Outcome) -> EndpointResult {
     }
 }
 
+/// Returns once the current UTC hour has at least a minute left, waiting for the next one if
+/// not: reports posted next are then received in the hour they claim.
+pub fn clear_of_the_hour_change() {
+    let now = netreach_collector::time::now();
+    let left = netreach_collector::time::floor_hour(now) + 3600 - now;
+    if left < 60 {
+        std::thread::sleep(Duration::from_secs(left as u64 + 1));
+    }
+}
+
 /// Start of the current hour, as reports carry it.
 pub fn this_hour() -> String {
     let now = netreach_collector::time::floor_hour(netreach_collector::time::now());
@@ -235,7 +245,12 @@ impl Collector {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let text = collector.log_text();
-            if let Some(rest) = text.split("listening on http://").nth(1) {
+            // Only a whole line: the log may be read while the collector is writing it.
+            let listening = text
+                .split("listening on http://")
+                .nth(1)
+                .filter(|rest| rest.contains('\n'));
+            if let Some(rest) = listening {
                 let addr = rest.split_whitespace().next().unwrap();
                 collector.addr = addr.parse().unwrap();
                 // Printed before the public address, so it is there by now if at all.
@@ -306,6 +321,24 @@ impl Collector {
 
     pub fn post(&self, body: &str) -> Response {
         post(self.addr, "application/json", body.as_bytes())
+    }
+
+    /// Submits `body` as the collector's own page would, from the loopback address `source`
+    /// (Linux routes all of 127.0.0.0/8 to lo): each address is another sender.
+    pub fn post_from(&self, source: &str, body: &str) -> Response {
+        let source: std::net::IpAddr = source.parse().unwrap();
+        http::request_from(
+            Some(source),
+            self.addr,
+            "POST",
+            "/v1/reports",
+            &[
+                ("Content-Type", "application/json"),
+                ("Origin", &own_origin(self.addr)),
+            ],
+            body.as_bytes(),
+        )
+        .unwrap()
     }
 }
 
