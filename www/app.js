@@ -252,7 +252,7 @@ async function send() {
     const engine = await ready;
     const answer = await engine.submit(report, collector);
     body.dataset.submitted = String(answer.id);
-    $("submit-status").textContent = "Thank you. Your report was stored as number " + answer.id + ".";
+    $("submit-status").textContent = "Thank you. Your report was stored (its random id: " + answer.id + ").";
   } catch (error) {
     body.dataset.submitted = "failed";
     $("submit-status").textContent = "The report could not be sent: " + (error && error.message ? error.message : error);
@@ -274,10 +274,11 @@ $("cancel").addEventListener("click", () => controller && controller.abort());
 $("submit").addEventListener("click", send);
 $("discard").addEventListener("click", discard);
 
-// Inside an embed, tell the host page how tall the content is so its iframe fits it.
+// Inside an embed, tell the embedding page (embed.js) how tall the content is, in coarse steps
+// and to its origin only (see embed-height.js), so that its iframe fits it.
 if (window.parent !== window) {
-  // The height is not private; "*" lets any host page size the frame.
-  const post = () =>
-    window.parent.postMessage({ type: "netreach:height", height: Math.ceil(body.getBoundingClientRect().height) }, "*");
-  new ResizeObserver(post).observe(document.body);
+  import("./embed-height.js").then(({ reportHeight }) => {
+    const post = reportHeight(window, () => body.getBoundingClientRect().height);
+    new ResizeObserver(post).observe(body);
+  });
 }

@@ -2,7 +2,8 @@
 //
 //   <script src="https://NETREACH-HOST/embed.js" data-campaign="default" async></script>
 //
-// It inserts an iframe of embed.html from the netreach host, sized to its content. Nothing is
+// It inserts an iframe of embed.html from the netreach host, sized to its content in steps of
+// 200 px (the exact height would follow the reader's verdicts). Nothing is
 // measured before the reader clicks Start in the frame and nothing is sent unless they click
 // Submit; the frame is loaded without a referrer, so the article's address is not passed on.
 // Without scripts, use the frame directly:
@@ -27,7 +28,11 @@
   window.addEventListener("message", (event) => {
     if (event.source !== frame.contentWindow || event.origin !== base.origin) return;
     const data = event.data;
-    if (data && data.type === "netreach:height" && Number.isFinite(data.height)) {
+    if (data && data.type === "netreach:ready") {
+      // The frame tells its height (rounded up to 200 px) only to the page that says hello,
+      // and only to that page's origin, as the browser states it to the frame.
+      frame.contentWindow.postMessage({ type: "netreach:hello" }, base.origin);
+    } else if (data && data.type === "netreach:height" && Number.isFinite(data.height)) {
       frame.style.height = Math.min(Math.max(data.height, 200), 8000) + "px";
     }
   });

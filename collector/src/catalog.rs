@@ -229,7 +229,7 @@ fn write_json_lines(out: &mut impl Write, rows: &[EndpointHealth]) -> std::io::R
 /// be parsed, or stdout closed with an error other than a broken pipe.
 pub async fn run(args: CatalogArgs) -> Result<(), String> {
     let (from, to) = range(&args, time::now())?;
-    let storage = storage::open_to_read(&args.database)
+    let storage = storage::open_to_read(&args.database, args.db_ca.as_deref())
         .await
         .map_err(|e| format!("database: {e}"))?;
     let query = ReportQuery {
@@ -353,6 +353,7 @@ mod tests {
     #[test]
     fn days_are_both_included_and_must_be_in_order() {
         let args = |from: Option<&str>, to: Option<&str>| CatalogArgs {
+            db_ca: None,
             database: String::new(),
             campaign: None,
             from: from.and_then(time::parse_date),

@@ -43,6 +43,11 @@ pub struct CatalogArgs {
     #[arg(long, default_value = DEFAULT_DATABASE)]
     pub database: String,
 
+    /// PostgreSQL: the CA (PEM) that signed the server's certificate, for `sslmode=verify-ca`
+    /// or `verify-full` in `--database`.
+    #[arg(long, value_name = "FILE.pem")]
+    pub db_ca: Option<PathBuf>,
+
     /// Only the reports of this campaign.
     #[arg(long, value_name = "ID", value_parser = campaign_id)]
     pub campaign: Option<String>,
@@ -84,6 +89,13 @@ pub struct Config {
     /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DB` (several collectors may share it).
     #[arg(long, default_value = DEFAULT_DATABASE)]
     pub database: String,
+
+    /// PostgreSQL: the CA (PEM) that signed the server's certificate. `sslmode` in the URL
+    /// says what is checked: `verify-full` the chain and the host name, `verify-ca` the chain
+    /// (both need this file), `require` nothing but TLS itself (the chain, with this file),
+    /// `prefer` (default) TLS when the server offers it, `disable` none.
+    #[arg(long, value_name = "FILE.pem")]
+    pub db_ca: Option<PathBuf>,
 
     /// Folder of static files (the page, the embed, `pkg/` with the Wasm engine, the dashboard).
     #[arg(long, default_value = "www")]
@@ -166,6 +178,12 @@ pub struct Config {
     /// is refused with 400 (counted by the database, nothing read).
     #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_aggregate_rows: u64,
+
+    /// Days raw reports are kept, by the hour they arrived: older ones are deleted with their
+    /// verdict rows at start and then every hour (aggregates over older ranges then count
+    /// fewer reports). 0 keeps them forever.
+    #[arg(long, value_name = "DAYS", default_value_t = 90)]
+    pub retain_days: u32,
 
     /// Largest accepted report body, in bytes (larger ones get 413).
     #[arg(long, default_value_t = 128 * 1024)]

@@ -23,7 +23,8 @@
 //!   campaign (every control, endpoint and trial, unless the run says it ended early), every
 //!   verdict re-derived with the engine's classifier.
 //! - [`geo`]: country and network (ASN) of the sender, from a MaxMind database, in memory only.
-//! - [`storage`]: one trait, two stores (`sqlite`, `postgres`), chosen by the database URL.
+//! - [`storage`]: one trait, two stores (`sqlite`, `postgres`), chosen by the database URL;
+//!   [`retention`] deletes reports older than `--retain-days`.
 //! - [`aggregate`]: verdict counts per cell with every cell under k left out, as JSON or CSV;
 //!   [`aggregate_guard`]: the cache, concurrency cap and per-client allowance of those reads.
 //! - [`catalog`]: the operator's `catalog` command, outcomes per endpoint from stored reports,
@@ -45,6 +46,7 @@ pub mod metrics;
 pub mod origin;
 pub mod proxy;
 pub mod rate_limit;
+pub mod retention;
 pub mod routes;
 pub mod senders;
 pub mod server;

@@ -46,6 +46,7 @@ async fn shutdown_signal() {
 pub async fn run(config: Config) -> Result<(), String> {
     let metrics = Arc::new(Metrics::default());
     let options = StorageOptions {
+        db_ca: config.db_ca.clone(),
         pool_size: config.pool_size,
         write_queue: config.write_queue as usize,
         timeout: Duration::from_millis(config.db_timeout_ms),
@@ -53,6 +54,7 @@ pub async fn run(config: Config) -> Result<(), String> {
     let storage = storage::open(&config.database, options, metrics.clone())
         .await
         .map_err(|e| format!("database: {e}"))?;
+    tokio::spawn(crate::retention::run(storage.clone(), config.retain_days));
     let geo = Geo::open(config.geo_country.as_deref(), config.geo_asn.as_deref())?;
     let clients = config.rate_limit_clients as usize;
     let described_geo = geo.describe();
@@ -115,9 +117,13 @@ pub async fn run(config: Config) -> Result<(), String> {
     }
     // The database URL may hold a password: only its kind is logged.
     eprintln!(
-        "netreach-collector: listening on http://{addr} (storage {}, k={}, geo {}, rate limit {}/min, trusted proxy {described_proxies}, at most {} connections, reports from {described_origins})",
+        "netreach-collector: listening on http://{addr} (storage {}, k={}, reports kept {}, geo {}, rate limit {}/min, trusted proxy {described_proxies}, at most {} connections, reports from {described_origins})",
         storage.kind(),
         config.k,
+        match config.retain_days {
+            0 => "forever".to_owned(),
+            days => format!("{days} days"),
+        },
         described_geo,
         config.rate_limit,
         config.max_connections,

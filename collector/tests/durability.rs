@@ -72,7 +72,7 @@ fn load(
 }
 
 fn check_every_ack_stored_once(store: &Store, acked: &HashMap<u32, i64>) -> usize {
-    let rows = store.query("SELECT runtime_ms, id FROM reports");
+    let rows = store.query("SELECT runtime_ms, public_id FROM reports");
     let mut stored: HashMap<u32, Vec<i64>> = HashMap::new();
     for row in &rows {
         let (marker, id) = row.split_once('\t').unwrap();

@@ -11,6 +11,21 @@ fn start(store: &Store, dir: &TempDir, k: &str, log: &str) -> Collector {
     Collector::on(store, dir.path(), &["--k", k], log)
 }
 
+/// Ids that count nothing: spread over the JS-safe integers (a browser reads them exactly),
+/// neither consecutive nor in the order the reports came. Four sequential ids fail each check;
+/// four random ones fail the spread by chance about once in a billion (2^-30).
+fn the_ids_are_random(ids: &[i64]) {
+    assert!(
+        ids.iter().all(|&id| (1..1 << 53).contains(&id)),
+        "ids outside 1..2^53: {ids:?}"
+    );
+    let gaps: Vec<i64> = ids.windows(2).map(|w| (w[1] - w[0]).abs()).collect();
+    assert!(
+        gaps.iter().all(|&gap| gap > 1 << 20),
+        "ids close to each other, as a sequence would give: {ids:?}"
+    );
+}
+
 fn stores_reports_and_aggregates_them_k_anonymously(store: Store) {
     let dir = TempDir::new(store.name());
     let mut collector = start(&store, &dir, "5", "first.log");
@@ -28,7 +43,7 @@ fn stores_reports_and_aggregates_them_k_anonymously(store: Store) {
         assert_eq!(r.status, 201, "{}", r.body);
         ids.push(r.json()["id"].as_i64().unwrap());
     }
-    let rows = store.query("SELECT id, runtime_ms FROM reports ORDER BY runtime_ms");
+    let rows = store.query("SELECT public_id, runtime_ms FROM reports ORDER BY runtime_ms");
     let want: Vec<String> = ids
         .iter()
         .zip(101..)
@@ -40,6 +55,7 @@ fn stores_reports_and_aggregates_them_k_anonymously(store: Store) {
         "{}: each 201 id is the stored row",
         store.name()
     );
+    the_ids_are_random(&ids);
 
     // k = 5: both cells (x, yt) have 4 senders and are left out, without a count of them.
     let agg = collector.get("/v1/aggregates").json();
@@ -52,7 +68,7 @@ fn stores_reports_and_aggregates_them_k_anonymously(store: Store) {
     let collector = start(&store, &dir, "3", "second.log");
     assert_eq!(
         store.query("SELECT version FROM schema_migrations ORDER BY version"),
-        ["1", "2"]
+        ["1", "2", "3"]
     );
     let agg = collector.get("/v1/aggregates?platform=x").json();
     let cells = agg["cells"].as_array().unwrap();

@@ -107,16 +107,19 @@ impl CollectorInspector {
         Ok(count.unsigned_abs())
     }
 
-    /// The stored report `id` and its verdict rows, read from the collector's SQLite file.
+    /// The stored report whose public id (the one `POST /v1/reports` answered) is `id`, and
+    /// its verdict rows, read from the collector's SQLite file.
     ///
     /// # Errors
     /// If the file, the row or its JSON is not as the collector's schema says.
     pub fn stored(&self, id: i64) -> Result<Stored> {
         let db = self.database()?;
-        let json: String = db
-            .query_row("SELECT report FROM reports WHERE id = ?1", [id], |row| {
-                row.get(0)
-            })
+        let (rowid, json): (i64, String) = db
+            .query_row(
+                "SELECT id, report FROM reports WHERE public_id = ?1",
+                [id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
             .context(format_args!("reading stored report {id}"))?;
         let report: Report =
             serde_json::from_str(&json).context(format_args!("parsing stored report {id}"))?;
@@ -127,7 +130,7 @@ impl CollectorInspector {
             )
             .context("querying stored verdicts")?;
         let rows = statement
-            .query_map([id], |row| {
+            .query_map([rowid], |row| {
                 Ok(Judged {
                     platform: row.get(0)?,
                     verdict: row.get(1)?,

@@ -279,6 +279,9 @@ mod concurrency {
         ) -> BoxFuture<'_, Result<Vec<StoredReport>, StorageError>> {
             Box::pin(async { Ok(Vec::new()) })
         }
+        fn delete_received_before(&self, _: i64) -> BoxFuture<'_, Result<u64, StorageError>> {
+            Box::pin(async { Ok(0) })
+        }
         fn health(&self) -> BoxFuture<'_, Result<(), StorageError>> {
             Box::pin(async { Ok(()) })
         }

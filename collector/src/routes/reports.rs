@@ -1,5 +1,5 @@
 //! `POST /v1/reports`: check a report in full, locate its sender coarsely, store it, answer
-//! `201 {"id": n}` once it is durable.
+//! `201 {"id": n}` once it is durable (`n` random, see [`crate::storage::Storage::insert`]).
 //!
 //! The sender's address lives only in this handler's stack: it is looked up (country, ASN)
 //! and hashed for rate limiting and for counting distinct senders (a set emptied every hour,

@@ -13,7 +13,11 @@
 //! flag (whether the report was its sender's first in its cells that hour, see
 //! [`crate::senders`]), and no column could. Stored reports are read back a page at a time
 //! ([`StoredReports`]), for `netreach-collector catalog`.
+//!
+//! The id a sender gets back is `reports.public_id`, random ([`random_report_id`]), not the
+//! row's sequential `id`: it says nothing about how many reports came before it or when.
 
+mod pg_tls;
 mod postgres;
 mod sqlite;
 
@@ -66,7 +70,17 @@ impl From<tokio_postgres::Error> for StorageError {
         // A server's error displays as "db error" alone; its message says what went wrong.
         match e.as_db_error() {
             Some(db) => StorageError::Unavailable(format!("postgres: {db}")),
-            None => StorageError::Unavailable(format!("postgres: {e}")),
+            None => {
+                // The cause ("server does not support TLS", a certificate's fault) is in the
+                // chain of sources, not in the error's own words.
+                let mut text = format!("postgres: {e}");
+                let mut source = std::error::Error::source(&e);
+                while let Some(cause) = source {
+                    text += &format!(": {cause}");
+                    source = cause.source();
+                }
+                StorageError::Unavailable(text)
+            }
         }
     }
 }
@@ -143,9 +157,31 @@ pub fn stored_verdict(name: &str) -> Result<Verdict, StorageError> {
     })
 }
 
+/// Ids are drawn below 2^53, so that every JSON reader (a browser's `Number` among them)
+/// reads them exactly.
+const REPORT_ID_LIMIT: u64 = 1 << 53;
+
+/// Attempts at an unused id before an insert gives up; with 53 random bits a second one is
+/// already rare (a billion stored reports make a clash about one in ten million).
+pub(crate) const REPORT_ID_TRIES: usize = 4;
+
+/// A new report id: 53 random bits from the operating system, never 0. A sequence would count
+/// the reports and, read twice, time them.
+///
+/// # Errors
+/// The operating system gave no random bytes.
+pub(crate) fn random_report_id() -> Result<i64, StorageError> {
+    let bits = getrandom::u64()
+        .map_err(|e| StorageError::Unavailable(format!("no random report id: {e}")))?;
+    Ok((bits % (REPORT_ID_LIMIT - 1) + 1) as i64)
+}
+
 /// How storage is opened for serving.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct StorageOptions {
+    /// PostgreSQL: the CA file (PEM) that signed the server's certificate (`--db-ca`), for
+    /// `sslmode=verify-ca` and `verify-full` (see `pg_tls`).
+    pub db_ca: Option<std::path::PathBuf>,
     /// Connections (PostgreSQL) or read connections (SQLite) kept open.
     pub pool_size: usize,
     /// Reports that may wait for the SQLite writer; past it an insert is refused at once
@@ -213,9 +249,13 @@ pub struct StoredReport {
 /// `--max-body` (128 KiB by default), so a page stays within a few MiB.
 pub const REPORTS_PAGE: usize = 64;
 
+/// Reports deleted in one transaction by [`Storage::delete_received_before`].
+pub const EXPIRE_BATCH: usize = 500;
+
 /// Report storage.
 pub trait Storage: Send + Sync {
-    /// Stores a report; resolves with its id once the write is durable.
+    /// Stores a report under a new random public id; resolves with that id once the write
+    /// is durable.
     fn insert(&self, report: NewReport) -> BoxFuture<'_, Result<i64, StorageError>>;
     /// Verdict counts per published cell, ordered by bucket, country, ASN, platform,
     /// verdict: only hour cells with at least `k` distinct senders are counted, and a day
@@ -235,6 +275,10 @@ pub trait Storage: Send + Sync {
         query: ReportQuery,
         after: i64,
     ) -> BoxFuture<'_, Result<Vec<StoredReport>, StorageError>>;
+    /// Deletes the reports received before `cutoff` (Unix seconds, a whole hour) with their
+    /// verdict rows, a batch of [`EXPIRE_BATCH`] per transaction so that writers are held
+    /// back only briefly; resolves with how many reports went.
+    fn delete_received_before(&self, cutoff: i64) -> BoxFuture<'_, Result<u64, StorageError>>;
     /// Checks that the database answers.
     fn health(&self) -> BoxFuture<'_, Result<(), StorageError>>;
     /// Stops taking writes and waits until every queued write has finished.
@@ -337,9 +381,12 @@ pub async fn open(
 /// # Errors
 /// An unknown URL scheme, a SQLite file that does not exist, a server that cannot be
 /// reached, or a database without a `reports` table.
-pub async fn open_to_read(url: &str) -> Result<Arc<dyn Storage>, StorageError> {
+pub async fn open_to_read(
+    url: &str,
+    db_ca: Option<&std::path::Path>,
+) -> Result<Arc<dyn Storage>, StorageError> {
     Ok(match locate(url)? {
         Location::Sqlite(path) => Arc::new(SqliteStorage::open_to_read(path)?),
-        Location::Postgres(url) => Arc::new(PostgresStorage::open_to_read(url).await?),
+        Location::Postgres(url) => Arc::new(PostgresStorage::open_to_read(url, db_ca).await?),
     })
 }

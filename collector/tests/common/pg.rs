@@ -48,6 +48,17 @@ impl Cluster {
 
     /// A cluster of the caller's own, not shared: for a test that stops it.
     pub fn start() -> Cluster {
+        Cluster::start_with(None)
+    }
+
+    /// A cluster of the caller's own that takes TCP connections over TLS only (`ssl=on`,
+    /// `hostssl` in pg_hba.conf), with this certificate chain and key (PEM).
+    #[allow(dead_code)] // used by one test binary
+    pub fn start_tls(cert_pem: &str, key_pem: &str) -> Cluster {
+        Cluster::start_with(Some((cert_pem, key_pem)))
+    }
+
+    fn start_with(tls: Option<(&str, &str)>) -> Cluster {
         let bin = bin_dir();
         let dir = super::TempDir::new("pg");
         if is_root() {
@@ -73,13 +84,40 @@ impl Cluster {
             ],
             None,
         );
+        let mut tls_options = String::new();
+        if let Some((cert, key)) = tls {
+            use std::os::unix::fs::PermissionsExt;
+            let (cert_file, key_file) = (data.join("server.crt"), data.join("server.key"));
+            std::fs::write(&cert_file, cert).unwrap();
+            std::fs::write(&key_file, key).unwrap();
+            // The server refuses a key that others may read.
+            std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+            std::fs::write(
+                data.join("pg_hba.conf"),
+                "local all all trust\nhostssl all all 127.0.0.1/32 trust\n",
+            )
+            .unwrap();
+            if is_root() {
+                let ok = Command::new("chown")
+                    .args(["-R", "postgres:postgres"])
+                    .arg(&data)
+                    .status()
+                    .unwrap();
+                assert!(ok.success());
+            }
+            tls_options = format!(
+                " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                cert_file.display(),
+                key_file.display()
+            );
+        }
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
         let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200",
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200{tls_options}",
             dir.path().display()
         );
         let log = dir.path().join("server.log");
