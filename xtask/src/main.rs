@@ -3,13 +3,14 @@
 //!
 //! A tour: `setup` installs what is missing; `settings` reads wasm-pack.toml and
 //! rust-toolchain.toml; `package` builds the Wasm package (`shrink` renames and minifies it,
-//! `size` checks the budget); `stages` is `cargo xtask test`; `bench` the benchmarks; `serve`
+//! `pinned` writes its content-addressed copies and integrity.json, `size` checks the budget); `stages` is `cargo xtask test`; `bench` the benchmarks; `serve`
 //! and `static_server` run the page; `catalog` runs the catalog check (its own crate,
 //! `xtask/catalog`); `workspace` finds the tree and runs commands with limits.
 
 mod bench;
 mod catalog;
 mod package;
+mod pinned;
 mod serve;
 mod settings;
 mod setup;
