@@ -33,8 +33,8 @@ usage: cargo xtask <command>
                         ESR, geckodriver, Node.js and terser, PostgreSQL, lab and benchmark
                         tools); skips what is present
   build                 build the Wasm package into www/pkg (settings in wasm-pack.toml), shrink
-                        it, write its .gz twins, print raw and gzip sizes, fail when over
-                        the size budget
+                        it, write its pinned copies (SRI) and integrity.json, its .gz twins,
+                        print raw and gzip sizes, fail when over the size budget
   serve [--no-setup] [--static]
                         setup, build, then run the collector on http://127.0.0.1:8080
                         (--static: only www/'s files, from xtask's own server)
