@@ -2,6 +2,11 @@
 //
 //   <script src="https://NETREACH-HOST/embed.js" data-campaign="default" async></script>
 //
+// or pinned with Subresource Integrity (name and hash from https://NETREACH-HOST/pkg/integrity.json):
+//
+//   <script src="https://NETREACH-HOST/pkg/embed.<hash>.js" integrity="sha384-…"
+//     crossorigin="anonymous" data-campaign="default" async></script>
+//
 // It inserts an iframe of embed.html from the netreach host, sized to its content in steps of
 // 200 px (the exact height would follow the reader's verdicts). Nothing is
 // measured before the reader clicks Start in the frame and nothing is sent unless they click
@@ -13,7 +18,8 @@
 (() => {
   const script = document.currentScript;
   if (!script) return;
-  const base = new URL("embed.html", script.src);
+  // From the host's root: this same file is also served as /pkg/embed.<hash>.js.
+  const base = new URL("/embed.html", script.src);
   const id = script.dataset.campaign;
   // Only a plain campaign id: the frame loads campaigns from its own host, never from a URL.
   if (id && /^[A-Za-z0-9_-]{1,64}$/.test(id) && id !== "default") {

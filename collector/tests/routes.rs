@@ -1,5 +1,6 @@
 //! The non-report routes: static files with the right types, campaigns (and no way out of
-//! their folder), CORS for embedding news sites, health and metrics.
+//! their folder), CORS for embedding news sites (the API, and `embed.js` and `pkg/` with their
+//! pinned copies), health and metrics.
 
 mod common;
 
@@ -277,6 +278,98 @@ fn an_embedding_origin_may_submit_and_any_origin_may_read_aggregates() {
         .header("access-control-expose-headers")
         .unwrap()
         .contains("x-netreach-k"));
+}
+
+/// What other sites load (`embed.js`, `pkg/`) may be read from any origin, so that a news site
+/// can pin it with Subresource Integrity (`crossorigin` makes the browser insist on CORS) and
+/// import the engine; the pinned copies are cached for a year; the pages get no CORS.
+#[test]
+fn embed_and_package_files_allow_any_origin_and_pinned_copies_are_immutable() {
+    let dir = TempDir::new("cross-origin");
+    let www = dir.path().join("www");
+    std::fs::create_dir_all(www.join("pkg")).unwrap();
+    for (file, body) in [
+        ("index.html", "<!doctype html><title>netreach</title>"),
+        ("dashboard.html", "<!doctype html><title>dashboard</title>"),
+        ("embed.html", "<!doctype html><title>embed</title>"),
+        ("app.js", "export {};"),
+        ("embed.js", "(() => {})();"),
+        ("pkg/embed.0123456789abcdef.js", "(() => {})();"),
+        ("pkg/netreach.js", "export default 1;"),
+        ("pkg/netreach.fedcba9876543210.js", "export default 2;"),
+        ("pkg/netreach.fedcba9876543210.js.gz", "gzipped twin"),
+        ("pkg/netreach_bg.wasm", "\0asm\x01\0\0\0"),
+        ("pkg/netreach_bg.00112233445566ff.wasm", "\0asm\x01\0\0\0"),
+        ("pkg/integrity.json", "{}"),
+    ] {
+        std::fs::write(www.join(file), body).unwrap();
+    }
+    let c = start(&dir, &www, &campaigns_in(dir.path()));
+    let news = ("Origin", "https://news.example");
+    let get = |path: &str, headers: &[(&str, &str)]| request(c.addr, "GET", path, headers, b"");
+    const IMMUTABLE: Option<&str> = Some("public, max-age=31536000, immutable");
+
+    let pinned = [
+        "/pkg/embed.0123456789abcdef.js",
+        "/pkg/netreach.fedcba9876543210.js",
+        "/pkg/netreach_bg.00112233445566ff.wasm",
+    ];
+    let unversioned = [
+        "/embed.js",
+        "/pkg/netreach.js",
+        "/pkg/netreach_bg.wasm",
+        "/pkg/integrity.json",
+    ];
+    for path in pinned.iter().chain(&unversioned) {
+        let r = get(path, &[news]);
+        let cache = pinned.contains(path).then_some(IMMUTABLE).flatten();
+        assert_eq!(
+            (
+                r.status,
+                r.header("access-control-allow-origin"),
+                r.header("cross-origin-resource-policy"),
+                r.header("cache-control"),
+                r.header("x-content-type-options"),
+            ),
+            (200, Some("*"), Some("cross-origin"), cache, Some("nosniff")),
+            "{path}"
+        );
+    }
+    // A pinned copy's gzipped twin leaves with the same headers.
+    let zipped = get(
+        "/pkg/netreach.fedcba9876543210.js",
+        &[news, ("Accept-Encoding", "gzip")],
+    );
+    assert_eq!(
+        (
+            zipped.body.as_str(),
+            zipped.header("content-encoding"),
+            zipped.header("access-control-allow-origin"),
+            zipped.header("cache-control"),
+        ),
+        ("gzipped twin", Some("gzip"), Some("*"), IMMUTABLE)
+    );
+    // A pinned name that is not there yet (a build still being deployed) is not cached.
+    let missing = get("/pkg/netreach.0000000000000000.js", &[news]);
+    assert_eq!(
+        (missing.status, missing.header("cache-control")),
+        (404, None)
+    );
+
+    // The pages are opened or framed, never read by another site.
+    for path in ["/", "/index.html", "/dashboard", "/embed.html", "/app.js"] {
+        let r = get(path, &[news]);
+        assert_eq!(
+            (
+                r.status,
+                r.header("access-control-allow-origin"),
+                r.header("cross-origin-resource-policy"),
+                r.header("cache-control"),
+            ),
+            (200, None, None, None),
+            "{path}"
+        );
+    }
 }
 
 #[test]

@@ -3,13 +3,14 @@
 //!
 //! A tour: `setup` installs what is missing; `settings` reads wasm-pack.toml and
 //! rust-toolchain.toml; `package` builds the Wasm package (`shrink` renames and minifies it,
-//! `size` checks the budget); `stages` is `cargo xtask test`; `bench` the benchmarks; `serve`
+//! `pinned` writes its content-addressed copies and integrity.json, `size` checks the budget); `stages` is `cargo xtask test`; `bench` the benchmarks; `serve`
 //! and `static_server` run the page; `catalog` runs the catalog check (its own crate,
 //! `xtask/catalog`); `workspace` finds the tree and runs commands with limits.
 
 mod bench;
 mod catalog;
 mod package;
+mod pinned;
 mod serve;
 mod settings;
 mod setup;
@@ -32,8 +33,8 @@ usage: cargo xtask <command>
                         ESR, geckodriver, Node.js and terser, PostgreSQL, lab and benchmark
                         tools); skips what is present
   build                 build the Wasm package into www/pkg (settings in wasm-pack.toml), shrink
-                        it, write its .gz twins, print raw and gzip sizes, fail when over
-                        the size budget
+                        it, write its pinned copies (SRI) and integrity.json, its .gz twins,
+                        print raw and gzip sizes, fail when over the size budget
   serve [--no-setup] [--static]
                         setup, build, then run the collector on http://127.0.0.1:8080
                         (--static: only www/'s files, from xtask's own server)

@@ -11,8 +11,12 @@ use crate::workspace::{run, run_keeping_stderr, Workspace};
 pub fn build(workspace: &Workspace) -> Result<PackageSize, String> {
     let settings = make(workspace)?;
     check_starts(workspace, &settings)?;
+    check_pinned(workspace, &settings)?;
     check_size(workspace, &settings)
 }
+
+/// The folder the collector serves at its root; the package is under it.
+const WWW: &str = "www";
 
 /// The JS API of the contract: the glue's exports that pages and embeds import.
 const EXPORTS: [&str; 5] = ["run", "submit", "validate", "initSync", "default"];
@@ -53,8 +57,56 @@ pub fn check_starts(workspace: &Workspace, settings: &PackageSettings) -> Result
     run(std::process::Command::new("node").args(["--input-type=module", "-e", &script]))
 }
 
+/// Checks in Node.js, with its own SHA-384 (not the one that wrote them), that every entry of
+/// integrity.json is the hash of the file it names, that the pinned embed script is
+/// www/embed.js, and that the pinned glue, started as a page starts it (`init()` with no
+/// module given, so it fetches its own), asks for the pinned .wasm and nothing else.
+///
+/// # Errors
+/// An entry is missing or wrong, or the pinned glue loads another module or does not start.
+pub fn check_pinned(workspace: &Workspace, settings: &PackageSettings) -> Result<(), String> {
+    let www = workspace.path(WWW);
+    let list = workspace
+        .path(&settings.out_dir)
+        .join(crate::pinned::INTEGRITY_FILE);
+    let glue = format!("{}.js", settings.out_name);
+    let wasm = format!("{}_bg.wasm", settings.out_name);
+    let script = format!(
+        "import {{ readFileSync }} from 'node:fs';\n\
+         import {{ createHash }} from 'node:crypto';\n\
+         import {{ pathToFileURL }} from 'node:url';\n\
+         const www = {www:?};\n\
+         const list = JSON.parse(readFileSync({list:?}, 'utf8'));\n\
+         const files = ['embed.js', {glue:?}, {wasm:?}];\n\
+         if (Object.keys(list).sort().join() !== [...files].sort().join())\n\
+           throw new Error(`integrity.json lists ${{Object.keys(list)}}, not ${{files}}`);\n\
+         for (const [file, {{ path, integrity }}] of Object.entries(list)) {{\n\
+           const hash = 'sha384-' + createHash('sha384').update(readFileSync(www + path)).digest('base64');\n\
+           if (hash !== integrity) throw new Error(`${{file}}: integrity.json says ${{integrity}}, ${{path}} is ${{hash}}`);\n\
+         }}\n\
+         if (!readFileSync(www + list['embed.js'].path).equals(readFileSync(www + '/embed.js')))\n\
+           throw new Error(`${{list['embed.js'].path}} is not www/embed.js`);\n\
+         const asked = [];\n\
+         globalThis.fetch = async (url) => {{\n\
+           asked.push(String(url));\n\
+           return new Response(readFileSync(new URL(url)), {{ headers: {{ 'Content-Type': 'application/wasm' }} }});\n\
+         }};\n\
+         const glue = await import(pathToFileURL(www + list[{glue:?}].path));\n\
+         await glue.default();\n\
+         const pinned = pathToFileURL(www + list[{wasm:?}].path).href;\n\
+         if (asked.join() !== pinned) throw new Error(`the pinned glue loads ${{asked}}, not ${{pinned}}`);\n\
+         try {{ glue.validate({{}}); process.exit(3); }}\n\
+         catch (e) {{ if (!String(e.message).startsWith('invalid campaign')) throw e; }}\n\
+         console.log('pinned files match integrity.json; the pinned glue starts on the pinned module');",
+        www = www.display().to_string(),
+        list = list.display().to_string(),
+    );
+    run(std::process::Command::new("node").args(["--input-type=module", "-e", &script]))
+}
+
 /// Builds the package as wasm-pack.toml says: `wasm-pack build`, then (with `minify`) short
-/// shared names and a minified glue, then a gzipped copy of each file. Returns the settings
+/// shared names and a minified glue, then the pinned copies for Subresource Integrity and
+/// their list (`pinned`), then a gzipped copy of each file. Returns the settings
 /// the package was built with: without `immediate-abort` when the compiler refused it.
 ///
 /// # Errors
@@ -86,7 +138,22 @@ pub fn make(workspace: &Workspace) -> Result<PackageSettings, String> {
     if settings.minify {
         minify(workspace, &settings)?;
     }
-    precompress(workspace, &settings)?;
+    let pkg = workspace.path(&settings.out_dir);
+    let pins = crate::pinned::write(&workspace.path(WWW), &pkg, &settings.out_name)?;
+    println!(
+        "pinned for Subresource Integrity ({}/{}):",
+        settings.out_dir,
+        crate::pinned::INTEGRITY_FILE
+    );
+    for pin in &pins {
+        println!("  {:<18} {}  {}", pin.file, pin.path, pin.integrity);
+    }
+    let mut files: Vec<_> = crate::size::package_files(&pkg, &settings.out_name)
+        .into_iter()
+        .map(|(_, path)| path)
+        .collect();
+    files.extend(crate::pinned::files(&pkg, &pins));
+    precompress(&files)?;
     Ok(settings)
 }
 
@@ -117,15 +184,14 @@ fn unstable_option_refused(stderr: &str) -> Option<&str> {
     })
 }
 
-/// Writes `<file>.gz` (gzip -9 -n) beside each file of the package: the collector sends it to
-/// browsers that accept gzip (as nginx's `gzip_static` does), so a visitor downloads the
-/// budgeted gzip size, and no CPU is spent compressing per request. Rewritten on every build,
-/// so never older than the file beside it.
-fn precompress(workspace: &Workspace, settings: &PackageSettings) -> Result<(), String> {
-    let dir = workspace.path(&settings.out_dir);
-    for (_, path) in crate::size::package_files(&dir, &settings.out_name) {
+/// Writes `<file>.gz` (gzip -9 -n) beside each file of the package and each pinned copy: the
+/// collector sends it to browsers that accept gzip (as nginx's `gzip_static` does), so a
+/// visitor downloads the budgeted gzip size, and no CPU is spent compressing per request.
+/// Rewritten on every build, so never older than the file beside it.
+fn precompress(files: &[std::path::PathBuf]) -> Result<(), String> {
+    for path in files {
         let bytes =
-            std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let mut gz = path.clone().into_os_string();
         gz.push(".gz");
         std::fs::write(&gz, crate::size::gzip(&bytes)?)

@@ -1,9 +1,7 @@
 //! Raw and gzip sizes of what a visitor downloads, checked against the budget.
 
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 /// One file's size as stored and as sent with `Content-Encoding: gzip` (gzip -9).
 pub struct FileSize {
@@ -143,27 +141,7 @@ pub fn gzip_size(bytes: &[u8]) -> Result<u64, String> {
 /// # Errors
 /// gzip is missing or fails.
 pub fn gzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
-    let mut child = Command::new("gzip")
-        .args(["-9", "-n", "-c"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|error| format!("cannot run gzip: {error}"))?;
-    let mut stdin = child.stdin.take().ok_or("gzip has no stdin")?;
-    let input = bytes.to_vec();
-    // Write from a thread so a large input cannot deadlock against gzip's full stdout pipe.
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let output = child
-        .wait_with_output()
-        .map_err(|error| format!("gzip failed: {error}"))?;
-    writer
-        .join()
-        .map_err(|_| "gzip writer panicked".to_string())?
-        .map_err(|error| format!("cannot feed gzip: {error}"))?;
-    if !output.status.success() {
-        return Err(format!("gzip failed ({})", output.status));
-    }
-    Ok(output.stdout)
+    crate::workspace::filter("gzip", &["-9", "-n", "-c"], bytes)
 }
 
 #[cfg(test)]

@@ -68,6 +68,34 @@ pub fn run(command: &mut Command) -> Result<(), String> {
     check(status, &line)
 }
 
+/// What a program writes to stdout when `bytes` are its stdin (`gzip`, `sha384sum`).
+///
+/// # Errors
+/// The program is missing or fails.
+pub fn filter(program: &str, args: &[&str], bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|error| format!("cannot run {program}: {error}"))?;
+    let mut stdin = child.stdin.take().ok_or("no stdin")?;
+    let input = bytes.to_vec();
+    // Write from a thread so a large input cannot deadlock against a full stdout pipe.
+    let writer = thread::spawn(move || stdin.write_all(&input));
+    let output = child
+        .wait_with_output()
+        .map_err(|error| format!("{program} failed: {error}"))?;
+    writer
+        .join()
+        .map_err(|_| format!("{program}'s writer panicked"))?
+        .map_err(|error| format!("cannot feed {program}: {error}"))?;
+    if !output.status.success() {
+        return Err(format!("{program} failed ({})", output.status));
+    }
+    Ok(output.stdout)
+}
+
 /// Like [`run`], and also returns what the command wrote to stderr, which is still shown as it
 /// comes, so that a caller can tell one failure from another by its message.
 pub fn run_keeping_stderr(command: &mut Command) -> (Result<(), String>, String) {

@@ -2,6 +2,7 @@
 
 mod aggregates;
 mod campaigns;
+pub mod cross_origin;
 mod health;
 mod reports;
 pub mod security;
@@ -19,7 +20,7 @@ use crate::storage::Storage;
 use axum::body::Body;
 use axum::extract::{Request, State as Extract};
 use axum::http::{header, HeaderValue, Method, StatusCode};
-use axum::middleware::{from_fn_with_state, map_request, map_response, Next};
+use axum::middleware::{from_fn, from_fn_with_state, map_request, map_response, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -113,11 +114,13 @@ pub fn admin_router(state: State) -> Router {
 
 /// `www/`. Where a file has a gzipped twin (`cargo xtask build` writes `www/pkg/*.gz`), a
 /// browser that accepts gzip gets the twin: the engine is about a third of its size on the
-/// wire, which matters most on a throttled network.
+/// wire, which matters most on a throttled network. What other sites load (`embed.js`,
+/// `pkg/`) carries CORS, and the pinned copies an immutable cache header ([`cross_origin`]).
 fn static_files(config: &Config) -> Router {
     Router::new()
         .fallback_service(ServeDir::new(&config.www).precompressed_gzip())
         .layer(map_response(vary_on_encoding))
+        .layer(from_fn(cross_origin::add))
         .layer(from_fn_with_state(
             Arc::new(config.www.clone()),
             fresh_twins_only,
