@@ -78,8 +78,9 @@ export function dateTime(value, options) {
   return new Intl.DateTimeFormat(locale, options).format(value);
 }
 
+/** Items joined as the visitor's language joins a list ("a, b, c"; "a، b، c"; "a, b y c"). */
 export function list(items) {
-  return new Intl.ListFormat(locale, { type: "unit", style: "short" }).format(items);
+  return new Intl.ListFormat(locale, { type: "conjunction", style: "narrow" }).format(items);
 }
 
 /** A country's name in the visitor's language, from its ISO code. */
