@@ -1,5 +1,10 @@
 // The netreach dashboard: verdict shares over time per platform, for one country and network,
 // from the collector's k-anonymous aggregates (GET /v1/aggregates). No external resources.
+// Words come from the catalogs (i18n.js); hours are shown in the visitor's time zone, days as
+// the UTC days the collector counts.
+
+import * as i18n from "./i18n.js";
+import { t, say } from "./i18n.js";
 
 const VERDICTS = ["reachable", "throttled", "partial", "blocked", "inconclusive"];
 const HOUR = 3600 * 1000;
@@ -8,6 +13,9 @@ const SVG = "http://www.w3.org/2000/svg";
 
 const $ = (id) => document.getElementById(id);
 const controls = { cc: $("cc"), asn: $("asn"), range: $("range"), bucket: $("bucket") };
+
+// What was fetched last, drawn again when the language changes.
+let last = null;
 
 function el(tag, attrs = {}, text) {
   const node = document.createElement(tag);
@@ -22,13 +30,21 @@ function svg(tag, attrs = {}) {
   return node;
 }
 
+/** A bucket's start: an hour in the visitor's time zone, a day as the UTC day it counts. */
 function label(ms, bucket) {
-  const iso = new Date(ms).toISOString();
-  return bucket === "day" ? iso.slice(0, 10) : `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
+  return bucket === "day"
+    ? i18n.dateTime(ms, { dateStyle: "medium", timeZone: "UTC" })
+    : i18n.dateTime(ms, { dateStyle: "short", timeStyle: "short" });
 }
 
-function percent(n, total) {
-  return total ? `${Math.round((100 * n) / total)}%` : "";
+function timeZone() {
+  return new Intl.DateTimeFormat(i18n.currentLocale()).resolvedOptions().timeZone;
+}
+
+/** "12 reachable (50%), 3 blocked (13%)" in the visitor's words and list style. */
+function shares(row) {
+  return i18n.list(VERDICTS.filter((v) => row[v]).map((v) =>
+    t("dash.share", { verdict: t(`verdict.${v}`), share: i18n.percent(row[v], row.reports) })));
 }
 
 /** The time window: whole buckets, ending with the current one. */
@@ -44,7 +60,7 @@ async function aggregates(params) {
   for (const [k, v] of Object.entries(params)) if (v !== "" && v !== undefined) url.searchParams.set(k, v);
   const response = await fetch(url, { credentials: "omit", cache: "no-store" });
   const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(body.error || `aggregates: HTTP ${response.status}`);
+  if (!response.ok) throw new Error(body.error || `HTTP ${response.status}`);
   return { body, url };
 }
 
@@ -94,16 +110,15 @@ function timeline(platform, rows, win, bucket) {
   const bar = width / slots;
   const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: "none", role: "img" });
   const total = rows.reduce((sum, r) => sum + r.reports, 0);
-  chart.setAttribute("aria-label", `${platform}: ${total} reports in this period`);
+  chart.setAttribute("aria-label", t("dash.chart_label", { platform, n: total }));
   for (let i = 0; i < slots; i++) {
-    const t = win.from + i * win.step;
-    const row = byBucket.get(t);
+    const time = win.from + i * win.step;
+    const row = byBucket.get(time);
     if (!row) continue;
     let y = height;
     const group = svg("g");
     const title = svg("title");
-    title.textContent = `${label(t, bucket)} UTC, ${row.reports} reports: ` +
-      VERDICTS.filter((v) => row[v]).map((v) => `${row[v]} ${v} (${percent(row[v], row.reports)})`).join(", ");
+    title.textContent = t("dash.bucket_tip", { time: label(time, bucket), n: row.reports, shares: shares(row) });
     group.append(title);
     for (const v of VERDICTS) {
       if (!row[v]) continue;
@@ -118,36 +133,73 @@ function timeline(platform, rows, win, bucket) {
   }
   const latest = rows.reduce((a, b) => (!a || b.bucket > a.bucket ? b : a), null);
   const summary = latest
-    ? `${total} reports. Latest ${label(latest.bucket, bucket)} UTC: ` +
-      VERDICTS.filter((v) => latest[v]).map((v) => `${v} ${percent(latest[v], latest.reports)}`).join(", ")
-    : "no published cells in this period";
-  figure.append(
-    el("h2", {}, platform),
-    chart,
-    el("div", { class: "axis" }),
-    el("p", { class: "summary" }, summary),
-  );
-  figure.querySelector(".axis").append(el("span", {}, label(win.from, bucket)), el("span", {}, `${label(win.to - win.step, bucket)} UTC`));
+    ? t("dash.summary", { n: total, time: label(latest.bucket, bucket), shares: shares(latest) })
+    : t("dash.empty_period");
+  const axis = el("div", { class: "axis" });
+  axis.append(el("span", {}, label(win.from, bucket)), el("span", {}, label(win.to - win.step, bucket)));
+  figure.append(el("h2", { translate: "no" }, platform), chart, axis, el("p", { class: "summary" }, summary));
   return figure;
 }
 
 function table(rows, bucket) {
+  const column = $("time-column");
+  if (bucket === "day") say(column, "dash.col_day");
+  else say(column, "dash.col_time", { zone: timeZone() });
   const body = $("table").tBodies[0];
   const sorted = [...rows].sort((a, b) => b.bucket - a.bucket || a.platform.localeCompare(b.platform));
   body.replaceChildren(...sorted.map((r) => {
     const tr = el("tr");
-    tr.append(el("td", {}, label(r.bucket, bucket)), el("td", {}, r.platform), el("td", {}, String(r.reports)));
+    tr.append(el("td", {}, label(r.bucket, bucket)), el("td", { translate: "no" }, r.platform),
+      el("td", {}, i18n.number(r.reports)));
     for (const v of VERDICTS) {
-      const td = el("td", { class: r[v] && v === "blocked" ? "blocked" : "" }, r[v] ? `${r[v]} (${percent(r[v], r.reports)})` : "0");
-      tr.append(td);
+      const text = r[v] ? t("dash.count_share", { count: r[v], share: i18n.percent(r[v], r.reports) }) : i18n.number(0);
+      tr.append(el("td", { class: r[v] && v === "blocked" ? "blocked" : "" }, text));
     }
     return tr;
   }));
   if (!sorted.length) {
     const tr = el("tr");
-    tr.append(el("td", { colspan: "8" }, "No published cells for this choice."));
+    tr.append(el("td", { colspan: "8" }, t("dash.empty_table")));
     body.append(tr);
   }
+}
+
+/** Fills the filters and draws the fetched view in the current language. */
+function draw() {
+  const { all, view, range, bucket, win } = last;
+  const wantedCc = controls.cc.value || new URLSearchParams(location.search).get("cc");
+  const countries = [...reportsBy(all.cells, (c) => c.cc)].sort((a, b) => b[1] - a[1]);
+  fillSelect(controls.cc, countries.map(([cc, n]) => [cc, t("dash.country_option", {
+    country: cc === "ZZ" ? `${t("dash.unknown_country")} (ZZ)` : `${i18n.country(cc)} (${cc})`, n,
+  })]), wantedCc || (countries[0] || [""])[0]);
+  const cc = controls.cc.value;
+  const wantedAsn = controls.asn.dataset.touched ? controls.asn.value : new URLSearchParams(location.search).get("asn") || "";
+  const networks = reportsBy(all.cells.filter((c) => c.cc === cc), (c) => c.asn);
+  const asnOptions = [["", t("dash.all_networks")], ...[...networks].sort((a, b) => b[1] - a[1])
+    .map(([asn, n]) => [String(asn), t("dash.network_option", {
+      network: asn === 0 ? t("dash.unknown_network") : `AS${asn}`, n,
+    })])];
+  fillSelect(controls.asn, asnOptions, wantedAsn);
+  const asn = controls.asn.value;
+
+  const rows = combine(view.body.cells);
+  const platforms = [...new Set(rows.map((r) => r.platform))].sort();
+  $("timelines").replaceChildren(...platforms.map((p) => timeline(p, rows.filter((r) => r.platform === p), win, bucket)));
+  table(rows, bucket);
+
+  const k = view.body.k ?? all.k;
+  const where = cc ? (asn ? `${cc}, AS${asn}` : `${cc}, ${t("dash.all_networks")}`) : t("dash.any_country");
+  const note = [t("dash.note", { k })];
+  if (!asn) note.push(t("dash.note_all", { where }));
+  note.push(t("dash.note_end"));
+  $("note").textContent = note.join(" ");
+  const csv = new URL(view.url || new URL("/v1/aggregates", location.href));
+  csv.searchParams.set("format", "csv");
+  $("csv").href = csv.pathname + csv.search;
+
+  const state = new URLSearchParams(location.search);
+  for (const [name, value] of Object.entries({ cc, asn, range: String(range), bucket })) state.set(name, value);
+  history.replaceState(null, "", `${location.pathname}?${state}`);
 }
 
 async function render() {
@@ -159,41 +211,14 @@ async function render() {
 
   // Everything published in the period, to offer the countries and networks that have data.
   const all = (await aggregates({ bucket, from, to })).body;
-  const countries = [...reportsBy(all.cells, (c) => c.cc)].sort((a, b) => b[1] - a[1]);
-  fillSelect(controls.cc, countries.map(([cc, n]) => [cc, `${cc === "ZZ" ? "unknown (ZZ)" : cc} · ${n} reports`]),
-    controls.cc.value || new URLSearchParams(location.search).get("cc") || (countries[0] || [""])[0]);
+  last = { all, view: { body: { cells: [], k: all.k }, url: null }, range, bucket, win };
+  draw();
   const cc = controls.cc.value;
-  const networks = reportsBy(all.cells.filter((c) => c.cc === cc), (c) => c.asn);
-  const asnOptions = [["", "all networks"], ...[...networks].sort((a, b) => b[1] - a[1])
-    .map(([asn, n]) => [String(asn), `${asn === 0 ? "unknown network" : `AS${asn}`} · ${n} reports`])];
-  fillSelect(controls.asn, asnOptions,
-    controls.asn.dataset.touched ? controls.asn.value : new URLSearchParams(location.search).get("asn") || "");
   const asn = controls.asn.value;
 
   // The chosen view.
-  const view = cc ? await aggregates({ bucket, from, to, cc, asn }) : { body: { cells: [], k: all.k }, url: null };
-  const rows = combine(view.body.cells);
-  const platforms = [...new Set(rows.map((r) => r.platform))].sort();
-  $("timelines").replaceChildren(...platforms.map((p) => timeline(p, rows.filter((r) => r.platform === p), win, bucket)));
-  table(rows, bucket);
-
-  const k = view.body.k ?? all.k;
-  const where = cc ? `${cc}${asn ? `, AS${asn}` : ", all networks"}` : "any country";
-  $("note").textContent =
-    `Privacy: k = ${k} means an hour of one network and platform is shown only once at least ${k} ` +
-    `different senders (distinct internet addresses) reported in it, however many times each did, so ` +
-    `that no single visitor's result can be picked out; a day adds up only its shown hours. ` +
-    `How many cells were left out is not published either: even that would tell whether someone in a ` +
-    `network reported in a given hour. ` +
-    (asn ? "" : `In this view (${where}), "all networks" adds up only the networks' published cells. `) +
-    `A gap in a timeline means no reports or too few to publish. Verdicts: "inconclusive" means the ` +
-    `visitor's own connection or browser could explain a failure, and is never counted as a block.`;
-  const csv = new URL(view.url || new URL("/v1/aggregates", location.href));
-  csv.searchParams.set("format", "csv");
-  $("csv").href = csv.pathname + csv.search;
-
-  const state = new URLSearchParams({ cc, asn, range: String(range), bucket });
-  history.replaceState(null, "", `${location.pathname}?${state}`);
+  if (cc) last.view = await aggregates({ bucket, from, to, cc, asn });
+  draw();
   document.body.dataset.state = "ready";
 }
 
@@ -203,7 +228,7 @@ async function update() {
     await render();
   } catch (e) {
     $("error").hidden = false;
-    $("error").textContent = `Could not load aggregates: ${e.message}`;
+    say($("error"), "dash.error", { detail: e.message });
     document.body.dataset.state = "error";
   }
 }
@@ -217,4 +242,7 @@ controls.cc.addEventListener("change", () => { controls.asn.dataset.touched = "1
 controls.asn.addEventListener("change", () => { controls.asn.dataset.touched = "1"; update(); });
 controls.range.addEventListener("change", update);
 controls.bucket.addEventListener("change", update);
-update();
+i18n.onChange(() => {
+  if (last) draw();
+});
+i18n.start().then(update);

@@ -7,6 +7,10 @@
 //   <script src="https://NETREACH-HOST/pkg/embed.<hash>.js" integrity="sha384-…"
 //     crossorigin="anonymous" data-campaign="default" async></script>
 //
+// The frame speaks the reader's language (their browser's preferences); data-lang="ur" picks
+// one for an article in that language. data-title names the frame for screen readers in the
+// article's language (the frame's own words come from its catalogs, not from this script).
+//
 // It inserts an iframe of embed.html from the netreach host, sized to its content in steps of
 // 200 px (the exact height would follow the reader's verdicts). Nothing is
 // measured before the reader clicks Start in the frame and nothing is sent unless they click
@@ -25,12 +29,16 @@
   if (id && /^[A-Za-z0-9_-]{1,64}$/.test(id) && id !== "default") {
     base.searchParams.set("campaign", "/v1/campaigns/" + id);
   }
+  const lang = script.dataset.lang;
+  if (lang && /^[a-z]{2,3}$/.test(lang)) base.searchParams.set("lang", lang);
   const frame = document.createElement("iframe");
   frame.src = base.href;
-  frame.title = "Is it blocked for me, right now? (netreach)";
+  frame.title = script.dataset.title || "netreach";
   frame.loading = "lazy";
   frame.referrerPolicy = "no-referrer";
-  frame.style.cssText = "display:block;width:100%;max-width:46rem;height:480px;border:0;margin:1rem auto";
+  Object.assign(frame.style, {
+    display: "block", width: "100%", maxWidth: "46rem", height: "640px", border: "0", margin: "1rem auto",
+  });
   window.addEventListener("message", (event) => {
     if (event.source !== frame.contentWindow || event.origin !== base.origin) return;
     const data = event.data;
