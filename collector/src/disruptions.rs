@@ -189,7 +189,7 @@ struct Test {
 type Key = (String, Option<u32>, String);
 
 /// The disruptions in `counts` (which must start [`BASELINE_HOURS`] before `window.from`)
-/// that overlap the window, with k the collector's k; newest first.
+/// that overlap the window, with k the collector's k; newest first, broadest first.
 pub fn detect(counts: &HourlyCounts, k: u32, window: Window) -> Vec<Disruption> {
     let k = u64::from(k);
     let senders: HashMap<(i64, &str, u32), u64> = counts
@@ -316,10 +316,11 @@ pub fn detect(counts: &HourlyCounts, k: u32, window: Window) -> Vec<Disruption> 
     }
     let mut events = group(runs);
     events.retain(|e| e.start < window.to && e.end.is_none_or(|end| end > window.from));
+    // Newest first; of one start, the broadest scope first.
     events.sort_by(|a, b| {
-        (b.start, a.scope, &a.cc, a.asn, a.verdict.as_str()).cmp(&(
+        (b.start, b.scope, &a.cc, a.asn, a.verdict.as_str()).cmp(&(
             a.start,
-            b.scope,
+            a.scope,
             &b.cc,
             b.asn,
             b.verdict.as_str(),

@@ -20,6 +20,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use netreach::Verdict;
+use serde::Serialize;
 use std::fmt::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -36,7 +37,19 @@ pub async fn get_disruptions(
         (K_HEADER, state.k.to_string()),
         (header::CACHE_CONTROL, "no-cache".to_owned()),
     ];
-    Ok((answer, Json(serde_json::json!({ "disruptions": events }))).into_response())
+    Ok((
+        answer,
+        Json(Answer {
+            disruptions: &events,
+        }),
+    )
+        .into_response())
+}
+
+/// The JSON answer, fields in the order of the contract.
+#[derive(Serialize)]
+struct Answer<'a> {
+    disruptions: &'a [Disruption],
 }
 
 pub async fn get_feed(
