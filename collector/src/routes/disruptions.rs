@@ -63,7 +63,13 @@ pub async fn get_feed(
         (header::CONTENT_TYPE, "application/atom+xml; charset=utf-8"),
         (header::CACHE_CONTROL, "no-cache"),
     ];
-    Ok((answer, atom(&events, time::now())).into_response())
+    let base = state
+        .submit_origins
+        .public
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    Ok((answer, atom(&events, &base, time::now())).into_response())
 }
 
 /// The events of the query's range that its filters choose.
@@ -188,8 +194,9 @@ fn escape(s: &str) -> String {
 }
 
 /// The events as an Atom 1.0 feed (RFC 4287): one entry per event, `updated` the end of the
-/// event or, while under way, its latest flagged hour.
-pub fn atom(events: &[Disruption], now: i64) -> String {
+/// event or, while under way, its latest flagged hour. `base` is the collector's public
+/// origin (`--public-origin`), for an absolute `self` link; without it the link is relative.
+pub fn atom(events: &[Disruption], base: &str, now: i64) -> String {
     let updated = |e: &Disruption| e.end.unwrap_or(e.last);
     let feed_updated = events
         .iter()
@@ -202,7 +209,11 @@ pub fn atom(events: &[Disruption], now: i64) -> String {
     xml += "  <title>netreach: disruptions detected</title>\n";
     let _ = writeln!(xml, "  <updated>{}</updated>", format_utc(feed_updated));
     xml += "  <author><name>netreach collector</name></author>\n";
-    xml += "  <link rel=\"self\" href=\"/v1/disruptions.atom\"/>\n";
+    let _ = writeln!(
+        xml,
+        "  <link rel=\"self\" href=\"{}/v1/disruptions.atom\"/>",
+        escape(base)
+    );
     for e in events {
         let senders = e.senders;
         let content = format!(
@@ -227,4 +238,84 @@ pub fn atom(events: &[Disruption], now: i64) -> String {
     }
     xml += "</feed>\n";
     xml
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: i64 = 1_796_245_200; // 2026-12-02T21:00Z
+
+    fn event(scope: Scope, cc: Option<&str>, asn: Option<u32>, platforms: &[&str]) -> Disruption {
+        Disruption {
+            cc: cc.map(str::to_owned),
+            asn,
+            scope,
+            platforms: platforms.iter().map(|p| p.to_string()).collect(),
+            verdict: Verdict::Blocked,
+            start: T,
+            end: None,
+            confidence: 0.99,
+            senders: 42,
+            share: 0.9,
+            last: T + HOUR,
+        }
+    }
+
+    #[test]
+    fn titles_say_what_where_and_since_when_in_plain_words() {
+        let network = event(Scope::Network, Some("PK"), Some(17557), &["x"]);
+        assert_eq!(
+            title(&network),
+            "x blocked on AS17557 in PK since 2026-12-02 21:00 UTC"
+        );
+        let mut country = event(
+            Scope::Country,
+            Some("PK"),
+            None,
+            &["facebook", "x", "youtube"],
+        );
+        country.verdict = Verdict::Throttled;
+        country.end = Some(T + 3 * HOUR);
+        assert_eq!(
+            title(&country),
+            "facebook, x and youtube throttled across networks in PK from 2026-12-02 21:00 to 2026-12-03 00:00 UTC"
+        );
+        let global = event(Scope::Global, None, None, &["x"]);
+        assert_eq!(
+            title(&global),
+            "x blocked in most countries at once (a platform outage or a broken endpoint) since 2026-12-02 21:00 UTC"
+        );
+        assert_eq!(
+            entry_id(&global),
+            "urn:netreach:disruption:global:-:-:blocked:2026-12-02T21:00:00Z"
+        );
+    }
+
+    #[test]
+    fn the_feed_escapes_what_it_quotes_and_links_itself() {
+        let odd = event(Scope::Network, Some("PK"), Some(1), &["a<b&c"]);
+        let xml = atom(&[odd], "https://netreach.example", T);
+        assert!(
+            xml.contains("<title>a&lt;b&amp;c blocked on AS1 in PK"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(
+                "<link rel=\"self\" href=\"https://netreach.example/v1/disruptions.atom\"/>"
+            ),
+            "{xml}"
+        );
+        // Under way: updated is the last flagged hour; the feed's is the newest entry's.
+        assert!(
+            xml.contains("<updated>2026-12-02T22:00:00Z</updated>"),
+            "{xml}"
+        );
+        let empty = atom(&[], "", T + 1800);
+        assert!(
+            empty.contains("<updated>2026-12-02T21:00:00Z</updated>"),
+            "{empty}"
+        );
+        assert!(!empty.contains("<entry>"));
+    }
 }
