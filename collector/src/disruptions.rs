@@ -21,8 +21,10 @@
 //! - **Baseline.** The cell's own previous 7 days ([`BASELINE_HOURS`]), pooled (failing and
 //!   conclusive verdicts summed), leaving out hours that were themselves flagged, so a long
 //!   block does not become the norm. With fewer than [`MIN_BASELINE`] conclusive verdicts in
-//!   it, the baseline is [`PRIOR_FAILING`] (20 % failing) instead, and never below
-//!   [`FLOOR_FAILING`].
+//!   it (a new network, or one whose people test only once it is blocked), the baseline is
+//!   what the same hour shows elsewhere: the platform's published cells in every other
+//!   country, pooled; without enough of those either, [`PRIOR_FAILING`] (20 % failing). It is
+//!   never below [`FLOOR_FAILING`].
 //! - **Size of the drop.** A significant rise is not enough: the reachable share must also fall
 //!   at least [`MIN_DROP`] (20 %) below the baseline's, `((1 - p0) - (1 - share)) / (1 - p0)`.
 //!   This is IODA's relative drop, `(history - current) / history`, against a history value
@@ -231,14 +233,33 @@ pub fn detect(counts: &HourlyCounts, k: u32, window: Window) -> Vec<Disruption> 
         networks.entry(key).or_default().insert(hour, tally);
     }
 
-    let mut network_tests: BTreeMap<Key, BTreeMap<i64, Test>> = networks
-        .iter()
-        .map(|(key, series)| (key.clone(), test_series(series)))
-        .collect();
-    let mut country_tests: BTreeMap<Key, BTreeMap<i64, Test>> = countries
-        .iter()
-        .map(|(key, series)| (key.clone(), test_series(series)))
-        .collect();
+    // The same hour elsewhere: every country's published cells of a platform, minus one's own
+    // country, is the baseline of a cell without enough history of its own.
+    let mut world: HashMap<(&str, i64), Tally> = HashMap::new();
+    for ((_, _, platform), series) in &countries {
+        for (&hour, tally) in series {
+            world.entry((platform, hour)).or_default().add(tally);
+        }
+    }
+    let test = |(key, series): (&Key, &BTreeMap<i64, Tally>)| {
+        let (cc, _, platform) = key;
+        let own = countries.get(&(cc.clone(), None, platform.clone()));
+        let elsewhere = |hour: i64| {
+            let all = world
+                .get(&(platform.as_str(), hour))
+                .copied()
+                .unwrap_or_default();
+            let mine = own.and_then(|s| s.get(&hour)).copied().unwrap_or_default();
+            (
+                all.failing() - mine.failing(),
+                all.conclusive() - mine.conclusive(),
+            )
+        };
+        (key.clone(), test_series(series, elsewhere))
+    };
+    let mut network_tests: BTreeMap<Key, BTreeMap<i64, Test>> = networks.iter().map(test).collect();
+    let mut country_tests: BTreeMap<Key, BTreeMap<i64, Test>> =
+        countries.iter().map(test).collect();
 
     // Global platform-hours: most countries with data flagged at once.
     let mut by_platform_hour: BTreeMap<(String, i64), Vec<Test>> = BTreeMap::new();
@@ -330,8 +351,12 @@ pub fn detect(counts: &HourlyCounts, k: u32, window: Window) -> Vec<Disruption> 
 }
 
 /// Tests every hour of a series against the pooled unflagged hours of the
-/// [`BASELINE_HOURS`] before it.
-fn test_series(series: &BTreeMap<i64, Tally>) -> BTreeMap<i64, Test> {
+/// [`BASELINE_HOURS`] before it, or, without enough of them, against `elsewhere(hour)`: the
+/// failing and conclusive verdicts of the same platform and hour in other countries.
+fn test_series(
+    series: &BTreeMap<i64, Tally>,
+    elsewhere: impl Fn(i64) -> (u64, u64),
+) -> BTreeMap<i64, Test> {
     let mut window: VecDeque<(i64, u64, u64)> = VecDeque::new();
     let (mut failing, mut conclusive) = (0u64, 0u64);
     let mut tests = BTreeMap::new();
@@ -345,7 +370,7 @@ fn test_series(series: &BTreeMap<i64, Tally>) -> BTreeMap<i64, Test> {
                 conclusive -= n;
             }
         }
-        let baseline = baseline_share(failing, conclusive);
+        let baseline = baseline_share((failing, conclusive), elsewhere(hour));
         let flagged = significant(tally.failing(), tally.conclusive(), baseline);
         if !flagged {
             window.push_back((hour, tally.failing(), tally.conclusive()));
@@ -364,12 +389,19 @@ fn test_series(series: &BTreeMap<i64, Tally>) -> BTreeMap<i64, Test> {
     tests
 }
 
-/// The failing share to test against, from a baseline of `failing` out of `conclusive`.
-pub fn baseline_share(failing: u64, conclusive: u64) -> f64 {
-    if conclusive < MIN_BASELINE {
-        return PRIOR_FAILING.max(failing as f64 / conclusive.max(1) as f64);
-    }
-    (failing as f64 / conclusive as f64).max(FLOOR_FAILING)
+/// The failing share to test against, from the cell's own baseline (failing, conclusive)
+/// or, when it has under [`MIN_BASELINE`] conclusive verdicts, the same hour elsewhere, or,
+/// when that has too few as well, [`PRIOR_FAILING`]; never under [`FLOOR_FAILING`].
+pub fn baseline_share(own: (u64, u64), elsewhere: (u64, u64)) -> f64 {
+    let share = |(failing, conclusive): (u64, u64)| failing as f64 / conclusive.max(1) as f64;
+    let p0 = if own.1 >= MIN_BASELINE {
+        share(own)
+    } else if elsewhere.1 >= MIN_BASELINE {
+        share(elsewhere)
+    } else {
+        PRIOR_FAILING.max(share(own))
+    };
+    p0.max(FLOOR_FAILING)
 }
 
 /// Whether `failing` out of `conclusive` is a disruption against a baseline failing share:
@@ -696,9 +728,14 @@ mod tests {
         // 9 of 10 against 3 %: a block.
         assert!(significant(9, 10, 0.03));
         // Without a baseline, 5 of 5 is not enough against the 20 % prior; 8 of 8 is.
-        assert_eq!(baseline_share(0, 0), PRIOR_FAILING);
-        assert!(!significant(5, 5, baseline_share(0, 0)));
-        assert!(significant(8, 8, baseline_share(0, 0)));
+        let nothing = baseline_share((0, 0), (0, 0));
+        assert_eq!(nothing, PRIOR_FAILING);
+        assert!(!significant(5, 5, nothing));
+        assert!(significant(8, 8, nothing));
+        // With the same hour elsewhere instead: 3 of 100 there.
+        assert_eq!(baseline_share((0, 10), (3, 100)), 0.03);
+        assert_eq!(baseline_share((1, 50), (90, 100)), 0.02);
+        assert_eq!(baseline_share((0, 50), (0, 0)), FLOOR_FAILING);
     }
 
     #[test]
@@ -725,6 +762,21 @@ mod tests {
         assert_eq!((e.verdict, e.start, e.end), (Verdict::Blocked, T, None));
         assert_eq!((e.senders, e.share), (30, 0.9));
         assert!(e.confidence > 0.99, "{}", e.confidence);
+    }
+
+    #[test]
+    fn a_network_without_history_is_compared_with_the_same_hour_elsewhere() {
+        let mut c = Counts::default();
+        for (cc, asn) in [("US", 7922), ("DE", 3320)] {
+            c.clean(cc, asn, &["x"], 40, T + HOUR);
+        }
+        // Its first hour: 6 of 10 blocked. Against the 20 % prior this is not significant
+        // (p = 0.006); against 3 % elsewhere it is.
+        c.add(T, "PK", 17557, "x", 4, Verdict::Blocked, 6, 0);
+        assert!(binomial_upper_tail(10, 6, PRIOR_FAILING) > ALPHA);
+        let events = c.detect(T + HOUR);
+        assert_eq!(events.len(), 1, "{events:#?}");
+        assert_eq!((events[0].asn, events[0].start), (Some(17557), T));
     }
 
     #[test]
