@@ -157,7 +157,7 @@ pub struct HourlyCounts {
 /// two placeholders, in `sqlite` or `postgres` style).
 pub(crate) fn senders_sql(from: &str, to: &str) -> String {
     format!(
-        // senders: COUNT(*) counts reports; the distinct-sender flag will be summed here.
+        // senders: COUNT(*) counts reports; distinct senders: CAST(SUM(<flag>) AS BIGINT) here.
         "SELECT started_at, cc, asn, COUNT(*) FROM reports
          WHERE started_at >= {from} AND started_at < {to}
          GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
