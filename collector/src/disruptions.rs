@@ -193,46 +193,7 @@ type Key = (String, Option<u32>, String);
 /// The disruptions in `counts` (which must start [`BASELINE_HOURS`] before `window.from`)
 /// that overlap the window, with k the collector's k; newest first, broadest first.
 pub fn detect(counts: &HourlyCounts, k: u32, window: Window) -> Vec<Disruption> {
-    let k = u64::from(k);
-    let senders: HashMap<(i64, &str, u32), u64> = counts
-        .senders
-        .iter()
-        .map(|s| ((s.hour, s.cc.as_str(), s.asn), s.senders))
-        .collect();
-
-    // Published network cell-hours only (see "k-anonymity" above).
-    let mut cells: BTreeMap<(Key, i64), (Tally, u64)> = BTreeMap::new();
-    for row in &counts.verdicts {
-        let key = (row.cc.clone(), Some(row.asn), row.platform.clone());
-        let (tally, reports) = cells.entry((key, row.bucket)).or_default();
-        *reports += row.count;
-        match FAILING.iter().position(|&v| v == row.verdict) {
-            Some(i) => tally.failing[i] += row.count,
-            None if row.verdict == Verdict::Reachable => tally.reachable += row.count,
-            None => {}
-        }
-    }
-    let mut networks: BTreeMap<Key, BTreeMap<i64, Tally>> = BTreeMap::new();
-    let mut countries: BTreeMap<Key, BTreeMap<i64, Tally>> = BTreeMap::new();
-    for ((key, hour), (mut tally, reports)) in cells {
-        let (cc, asn, platform) = &key;
-        let in_hour = asn.map_or(0, |asn| {
-            senders.get(&(hour, cc.as_str(), asn)).copied().unwrap_or(0)
-        });
-        if in_hour < k || reports < k {
-            continue;
-        }
-        tally.senders = in_hour;
-        let country = (cc.clone(), None, platform.clone());
-        countries
-            .entry(country)
-            .or_default()
-            .entry(hour)
-            .or_default()
-            .add(&tally);
-        networks.entry(key).or_default().insert(hour, tally);
-    }
-
+    let (networks, countries) = published(counts, k);
     // The same hour elsewhere: every country's published cells of a platform, minus one's own
     // country, is the baseline of a cell without enough history of its own.
     let mut world: HashMap<(&str, i64), Tally> = HashMap::new();
@@ -257,72 +218,13 @@ pub fn detect(counts: &HourlyCounts, k: u32, window: Window) -> Vec<Disruption> 
         };
         (key.clone(), test_series(series, elsewhere))
     };
-    let mut network_tests: BTreeMap<Key, BTreeMap<i64, Test>> = networks.iter().map(test).collect();
-    let mut country_tests: BTreeMap<Key, BTreeMap<i64, Test>> =
-        countries.iter().map(test).collect();
+    let mut network_tests: Tests = networks.iter().map(test).collect();
+    let mut country_tests: Tests = countries.iter().map(test).collect();
 
-    // Global platform-hours: most countries with data flagged at once.
-    let mut by_platform_hour: BTreeMap<(String, i64), Vec<Test>> = BTreeMap::new();
-    for ((_, _, platform), tests) in &country_tests {
-        for (&hour, test) in tests {
-            by_platform_hour
-                .entry((platform.clone(), hour))
-                .or_default()
-                .push(*test);
-        }
-    }
-    let mut global: BTreeMap<Key, BTreeMap<i64, Test>> = BTreeMap::new();
-    for ((platform, hour), tests) in by_platform_hour {
-        let flagged = tests.iter().filter(|t| t.flagged).count();
-        if tests.len() < 2 || flagged * 3 < tests.len() * 2 {
-            continue;
-        }
-        let mut world = Test {
-            tally: Tally::default(),
-            baseline: 0.0,
-            flagged: true,
-        };
-        let mut expected = 0.0;
-        for test in &tests {
-            world.tally.add(&test.tally);
-            expected += test.baseline * test.tally.conclusive() as f64;
-        }
-        world.baseline = expected / world.tally.conclusive().max(1) as f64;
-        global
-            .entry((String::new(), None, platform.clone()))
-            .or_default()
-            .insert(hour, world);
-    }
-    let is_global = |platform: &str, hour: i64| {
-        global
-            .get(&(String::new(), None, platform.to_owned()))
-            .is_some_and(|hours| hours.contains_key(&hour))
-    };
-    for ((_, _, platform), tests) in network_tests.iter_mut().chain(country_tests.iter_mut()) {
-        for (&hour, test) in tests.iter_mut() {
-            if is_global(platform, hour) {
-                test.flagged = false;
-            }
-        }
-    }
-
-    // A country-wide hour needs several of the country's networks flagged too.
-    let mut flagged_networks: HashMap<(&str, &str, i64), usize> = HashMap::new();
-    for ((cc, _, platform), tests) in &network_tests {
-        for (&hour, test) in tests {
-            if test.flagged {
-                *flagged_networks.entry((cc, platform, hour)).or_default() += 1;
-            }
-        }
-    }
-    for ((cc, _, platform), tests) in country_tests.iter_mut() {
-        for (&hour, test) in tests.iter_mut() {
-            let several = flagged_networks
-                .get(&(cc.as_str(), platform.as_str(), hour))
-                .is_some_and(|&n| n >= COUNTRY_NETWORKS);
-            test.flagged &= several;
-        }
-    }
+    let global = global_hours(&country_tests);
+    unflag(&global, &mut network_tests);
+    unflag(&global, &mut country_tests);
+    require_several_networks(&network_tests, &mut country_tests);
 
     let ongoing_from = window.to.min(floor_hour(window.now));
     let mut runs = Vec::new();
@@ -348,6 +250,129 @@ pub fn detect(counts: &HourlyCounts, k: u32, window: Window) -> Vec<Disruption> 
         ))
     });
     events
+}
+
+/// Series of cell-hours by key.
+type Series = BTreeMap<Key, BTreeMap<i64, Tally>>;
+/// Tested series of cell-hours by key.
+type Tests = BTreeMap<Key, BTreeMap<i64, Test>>;
+
+/// The network cell-hours the aggregates publish (see "k-anonymity" above), and their sums
+/// per country.
+fn published(counts: &HourlyCounts, k: u32) -> (Series, Series) {
+    let k = u64::from(k);
+    let senders: HashMap<(i64, &str, u32), u64> = counts
+        .senders
+        .iter()
+        .map(|s| ((s.hour, s.cc.as_str(), s.asn), s.senders))
+        .collect();
+
+    // Published network cell-hours only (see "k-anonymity" above).
+    let mut cells: BTreeMap<(Key, i64), (Tally, u64)> = BTreeMap::new();
+    for row in &counts.verdicts {
+        let key = (row.cc.clone(), Some(row.asn), row.platform.clone());
+        let (tally, reports) = cells.entry((key, row.bucket)).or_default();
+        *reports += row.count;
+        match FAILING.iter().position(|&v| v == row.verdict) {
+            Some(i) => tally.failing[i] += row.count,
+            None if row.verdict == Verdict::Reachable => tally.reachable += row.count,
+            None => {}
+        }
+    }
+    let mut networks = Series::new();
+    let mut countries = Series::new();
+    for ((key, hour), (mut tally, reports)) in cells {
+        let (cc, asn, platform) = &key;
+        let in_hour = asn.map_or(0, |asn| {
+            senders.get(&(hour, cc.as_str(), asn)).copied().unwrap_or(0)
+        });
+        if in_hour < k || reports < k {
+            continue;
+        }
+        tally.senders = in_hour;
+        let country = (cc.clone(), None, platform.clone());
+        countries
+            .entry(country)
+            .or_default()
+            .entry(hour)
+            .or_default()
+            .add(&tally);
+        networks.entry(key).or_default().insert(hour, tally);
+    }
+    (networks, countries)
+}
+
+/// Global platform-hours: at least two countries with data, two thirds of them flagged; the
+/// world's tally, tested against the count-weighted mean of their baselines.
+fn global_hours(country_tests: &Tests) -> Tests {
+    let mut by_platform_hour: BTreeMap<(String, i64), Vec<Test>> = BTreeMap::new();
+    for ((_, _, platform), tests) in country_tests {
+        for (&hour, test) in tests {
+            by_platform_hour
+                .entry((platform.clone(), hour))
+                .or_default()
+                .push(*test);
+        }
+    }
+    let mut global = Tests::new();
+    for ((platform, hour), tests) in by_platform_hour {
+        let flagged = tests.iter().filter(|t| t.flagged).count();
+        if tests.len() < 2 || flagged * 3 < tests.len() * 2 {
+            continue;
+        }
+        let mut world = Test {
+            tally: Tally::default(),
+            baseline: 0.0,
+            flagged: true,
+        };
+        let mut expected = 0.0;
+        for test in &tests {
+            world.tally.add(&test.tally);
+            expected += test.baseline * test.tally.conclusive() as f64;
+        }
+        world.baseline = expected / world.tally.conclusive().max(1) as f64;
+        global
+            .entry((String::new(), None, platform.clone()))
+            .or_default()
+            .insert(hour, world);
+    }
+    global
+}
+
+/// A global platform-hour is no country's or network's disruption.
+fn unflag(global: &Tests, tests: &mut Tests) {
+    let is_global = |platform: &str, hour: i64| {
+        global
+            .get(&(String::new(), None, platform.to_owned()))
+            .is_some_and(|hours| hours.contains_key(&hour))
+    };
+    for ((_, _, platform), tests) in tests.iter_mut() {
+        for (&hour, test) in tests.iter_mut() {
+            if is_global(platform, hour) {
+                test.flagged = false;
+            }
+        }
+    }
+}
+
+/// A country-wide hour needs [`COUNTRY_NETWORKS`] of the country's networks flagged too.
+fn require_several_networks(network_tests: &Tests, country_tests: &mut Tests) {
+    let mut flagged_networks: HashMap<(&str, &str, i64), usize> = HashMap::new();
+    for ((cc, _, platform), tests) in network_tests {
+        for (&hour, test) in tests {
+            if test.flagged {
+                *flagged_networks.entry((cc, platform, hour)).or_default() += 1;
+            }
+        }
+    }
+    for ((cc, _, platform), tests) in country_tests.iter_mut() {
+        for (&hour, test) in tests.iter_mut() {
+            let several = flagged_networks
+                .get(&(cc.as_str(), platform.as_str(), hour))
+                .is_some_and(|&n| n >= COUNTRY_NETWORKS);
+            test.flagged &= several;
+        }
+    }
 }
 
 /// Tests every hour of a series against the pooled unflagged hours of the
