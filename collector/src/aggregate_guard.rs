@@ -1,9 +1,10 @@
-//! What keeps `GET /v1/aggregates` cheap whoever asks and however often: identical queries
-//! answered from a brief cache, a cap on the queries running at once, an allowance per
+//! What keeps `GET /v1/aggregates` and `GET /v1/disruptions` cheap whoever asks and however
+//! often: identical queries answered from a brief cache (one per route), a cap on the queries running at once, an allowance per
 //! client (the same keyed-hash limiter as reports), and a cap on the rows one query may read
 //! (counted by the database, see [`crate::storage::Storage::aggregate`]).
 
 use crate::aggregate::Aggregate;
+use crate::disruptions::Disruption;
 use crate::rate_limit::RateLimiter;
 use crate::storage::AggregateQuery;
 use std::collections::HashMap;
@@ -17,6 +18,8 @@ const CACHE_ENTRIES: usize = 256;
 /// The limits of aggregate reads, shared by every request.
 pub struct AggregateGuard {
     pub cache: AggregateCache,
+    /// Disruptions by query, kept as long as aggregates.
+    pub disruptions: AnswerCache<Vec<Disruption>>,
     /// Queries allowed to run against storage at once.
     slots: Arc<Semaphore>,
     /// Requests per minute per client.
@@ -33,6 +36,7 @@ impl AggregateGuard {
         max_rows: usize,
     ) -> Self {
         AggregateGuard {
+            disruptions: AnswerCache::new(cache.ttl),
             cache,
             slots: Arc::new(Semaphore::new(concurrent)),
             limiter,
@@ -48,22 +52,25 @@ impl AggregateGuard {
 }
 
 /// Answers of the last `ttl` by query, at most [`CACHE_ENTRIES`] of them.
-pub struct AggregateCache {
+pub struct AnswerCache<A> {
     ttl: Duration,
-    entries: Mutex<HashMap<AggregateQuery, (Instant, Arc<Aggregate>)>>,
+    entries: Mutex<HashMap<AggregateQuery, (Instant, Arc<A>)>>,
 }
 
-impl AggregateCache {
+/// The cache of aggregates.
+pub type AggregateCache = AnswerCache<Aggregate>;
+
+impl<A> AnswerCache<A> {
     /// A cache keeping answers for `ttl`; a zero `ttl` keeps nothing.
     pub fn new(ttl: Duration) -> Self {
-        AggregateCache {
+        AnswerCache {
             ttl,
             entries: Mutex::new(HashMap::new()),
         }
     }
 
     /// The answer to `query` computed less than `ttl` before `now`.
-    pub fn get(&self, query: &AggregateQuery, now: Instant) -> Option<Arc<Aggregate>> {
+    pub fn get(&self, query: &AggregateQuery, now: Instant) -> Option<Arc<A>> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
             .get(query)
@@ -73,7 +80,7 @@ impl AggregateCache {
 
     /// Keeps `aggregate` as the answer to `query`; when full, expired answers go first, then
     /// the oldest.
-    pub fn put(&self, query: AggregateQuery, aggregate: Arc<Aggregate>, now: Instant) {
+    pub fn put(&self, query: AggregateQuery, aggregate: Arc<A>, now: Instant) {
         if self.ttl.is_zero() {
             return;
         }

@@ -29,6 +29,8 @@ pub enum AppError {
     Busy,
     /// An aggregate that would read more than `max` rows (cell and verdict): 400.
     TooManyCells { max: usize },
+    /// Disruptions over a range whose hourly counts exceed `max` rows: 400.
+    TooManyHours { max: usize },
     /// A request body that stalled past `--body-timeout-ms`: 408.
     BodyTimeout,
     /// A report body that is neither JSON nor plain text: 415.
@@ -61,7 +63,9 @@ impl AppError {
             | AppError::ReadsLimited(Refused::TooManyClients)
             | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::RateLimited(_) | AppError::ReadsLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            AppError::TooManyCells { .. } => StatusCode::BAD_REQUEST,
+            AppError::TooManyCells { .. } | AppError::TooManyHours { .. } => {
+                StatusCode::BAD_REQUEST
+            }
             AppError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             AppError::UnsupportedContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -108,6 +112,9 @@ impl AppError {
             AppError::Busy => "too many aggregate queries at once; try again in a moment".into(),
             AppError::TooManyCells { max } => format!(
                 "too many cells (over {max} rows): narrow the query (cc, asn, platform, a shorter range or bucket=day)"
+            ),
+            AppError::TooManyHours { max } => format!(
+                "too many cells to examine (over {max} rows of hourly counts, with the 7 days of baseline before from): choose a shorter range (from, to)"
             ),
             AppError::BodyTimeout => "the request body stalled; send it at once".into(),
             AppError::UnsupportedContentType => {

@@ -26,7 +26,10 @@
 //! - [`storage`]: one trait, two stores (`sqlite`, `postgres`), chosen by the database URL;
 //!   [`retention`] deletes reports older than `--retain-days`.
 //! - [`aggregate`]: verdict counts per cell with every cell under k left out, as JSON or CSV;
-//!   [`aggregate_guard`]: the cache, concurrency cap and per-client allowance of those reads.
+//!   [`aggregate_guard`]: the cache, concurrency cap and per-client allowance of those reads
+//!   (and of disruptions).
+//! - [`disruptions`]: disruption events from hourly counts (a binomial test of each cell's
+//!   failing share against its own baseline), published as JSON and Atom.
 //! - [`catalog`]: the operator's `catalog` command, outcomes per endpoint from stored reports,
 //!   to find rotten catalog entries.
 //! - [`metrics`] and [`time`]: Prometheus counters, hour arithmetic.
@@ -38,6 +41,7 @@ pub mod aggregate_guard;
 pub mod campaigns;
 pub mod catalog;
 pub mod cli;
+pub mod disruptions;
 pub mod error;
 pub mod geo;
 pub mod intake;

@@ -29,13 +29,20 @@ pub const K_HEADER: HeaderName = HeaderName::from_static("x-netreach-k");
 /// Longest time range of one query.
 const MAX_RANGE: i64 = 400 * DAY;
 
+/// The filters and range shared by aggregates and disruptions.
 #[derive(Debug, Default, Deserialize)]
-pub struct Params {
+pub struct Filters {
     cc: Option<String>,
     asn: Option<String>,
     platform: Option<String>,
     from: Option<String>,
     to: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Params {
+    #[serde(flatten)]
+    filters: Filters,
     bucket: Option<String>,
     format: Option<String>,
 }
@@ -46,67 +53,79 @@ fn nonempty(v: &Option<String>) -> Option<&str> {
 
 /// Turns query parameters into a storage query, or says which one is wrong.
 fn query(p: &Params, now: i64) -> Result<AggregateQuery, AppError> {
-    let cc = match nonempty(&p.cc) {
-        Some(cc) if cc.len() == 2 && cc.bytes().all(|b| b.is_ascii_alphabetic()) => {
-            Some(cc.to_ascii_uppercase())
-        }
-        Some(_) => {
-            return Err(AppError::BadQuery(
-                "cc: must be a two-letter country code".into(),
-            ))
-        }
-        None => None,
-    };
-    let asn = match nonempty(&p.asn) {
-        Some(asn) => Some(
-            asn.trim_start_matches("AS")
-                .parse::<u32>()
-                .map_err(|_| AppError::BadQuery("asn: must be a number like 17557".into()))?,
-        ),
-        None => None,
-    };
-    let platform = match nonempty(&p.platform) {
-        Some(id) if crate::campaigns::valid_id(id) => Some(id.to_owned()),
-        Some(_) => return Err(AppError::BadQuery("platform: must be a platform id".into())),
-        None => None,
-    };
     let bucket = match nonempty(&p.bucket) {
         None | Some("hour") => HOUR,
         Some("day") => DAY,
         Some(_) => return Err(AppError::BadQuery("bucket: must be hour or day".into())),
     };
-    let parse = |name: &str, v: &Option<String>| -> Result<Option<i64>, AppError> {
-        nonempty(v)
-            .map(|s| {
-                time::parse_utc(s).ok_or_else(|| {
-                    AppError::BadQuery(format!(
-                        "{name}: must be a UTC date (2026-11-22) or date-time (2026-11-22T21:00:00Z)"
-                    ))
+    p.filters.query(bucket, now)
+}
+
+impl Filters {
+    /// The storage query of these filters over whole buckets of `bucket` seconds, or which
+    /// parameter is wrong.
+    ///
+    /// # Errors
+    /// [`AppError::BadQuery`] naming the parameter.
+    pub fn query(&self, bucket: i64, now: i64) -> Result<AggregateQuery, AppError> {
+        let p = self;
+        let cc = match nonempty(&p.cc) {
+            Some(cc) if cc.len() == 2 && cc.bytes().all(|b| b.is_ascii_alphabetic()) => {
+                Some(cc.to_ascii_uppercase())
+            }
+            Some(_) => {
+                return Err(AppError::BadQuery(
+                    "cc: must be a two-letter country code".into(),
+                ))
+            }
+            None => None,
+        };
+        let asn = match nonempty(&p.asn) {
+            Some(asn) => Some(
+                asn.trim_start_matches("AS")
+                    .parse::<u32>()
+                    .map_err(|_| AppError::BadQuery("asn: must be a number like 17557".into()))?,
+            ),
+            None => None,
+        };
+        let platform = match nonempty(&p.platform) {
+            Some(id) if crate::campaigns::valid_id(id) => Some(id.to_owned()),
+            Some(_) => return Err(AppError::BadQuery("platform: must be a platform id".into())),
+            None => None,
+        };
+        let parse = |name: &str, v: &Option<String>| -> Result<Option<i64>, AppError> {
+            nonempty(v)
+                .map(|s| {
+                    time::parse_utc(s).ok_or_else(|| {
+                        AppError::BadQuery(format!(
+                            "{name}: must be a UTC date (2026-11-22) or date-time (2026-11-22T21:00:00Z)"
+                        ))
+                    })
                 })
-            })
-            .transpose()
-    };
-    let to = parse("to", &p.to)?.unwrap_or(time::floor_hour(now) + HOUR);
-    let from = parse("from", &p.from)?.unwrap_or(to - 7 * DAY);
-    if from >= to {
-        return Err(AppError::BadQuery("from: must be before to".into()));
+                .transpose()
+        };
+        let to = parse("to", &p.to)?.unwrap_or(time::floor_hour(now) + HOUR);
+        let from = parse("from", &p.from)?.unwrap_or(to - 7 * DAY);
+        if from >= to {
+            return Err(AppError::BadQuery("from: must be before to".into()));
+        }
+        if to - from > MAX_RANGE {
+            return Err(AppError::BadQuery(
+                "from: the range is limited to 400 days".into(),
+            ));
+        }
+        Ok(AggregateQuery {
+            cc,
+            asn,
+            platform,
+            // Whole buckets only, at both ends: a cell is never cut in two by the range, so moving
+            // `from` or `to` inside a bucket changes nothing (no differencing of a suppressed hour
+            // out of a day). `from` goes down to its bucket's start, `to` up to its bucket's end.
+            from: from.div_euclid(bucket) * bucket,
+            to: (to + bucket - 1).div_euclid(bucket) * bucket,
+            bucket,
+        })
     }
-    if to - from > MAX_RANGE {
-        return Err(AppError::BadQuery(
-            "from: the range is limited to 400 days".into(),
-        ));
-    }
-    Ok(AggregateQuery {
-        cc,
-        asn,
-        platform,
-        // Whole buckets only, at both ends: a cell is never cut in two by the range, so moving
-        // `from` or `to` inside a bucket changes nothing (no differencing of a suppressed hour
-        // out of a day). `from` goes down to its bucket's start, `to` up to its bucket's end.
-        from: from.div_euclid(bucket) * bucket,
-        to: (to + bucket - 1).div_euclid(bucket) * bucket,
-        bucket,
-    })
 }
 
 pub async fn get_aggregates(
@@ -187,11 +206,11 @@ mod tests {
         for (k, v) in pairs {
             let v = Some(v.to_string());
             match *k {
-                "cc" => p.cc = v,
-                "asn" => p.asn = v,
-                "platform" => p.platform = v,
-                "from" => p.from = v,
-                "to" => p.to = v,
+                "cc" => p.filters.cc = v,
+                "asn" => p.filters.asn = v,
+                "platform" => p.filters.platform = v,
+                "from" => p.filters.from = v,
+                "to" => p.filters.to = v,
                 "bucket" => p.bucket = v,
                 _ => unreachable!(),
             }
@@ -244,7 +263,8 @@ mod concurrency {
     use crate::rate_limit::RateLimiter;
     use crate::routes::AppState;
     use crate::storage::{
-        BoxFuture, CountRow, NewReport, ReportQuery, Storage, StorageError, StoredReport,
+        BoxFuture, CountRow, HourlyCounts, NewReport, ReportQuery, Storage, StorageError,
+        StoredReport,
     };
     use std::sync::atomic::AtomicBool;
     use std::time::Duration;
@@ -271,6 +291,14 @@ mod concurrency {
                 self.release.acquire().await.unwrap().forget();
                 Ok(Some(Vec::new()))
             })
+        }
+        fn hourly_counts(
+            &self,
+            _: i64,
+            _: i64,
+            _: usize,
+        ) -> BoxFuture<'_, Result<Option<HourlyCounts>, StorageError>> {
+            Box::pin(async { Ok(Some(HourlyCounts::default())) })
         }
         fn reports_after(
             &self,

@@ -3,6 +3,7 @@
 mod aggregates;
 mod campaigns;
 pub mod cross_origin;
+mod disruptions;
 mod health;
 mod reports;
 pub mod security;
@@ -75,6 +76,8 @@ pub fn router(state: State, config: &Config) -> Router {
         .route("/v1/reports", post(reports::post_report))
         .route("/v1/campaigns/{id}", get(campaigns::get_campaign))
         .route("/v1/aggregates", get(aggregates::get_aggregates))
+        .route("/v1/disruptions", get(disruptions::get_disruptions))
+        .route("/v1/disruptions.atom", get(disruptions::get_feed))
         .layer(cors);
     Router::new()
         .merge(api)

@@ -130,7 +130,20 @@ pub struct AggregateQuery {
     pub bucket: i64,
 }
 
-/// A count of one verdict in one published cell (bucket, country, network, platform).
+impl AggregateQuery {
+    /// Every cell, hour by hour, of runs started in `[from, to)`.
+    pub fn hourly(from: i64, to: i64) -> Self {
+        AggregateQuery {
+            from,
+            to,
+            bucket: crate::time::HOUR,
+            ..AggregateQuery::default()
+        }
+    }
+}
+
+/// A count of one verdict in one cell (bucket, country, network, platform): a published one
+/// from [`Storage::aggregate`], any one from [`Storage::hourly_counts`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CountRow {
     pub bucket: i64,
@@ -142,6 +155,37 @@ pub struct CountRow {
     pub count: u64,
     /// Of those, the reports that counted as a new sender (`new_sender`).
     pub senders: u64,
+}
+
+/// The senders of one hour in one country and network, as k counts them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SenderRow {
+    /// Start of the hour (Unix seconds).
+    pub hour: i64,
+    pub cc: String,
+    pub asn: u32,
+    pub senders: u64,
+}
+
+/// What disruption detection reads: verdict counts per hour and cell (country, network,
+/// platform), and senders per hour, country and network.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HourlyCounts {
+    /// Ordered by hour, country, ASN, platform, verdict (as [`Storage::aggregate`] gives them).
+    pub verdicts: Vec<CountRow>,
+    /// Ordered by hour, country, ASN.
+    pub senders: Vec<SenderRow>,
+}
+
+/// The SQL of senders per hour, country and network, for runs started in `[from, to)` (the
+/// two placeholders, in `sqlite` or `postgres` style).
+pub(crate) fn senders_sql(from: &str, to: &str) -> String {
+    format!(
+        // Distinct senders, as k counts them (see `crate::senders`).
+        "SELECT started_at, cc, asn, CAST(SUM(new_sender) AS BIGINT) FROM reports
+         WHERE started_at >= {from} AND started_at < {to}
+         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+    )
 }
 
 /// A verdict read back from storage, by its wire name.
@@ -268,6 +312,15 @@ pub trait Storage: Send + Sync {
         k: u32,
         max_rows: usize,
     ) -> BoxFuture<'_, Result<Option<Vec<CountRow>>, StorageError>>;
+    /// Verdict counts per hour, country, network and platform, and senders per hour, country
+    /// and network, for runs started in `[from, to)`; `None` when the verdict counts would be
+    /// more than `max_rows` rows (counted first, as for [`Storage::aggregate`]).
+    fn hourly_counts(
+        &self,
+        from: i64,
+        to: i64,
+        max_rows: usize,
+    ) -> BoxFuture<'_, Result<Option<HourlyCounts>, StorageError>>;
     /// The next page of stored reports matching `query`: at most [`REPORTS_PAGE`], with ids
     /// above `after`, in id order. [`StoredReports`] reads them all, a page at a time.
     fn reports_after(

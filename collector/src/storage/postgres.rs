@@ -11,8 +11,8 @@
 //! together may race, so a failed migration is retried (the loser then finds it applied).
 
 use super::{
-    stored_verdict, AggregateQuery, BoxFuture, CountRow, NewReport, ReportQuery, Storage,
-    StorageError, StorageOptions, StoredReport, REPORTS_PAGE,
+    stored_verdict, AggregateQuery, BoxFuture, CountRow, HourlyCounts, NewReport, ReportQuery,
+    SenderRow, Storage, StorageError, StorageOptions, StoredReport, REPORTS_PAGE,
 };
 use crate::metrics::Metrics;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
@@ -21,6 +21,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_postgres::types::ToSql;
+use tokio_postgres::{GenericClient, IsolationLevel};
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (
@@ -160,6 +161,61 @@ async fn within<T>(
                 timeout.as_millis()
             )))
         })
+}
+
+/// Verdict counts per cell of `q`, every cell whether published or not (disruption detection
+/// applies k itself, from the senders per hour), ordered by cell; `None` over `max_rows` rows
+/// (counted by the database first).
+async fn all_rows(
+    client: &impl GenericClient,
+    q: AggregateQuery,
+    max_rows: usize,
+) -> Result<Option<Vec<CountRow>>, StorageError> {
+    let mut grouped = String::from(
+        "SELECT (started_at / $1) * $1, cc, asn, platform, verdict, COUNT(*),
+                CAST(SUM(new_sender) AS BIGINT)
+             FROM verdicts WHERE started_at >= $2 AND started_at < $3",
+    );
+    let asn = q.asn.map(i64::from);
+    let mut args: Vec<&(dyn ToSql + Sync)> = vec![&q.bucket, &q.from, &q.to];
+    if let Some(cc) = &q.cc {
+        args.push(cc);
+        grouped += &format!(" AND cc = ${}", args.len());
+    }
+    if let Some(asn) = &asn {
+        args.push(asn);
+        grouped += &format!(" AND asn = ${}", args.len());
+    }
+    if let Some(platform) = &q.platform {
+        args.push(platform);
+        grouped += &format!(" AND platform = ${}", args.len());
+    }
+    grouped += " GROUP BY 1, 2, 3, 4, 5";
+    let rows: i64 = client
+        .query_one(&super::count_rows_sql(&grouped, max_rows + 1), &args)
+        .await?
+        .get(0);
+    if rows as usize > max_rows {
+        return Ok(None);
+    }
+    let sql = format!("{grouped} ORDER BY 1, 2, 3, 4, 5 LIMIT {}", max_rows + 1);
+    let rows = client.query(&sql, &args).await?;
+    let counts = rows
+        .iter()
+        .map(|row| {
+            Ok(CountRow {
+                bucket: row.get(0),
+                cc: row.get(1),
+                asn: row.get::<_, i64>(2) as u32,
+                platform: row.get(3),
+                verdict: stored_verdict(row.get::<_, &str>(4))?,
+                count: row.get::<_, i64>(5) as u64,
+                senders: row.get::<_, i64>(6) as u64,
+            })
+        })
+        .collect::<Result<Vec<_>, StorageError>>()?;
+    // Reports stored between the two statements may have added cells.
+    Ok((counts.len() <= max_rows).then_some(counts))
 }
 
 /// How long `catalog` (which has no `--db-timeout-ms`) waits for the database.
@@ -356,6 +412,41 @@ impl Storage for PostgresStorage {
                 .collect::<Result<Vec<_>, StorageError>>()?;
             // Reports stored between the two statements may have added cells.
             Ok((counts.len() <= max_rows).then_some(counts))
+        }))
+    }
+
+    fn hourly_counts(
+        &self,
+        from: i64,
+        to: i64,
+        max_rows: usize,
+    ) -> BoxFuture<'_, Result<Option<HourlyCounts>, StorageError>> {
+        Box::pin(within(self.timeout, async move {
+            let mut client = self.pool.get().await.map_err(pool_error)?;
+            // One snapshot for both statements: they see the same reports.
+            let tx = client
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await?;
+            let Some(verdicts) = all_rows(&*tx, AggregateQuery::hourly(from, to), max_rows).await?
+            else {
+                return Ok(None);
+            };
+            let senders = tx
+                .query(&super::senders_sql("$1", "$2"), &[&from, &to])
+                .await?
+                .iter()
+                .map(|row| SenderRow {
+                    hour: row.get(0),
+                    cc: row.get(1),
+                    asn: row.get::<_, i64>(2) as u32,
+                    senders: row.get::<_, i64>(3) as u64,
+                })
+                .collect();
+            tx.commit().await?;
+            Ok(Some(HourlyCounts { verdicts, senders }))
         }))
     }
 

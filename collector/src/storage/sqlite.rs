@@ -1,8 +1,8 @@
 //! SQLite storage: WAL, `synchronous=FULL`, one writer thread committing in batches.
 
 use super::{
-    stored_verdict, AggregateQuery, BoxFuture, CountRow, NewReport, ReportQuery, Storage,
-    StorageError, StorageOptions, StoredReport, REPORTS_PAGE,
+    stored_verdict, AggregateQuery, BoxFuture, CountRow, HourlyCounts, NewReport, ReportQuery,
+    SenderRow, Storage, StorageError, StorageOptions, StoredReport, REPORTS_PAGE,
 };
 use crate::metrics::Metrics;
 use rusqlite::{params, params_from_iter, Connection, OpenFlags};
@@ -238,6 +238,59 @@ fn expire_batch(conn: &mut Connection, cutoff: i64) -> Result<usize, StorageErro
     Ok(expired)
 }
 
+/// Verdict counts per cell of `q`, every cell whether published or not (disruption detection
+/// applies k itself, from the senders per hour), ordered by cell; `None` over `max_rows` rows
+/// (counted by the database first).
+fn all_rows(
+    conn: &Connection,
+    q: AggregateQuery,
+    max_rows: usize,
+) -> Result<Option<Vec<CountRow>>, StorageError> {
+    let mut grouped = String::from(
+        "SELECT (started_at / ?1) * ?1, cc, asn, platform, verdict, COUNT(*), SUM(new_sender)
+             FROM verdicts WHERE started_at >= ?2 AND started_at < ?3",
+    );
+    let mut args: Vec<rusqlite::types::Value> = vec![q.bucket.into(), q.from.into(), q.to.into()];
+    if let Some(cc) = q.cc {
+        args.push(cc.into());
+        grouped += &format!(" AND cc = ?{}", args.len());
+    }
+    if let Some(asn) = q.asn {
+        args.push(i64::from(asn).into());
+        grouped += &format!(" AND asn = ?{}", args.len());
+    }
+    if let Some(platform) = q.platform {
+        args.push(platform.into());
+        grouped += &format!(" AND platform = ?{}", args.len());
+    }
+    grouped += " GROUP BY 1, 2, 3, 4, 5";
+    let rows: i64 = conn.query_row(
+        &super::count_rows_sql(&grouped, max_rows + 1),
+        params_from_iter(args.iter()),
+        |row| row.get(0),
+    )?;
+    if rows as usize > max_rows {
+        return Ok(None);
+    }
+    let sql = format!("{grouped} ORDER BY 1, 2, 3, 4, 5 LIMIT {}", max_rows + 1);
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query(params_from_iter(args))?;
+    let mut counts = Vec::new();
+    while let Some(row) = rows.next()? {
+        counts.push(CountRow {
+            bucket: row.get(0)?,
+            cc: row.get(1)?,
+            asn: row.get(2)?,
+            platform: row.get(3)?,
+            verdict: stored_verdict(&row.get::<_, String>(4)?)?,
+            count: row.get::<_, i64>(5)? as u64,
+            senders: row.get::<_, i64>(6)? as u64,
+        });
+    }
+    // Reports stored between the two statements may have added cells.
+    Ok((counts.len() <= max_rows).then_some(counts))
+}
+
 /// The writer thread: takes what is queued (up to [`MAX_BATCH`]), commits it in one
 /// transaction, then answers every sender. Ends when every sender is gone and the queue is
 /// empty, so closing drains it.
@@ -460,6 +513,35 @@ impl Storage for SqliteStorage {
             }
             // Reports stored between the two statements may have added cells.
             Ok((counts.len() <= max_rows).then_some(counts))
+        }))
+    }
+
+    fn hourly_counts(
+        &self,
+        from: i64,
+        to: i64,
+        max_rows: usize,
+    ) -> BoxFuture<'_, Result<Option<HourlyCounts>, StorageError>> {
+        Box::pin(self.read(move |conn| {
+            // One read transaction: both statements see the same reports.
+            let tx = conn.unchecked_transaction()?;
+            let Some(verdicts) = all_rows(&tx, AggregateQuery::hourly(from, to), max_rows)? else {
+                return Ok(None);
+            };
+            let mut stmt = tx.prepare_cached(&super::senders_sql("?1", "?2"))?;
+            let senders = stmt
+                .query_map(params![from, to], |row| {
+                    Ok(SenderRow {
+                        hour: row.get(0)?,
+                        cc: row.get(1)?,
+                        asn: row.get(2)?,
+                        senders: row.get::<_, i64>(3)? as u64,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            drop(stmt);
+            tx.finish()?;
+            Ok(Some(HourlyCounts { verdicts, senders }))
         }))
     }
 

@@ -1,0 +1,321 @@
+//! `GET /v1/disruptions?cc=&asn=&platform=&from=&to=` (JSON) and `GET /v1/disruptions.atom`
+//! (the same events as an Atom 1.0 feed).
+//!
+//! The filters and range are parsed as for aggregates (`from` and `to` widened to whole
+//! hours, by default the last 7 days); events that overlap the range are listed, newest first.
+//! Detection always runs over every country (the global rule needs them all), reading the
+//! 7 days before `from` as baseline; the filters then choose events: `cc` keeps that
+//! country's events and global ones, `asn` that network's, `platform` those that include it.
+//! Both routes share the aggregates' allowance per client, their query slots and the length
+//! of their cache (see [`crate::aggregate_guard`]).
+
+use super::aggregates::{Filters, K_HEADER};
+use super::State;
+use crate::disruptions::{self, Disruption, Scope, Window, BASELINE_HOURS};
+use crate::error::AppError;
+use crate::storage::AggregateQuery;
+use crate::time::{self, format_utc, HOUR};
+use axum::extract::{ConnectInfo, Query, State as Extract};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use netreach::Verdict;
+use serde::Serialize;
+use std::fmt::Write;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub async fn get_disruptions(
+    Extract(state): Extract<State>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(filters): Query<Filters>,
+) -> Result<Response, AppError> {
+    let events = matching(&state, peer, &headers, &filters).await?;
+    let answer = [
+        (K_HEADER, state.k.to_string()),
+        (header::CACHE_CONTROL, "no-cache".to_owned()),
+    ];
+    Ok((
+        answer,
+        Json(Answer {
+            disruptions: &events,
+        }),
+    )
+        .into_response())
+}
+
+/// The JSON answer, fields in the order of the contract.
+#[derive(Serialize)]
+struct Answer<'a> {
+    disruptions: &'a [Disruption],
+}
+
+pub async fn get_feed(
+    Extract(state): Extract<State>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(filters): Query<Filters>,
+) -> Result<Response, AppError> {
+    let events = matching(&state, peer, &headers, &filters).await?;
+    let answer = [
+        (header::CONTENT_TYPE, "application/atom+xml; charset=utf-8"),
+        (header::CACHE_CONTROL, "no-cache"),
+    ];
+    let base = state
+        .submit_origins
+        .public
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    Ok((answer, atom(&events, &base, time::now())).into_response())
+}
+
+/// The events of the query's range that its filters choose.
+async fn matching(
+    state: &State,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    filters: &Filters,
+) -> Result<Vec<Disruption>, AppError> {
+    let client = state.proxies.client_ip(peer.ip(), headers);
+    state
+        .aggregates
+        .limiter
+        .check(client, Instant::now())
+        .map_err(AppError::ReadsLimited)?;
+    let q = filters.query(HOUR, time::now())?;
+    let all = detected(state, q.from, q.to).await?;
+    Ok(all.iter().filter(|e| chosen(e, &q)).cloned().collect())
+}
+
+fn chosen(event: &Disruption, q: &AggregateQuery) -> bool {
+    let cc =
+        q.cc.as_ref()
+            .is_none_or(|cc| event.scope == Scope::Global || event.cc.as_ref() == Some(cc));
+    let asn = q.asn.is_none_or(|asn| event.asn == Some(asn));
+    let platform = q
+        .platform
+        .as_ref()
+        .is_none_or(|p| event.platforms.contains(p));
+    cc && asn && platform
+}
+
+/// Every event of `[from, to)`: from the cache, or detected from storage when a slot is free.
+async fn detected(state: &State, from: i64, to: i64) -> Result<Arc<Vec<Disruption>>, AppError> {
+    let guard = &state.aggregates;
+    let key = AggregateQuery::hourly(from, to);
+    if let Some(cached) = guard.disruptions.get(&key, Instant::now()) {
+        return Ok(cached);
+    }
+    let _slot = guard.slot().ok_or(AppError::Busy)?;
+    let counts = state
+        .storage
+        .hourly_counts(from - BASELINE_HOURS * HOUR, to, guard.max_rows)
+        .await?
+        .ok_or(AppError::TooManyHours {
+            max: guard.max_rows,
+        })?;
+    let window = Window {
+        from,
+        to,
+        now: time::now(),
+    };
+    let events = Arc::new(disruptions::detect(&counts, state.k, window));
+    guard.disruptions.put(key, events.clone(), Instant::now());
+    Ok(events)
+}
+
+/// What a verdict means in a title.
+fn verb(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Blocked => "blocked",
+        Verdict::Throttled => "throttled",
+        Verdict::Partial => "partially blocked",
+        Verdict::Reachable | Verdict::Inconclusive => "disrupted",
+    }
+}
+
+/// `x`, `x and y`, `x, y and z`.
+fn listed(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// `2026-12-02 21:00`.
+fn plain_hour(t: i64) -> String {
+    format_utc(t)[..16].replace('T', " ")
+}
+
+/// The event in plain words: "x blocked on AS17557 in PK since 2026-12-02 21:00 UTC".
+pub fn title(e: &Disruption) -> String {
+    let what = format!("{} {}", listed(&e.platforms), verb(e.verdict));
+    let place = match (e.scope, &e.cc, e.asn) {
+        (Scope::Network, Some(cc), Some(asn)) => format!("on AS{asn} in {cc}"),
+        (Scope::Country, Some(cc), _) => format!("across networks in {cc}"),
+        _ => "in most countries at once (a platform outage or a broken endpoint)".to_owned(),
+    };
+    let when = match e.end {
+        None => format!("since {} UTC", plain_hour(e.start)),
+        Some(end) => format!("from {} to {} UTC", plain_hour(e.start), plain_hour(end)),
+    };
+    format!("{what} {place} {when}")
+}
+
+/// A stable id: the same event keeps it as it goes on and after it ends.
+fn entry_id(e: &Disruption) -> String {
+    let cc = e.cc.as_deref().unwrap_or("-");
+    let asn = e.asn.map_or("-".to_owned(), |a| a.to_string());
+    format!(
+        "urn:netreach:disruption:{}:{cc}:{asn}:{}:{}",
+        e.scope.as_str(),
+        e.verdict.as_str(),
+        format_utc(e.start)
+    )
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The events as an Atom 1.0 feed (RFC 4287): one entry per event, `updated` the end of the
+/// event or, while under way, its latest flagged hour. `base` is the collector's public
+/// origin (`--public-origin`), for an absolute `self` link; without it the link is relative.
+pub fn atom(events: &[Disruption], base: &str, now: i64) -> String {
+    let updated = |e: &Disruption| e.end.unwrap_or(e.last);
+    let feed_updated = events
+        .iter()
+        .map(updated)
+        .max()
+        .unwrap_or(time::floor_hour(now));
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
+    xml += "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n";
+    xml += "  <id>urn:netreach:disruptions</id>\n";
+    xml += "  <title>netreach: disruptions detected</title>\n";
+    let _ = writeln!(xml, "  <updated>{}</updated>", format_utc(feed_updated));
+    xml += "  <author><name>netreach collector</name></author>\n";
+    let _ = writeln!(
+        xml,
+        "  <link rel=\"self\" href=\"{}/v1/disruptions.atom\"/>",
+        escape(base)
+    );
+    for e in events {
+        let senders = e.senders;
+        let content = format!(
+            "Confidence {:.3} (one-sided binomial test against the previous 7 days); {senders} senders; \
+             {:.0} % of conclusive verdicts failing; scope: {}; platforms: {}.",
+            e.confidence,
+            e.share * 100.0,
+            e.scope.as_str(),
+            e.platforms.join(", ")
+        );
+        xml += "  <entry>\n";
+        let _ = writeln!(xml, "    <id>{}</id>", escape(&entry_id(e)));
+        let _ = writeln!(xml, "    <title>{}</title>", escape(&title(e)));
+        let _ = writeln!(xml, "    <published>{}</published>", format_utc(e.start));
+        let _ = writeln!(xml, "    <updated>{}</updated>", format_utc(updated(e)));
+        let _ = writeln!(
+            xml,
+            "    <content type=\"text\">{}</content>",
+            escape(&content)
+        );
+        xml += "  </entry>\n";
+    }
+    xml += "</feed>\n";
+    xml
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: i64 = 1_796_245_200; // 2026-12-02T21:00Z
+
+    fn event(scope: Scope, cc: Option<&str>, asn: Option<u32>, platforms: &[&str]) -> Disruption {
+        Disruption {
+            cc: cc.map(str::to_owned),
+            asn,
+            scope,
+            platforms: platforms.iter().map(|p| p.to_string()).collect(),
+            verdict: Verdict::Blocked,
+            start: T,
+            end: None,
+            confidence: 0.99,
+            senders: 42,
+            share: 0.9,
+            last: T + HOUR,
+        }
+    }
+
+    #[test]
+    fn titles_say_what_where_and_since_when_in_plain_words() {
+        let network = event(Scope::Network, Some("PK"), Some(17557), &["x"]);
+        assert_eq!(
+            title(&network),
+            "x blocked on AS17557 in PK since 2026-12-02 21:00 UTC"
+        );
+        let mut country = event(
+            Scope::Country,
+            Some("PK"),
+            None,
+            &["facebook", "x", "youtube"],
+        );
+        country.verdict = Verdict::Throttled;
+        country.end = Some(T + 3 * HOUR);
+        assert_eq!(
+            title(&country),
+            "facebook, x and youtube throttled across networks in PK from 2026-12-02 21:00 to 2026-12-03 00:00 UTC"
+        );
+        let global = event(Scope::Global, None, None, &["x"]);
+        assert_eq!(
+            title(&global),
+            "x blocked in most countries at once (a platform outage or a broken endpoint) since 2026-12-02 21:00 UTC"
+        );
+        assert_eq!(
+            entry_id(&global),
+            "urn:netreach:disruption:global:-:-:blocked:2026-12-02T21:00:00Z"
+        );
+    }
+
+    #[test]
+    fn the_feed_escapes_what_it_quotes_and_links_itself() {
+        let odd = event(Scope::Network, Some("PK"), Some(1), &["a<b&c"]);
+        let xml = atom(&[odd], "https://netreach.example", T);
+        assert!(
+            xml.contains("<title>a&lt;b&amp;c blocked on AS1 in PK"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(
+                "<link rel=\"self\" href=\"https://netreach.example/v1/disruptions.atom\"/>"
+            ),
+            "{xml}"
+        );
+        // Under way: updated is the last flagged hour; the feed's is the newest entry's.
+        assert!(
+            xml.contains("<updated>2026-12-02T22:00:00Z</updated>"),
+            "{xml}"
+        );
+        let empty = atom(&[], "", T + 1800);
+        assert!(
+            empty.contains("<updated>2026-12-02T21:00:00Z</updated>"),
+            "{empty}"
+        );
+        assert!(!empty.contains("<entry>"));
+    }
+}
