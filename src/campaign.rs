@@ -143,6 +143,43 @@ impl Campaign {
     }
 }
 
+impl Campaign {
+    /// [`Campaign::validate`], and no URL on this machine: the check for a campaign a
+    /// collector serves to visitors, where `localhost` or 127.0.0.1 would make each visitor's
+    /// browser probe its own computer. Loopback stays allowed by `validate` alone, for the
+    /// engine's tests and development.
+    ///
+    /// # Errors
+    /// As `validate`, or the first control or endpoint URL on a loopback host.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn validate_served(&self) -> Result<(), CampaignError> {
+        self.validate()?;
+        let controls = (self.controls.iter().enumerate()).map(|(i, e)| (indexed("controls", i), e));
+        let endpoints = self.platforms.iter().enumerate().flat_map(|(i, p)| {
+            let at = indexed("platforms", i) + ".endpoints";
+            (p.endpoints.iter().enumerate()).map(move |(j, e)| (indexed(&at, j), e))
+        });
+        for (at, endpoint) in controls.chain(endpoints) {
+            if url_place(&endpoint.url) == Some(HostPlace::Loopback) {
+                return Err(err(
+                    at + ".url",
+                    "must not point at this machine (loopback is for tests, not for campaigns served to visitors)",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where a URL that passed [`check_url`] leads.
+#[cfg(not(target_arch = "wasm32"))]
+fn url_place(url: &str) -> Option<HostPlace> {
+    let rest = (url.strip_prefix("https://"))
+        .or_else(|| url.strip_prefix("http://"))
+        .unwrap_or(url);
+    host_of(crate::text::before_any(rest, b"/?#")).and_then(host_place)
+}
+
 fn indexed(path: &str, i: usize) -> String {
     let mut s = String::with_capacity(path.len() + 4);
     s.push_str(path);
@@ -508,6 +545,26 @@ mod tests {
         ] {
             assert_eq!(problem_with(public), "", "{public}");
         }
+    }
+
+    #[test]
+    fn a_served_campaign_may_not_point_at_this_machine() {
+        for loopback in ["http://127.1/", "http://LOCALHOST:8/x", "http://[::1]/"] {
+            let mut c = campaign();
+            c.controls[0].url = loopback.into();
+            assert!(c.validate().is_ok(), "{loopback}: allowed for tests");
+            let e = c.validate_served().unwrap_err();
+            assert_eq!(e.field, "controls[0].url", "{loopback}");
+            assert!(e.problem.contains("this machine"), "{loopback}");
+            let mut c = campaign();
+            c.platforms[0].endpoints[0].url = loopback.into();
+            let e = c.validate_served().unwrap_err();
+            assert_eq!(e.field, "platforms[0].endpoints[0].url", "{loopback}");
+        }
+        assert!(campaign().validate_served().is_ok());
+        let mut c = campaign();
+        c.controls[0].url = "https://127.evil.example/".into();
+        assert!(c.validate_served().is_ok(), "a name, not this machine");
     }
 
     #[test]

@@ -74,7 +74,7 @@ impl Campaigns {
             Err(e) => return Err(invalid(&e)),
         };
         let campaign: Campaign = serde_json::from_str(&text).map_err(|e| invalid(&e))?;
-        campaign.validate().map_err(|e| invalid(&e))?;
+        campaign.validate_served().map_err(|e| invalid(&e))?;
         if campaign.id != id {
             return Err(invalid(&format!("its id is {:?}, not {id:?}", campaign.id)));
         }
