@@ -1,7 +1,8 @@
 //! The command line. Every flag has a default, so `netreach-collector` alone serves
 //! http://127.0.0.1:8080 from `www/` with a SQLite file under `data/`;
 //! `netreach-collector catalog` reads the same storage and prints the health of every
-//! endpoint the stored reports measured (see [`crate::catalog`]).
+//! endpoint the stored reports measured (see [`crate::catalog`]); `export` and `import`
+//! move stored reports through JSON lines (see [`crate::jsonl`]).
 
 use crate::origin::Origin;
 use clap::{Args, Parser, Subcommand};
@@ -10,6 +11,9 @@ use std::path::PathBuf;
 
 /// The storage used when `--database` is not given.
 pub const DEFAULT_DATABASE: &str = "sqlite://data/netreach.db";
+
+/// The largest report body accepted when `--max-body` is not given (and by `import`).
+pub const DEFAULT_MAX_BODY: usize = 128 * 1024;
 
 /// netreach collector: serves the page, campaigns and dashboard; takes anonymized reports in
 /// and publishes k-anonymous aggregates. The sender's IP address is used only in memory (geo
@@ -34,6 +38,68 @@ pub enum Command {
     /// the attempts by outcome and the reports in which every attempt was unusable: rotten
     /// catalog entries come first.
     Catalog(CatalogArgs),
+    /// Writes stored reports to stdout as JSON lines, `{"cc", "asn", "report"}` one report a
+    /// line in storage order (read only): for backups, moving storages, federating collectors.
+    Export(ExportArgs),
+    /// Stores the reports of a JSON lines file written by `export`, each line checked as
+    /// `POST /v1/reports` checks a report; bad lines are named on stderr and skipped, reports
+    /// already stored are not stored again. Exit 0: every line stored or present; 1: some
+    /// skipped (or the database failed); 2: bad usage.
+    Import(ImportArgs),
+}
+
+/// The arguments of `netreach-collector export`.
+#[derive(Clone, Debug, Args)]
+pub struct ExportArgs {
+    /// The storage to read: `sqlite://PATH` (an existing file) or `postgres://…`.
+    #[arg(long, default_value = DEFAULT_DATABASE)]
+    pub database: String,
+
+    /// PostgreSQL: the CA (PEM) that signed the server's certificate (see `--help` of the
+    /// server).
+    #[arg(long, value_name = "FILE.pem")]
+    pub db_ca: Option<PathBuf>,
+
+    /// Only runs started at or after this UTC date or date-time (`started_at`, as the
+    /// aggregates' `from`); default: the oldest stored.
+    #[arg(long, value_name = "DATE", value_parser = date_time)]
+    pub from: Option<i64>,
+
+    /// Only runs started before this UTC date or date-time (excluded, as the aggregates'
+    /// `to`); default: no end.
+    #[arg(long, value_name = "DATE", value_parser = date_time)]
+    pub to: Option<i64>,
+}
+
+/// The arguments of `netreach-collector import`.
+#[derive(Clone, Debug, Args)]
+pub struct ImportArgs {
+    /// The storage to write: `sqlite://PATH` (created with its folder) or `postgres://…`.
+    #[arg(long, default_value = DEFAULT_DATABASE)]
+    pub database: String,
+
+    /// PostgreSQL: the CA (PEM) that signed the server's certificate.
+    #[arg(long, value_name = "FILE.pem")]
+    pub db_ca: Option<PathBuf>,
+
+    /// Folder of campaign files the reports are checked against, as the server's.
+    #[arg(long, default_value = "www/campaigns")]
+    pub campaigns: PathBuf,
+
+    /// Accept runs started more than 30 days ago (the API refuses them): for restoring a
+    /// backup or moving a database, not for files from other collectors.
+    #[arg(long)]
+    pub any_age: bool,
+
+    /// The JSON lines file (`-` for stdin).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+/// A UTC date or date-time, as the aggregates take them.
+fn date_time(s: &str) -> Result<i64, String> {
+    crate::time::parse_utc(s)
+        .ok_or_else(|| "must be a UTC date like 2026-11-22 or 2026-11-22T21:00:00Z".into())
 }
 
 /// The arguments of `netreach-collector catalog`.
@@ -186,7 +252,7 @@ pub struct Config {
     pub retain_days: u32,
 
     /// Largest accepted report body, in bytes (larger ones get 413).
-    #[arg(long, default_value_t = 128 * 1024)]
+    #[arg(long, default_value_t = DEFAULT_MAX_BODY)]
     pub max_body: usize,
 
     /// Connections (PostgreSQL) or read connections (SQLite) kept open.

@@ -9,6 +9,11 @@ use std::path::Path;
 /// Country recorded when no country database is configured or the address is not in it.
 pub const UNKNOWN_COUNTRY: &str = "ZZ";
 
+/// Whether `cc` is a country as stored: two upper-case ASCII letters (`ZZ` among them).
+pub fn valid_country(cc: &str) -> bool {
+    cc.len() == 2 && cc.bytes().all(|b| b.is_ascii_uppercase())
+}
+
 /// The configured geo databases (either may be absent).
 pub struct Geo {
     country: Option<Reader<Vec<u8>>>,
@@ -73,8 +78,8 @@ impl Geo {
                     ])
                 })
             })
-            .filter(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()))
             .map(|c| c.to_ascii_uppercase())
+            .filter(|c| valid_country(c))
             .unwrap_or_else(|| UNKNOWN_COUNTRY.to_owned());
         let asn = self
             .asn

@@ -104,7 +104,21 @@ pub struct Accepted {
 /// # Errors
 /// [`Rejection::Schema`] naming the first field out of bounds, not in the campaign, missing
 /// from it, or whose verdict does not follow from the report's own attempts.
-pub fn check(mut report: Report, campaigns: &Campaigns, now: i64) -> Result<Accepted, Rejection> {
+pub fn check(report: Report, campaigns: &Campaigns, now: i64) -> Result<Accepted, Rejection> {
+    check_aged(report, campaigns, now, Some(MAX_AGE_SECS))
+}
+
+/// [`check`] with another age bound: runs started more than `max_age` seconds before `now`
+/// are refused, none when `None` (`netreach-collector import --any-age`, restoring a backup).
+///
+/// # Errors
+/// As [`check`].
+pub fn check_aged(
+    mut report: Report,
+    campaigns: &Campaigns,
+    now: i64,
+    max_age: Option<i64>,
+) -> Result<Accepted, Rejection> {
     check_header(&report)?;
     let campaign = campaigns.get(&report.campaign).map_err(|_| {
         Rejection::field(
@@ -112,7 +126,7 @@ pub fn check(mut report: Report, campaigns: &Campaigns, now: i64) -> Result<Acce
             format!("no campaign {:?} on this collector", report.campaign),
         )
     })?;
-    let started_at = check_times(&mut report, now)?;
+    let started_at = check_times(&mut report, now, max_age)?;
     check_client(&report)?;
     check_results(&mut report, &campaign)?;
     check_complete(&report, &campaign)?;
@@ -134,14 +148,17 @@ fn check_header(report: &Report) -> Result<(), Rejection> {
 }
 
 /// The start hour in Unix seconds, written back in the engine's own form.
-fn check_times(report: &mut Report, now: i64) -> Result<i64, Rejection> {
+fn check_times(report: &mut Report, now: i64, max_age: Option<i64>) -> Result<i64, Rejection> {
     let started_at =
         time::parse_hour(&report.started_at).map_err(|p| Rejection::field("started_at", p))?;
     if started_at > time::floor_hour(now) + HOUR {
         return Err(Rejection::field("started_at", "is in the future"));
     }
-    if started_at < now - MAX_AGE_SECS {
-        return Err(Rejection::field("started_at", "is more than 30 days ago"));
+    if let Some(max_age) = max_age.filter(|age| started_at < now - age) {
+        return Err(Rejection::field(
+            "started_at",
+            format!("is more than {} days ago", max_age / time::DAY),
+        ));
     }
     report.started_at = time::format_utc(started_at).replace('Z', ".000Z");
     if report.runtime_ms > MAX_RUNTIME_MS {

@@ -32,9 +32,10 @@
 //!   failing share against its own baseline), published as JSON and Atom.
 //! - [`catalog`]: the operator's `catalog` command, outcomes per endpoint from stored reports,
 //!   to find rotten catalog entries.
+//! - [`jsonl`]: the operator's `export` and `import` commands, stored reports as JSON lines
+//!   (backups, moving storages, federating collectors), each imported line checked as intake
+//!   checks a report.
 //! - [`metrics`] and [`time`]: Prometheus counters, hour arithmetic.
-//! - [`catalog`]: the `catalog` subcommand, reading stored reports back to find the campaigns'
-//!   endpoints whose objects have become unusable (rotten catalog entries).
 
 pub mod aggregate;
 pub mod aggregate_guard;
@@ -45,6 +46,7 @@ pub mod disruptions;
 pub mod error;
 pub mod geo;
 pub mod intake;
+pub mod jsonl;
 pub mod listener;
 pub mod metrics;
 pub mod origin;

@@ -9,6 +9,9 @@ async fn main() -> std::process::ExitCode {
     let done = match cli.command {
         None => netreach_collector::server::run(cli.serve).await,
         Some(Command::Catalog(args)) => netreach_collector::catalog::run(args).await,
+        Some(Command::Export(args)) => netreach_collector::jsonl::export(args).await,
+        // Its exit code tells bad lines (1) from bad usage (2).
+        Some(Command::Import(args)) => return netreach_collector::jsonl::import(args).await,
     };
     match done {
         Ok(()) => std::process::ExitCode::SUCCESS,

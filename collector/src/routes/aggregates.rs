@@ -280,6 +280,12 @@ mod concurrency {
         fn insert(&self, _: NewReport) -> BoxFuture<'_, Result<i64, StorageError>> {
             Box::pin(async { Err(StorageError::Unavailable("read only".into())) })
         }
+        fn insert_unless_present(
+            &self,
+            _: NewReport,
+        ) -> BoxFuture<'_, Result<Option<i64>, StorageError>> {
+            Box::pin(async { Err(StorageError::Unavailable("read only".into())) })
+        }
         fn aggregate(
             &self,
             _: AggregateQuery,

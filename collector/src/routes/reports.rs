@@ -7,10 +7,9 @@
 
 use super::State;
 use crate::error::AppError;
-use crate::geo::Location;
-use crate::intake::{self, Accepted};
+use crate::intake;
 use crate::senders::Sender;
-use crate::storage::{NewReport, VerdictRow};
+use crate::storage::NewReport;
 use crate::time;
 use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::{ConnectInfo, State as Extract};
@@ -56,7 +55,7 @@ async fn accept(
     if sender == Sender::Uncounted {
         state.metrics.sender_uncounted();
     }
-    let report = to_store(accepted, location, sender.counts(), now)?;
+    let report = NewReport::checked(accepted, location, sender.counts(), time::floor_hour(now))?;
     let stored = state.storage.insert(report).await;
     if stored.is_err() && sender.counts() {
         // Not stored, so not counted: the retry should count.
@@ -109,41 +108,6 @@ fn caused_by<E: std::error::Error + 'static>(e: &(dyn std::error::Error + 'stati
         cause = err.source();
     }
     false
-}
-
-/// The row to store: the checked report with its sender's coarse location, whether it counts
-/// as a new sender, and its times rounded to the hour.
-///
-/// # Errors
-/// The report cannot be serialized again (not expected of a value that was just parsed).
-fn to_store(
-    accepted: Accepted,
-    location: Location,
-    new_sender: bool,
-    now: i64,
-) -> Result<NewReport, AppError> {
-    let report = accepted.report;
-    let verdicts = report
-        .platforms
-        .iter()
-        .map(|p| VerdictRow {
-            platform: p.id.clone(),
-            verdict: p.verdict,
-            reason: p.reason,
-        })
-        .collect();
-    Ok(NewReport {
-        received_at: time::floor_hour(now),
-        started_at: accepted.started_at,
-        json: serde_json::to_string(&report)?,
-        campaign: report.campaign,
-        cc: location.country,
-        asn: location.asn,
-        client: report.client,
-        runtime_ms: report.runtime_ms,
-        verdicts,
-        new_sender,
-    })
 }
 
 #[cfg(test)]

@@ -12,7 +12,9 @@
 //! rounded down to the hour; no column holds an address or anything derived from one but that
 //! flag (whether the report was its sender's first in its cells that hour, see
 //! [`crate::senders`]), and no column could. Stored reports are read back a page at a time
-//! ([`StoredReports`]), for `netreach-collector catalog`.
+//! ([`StoredReports`]), for `netreach-collector catalog` and `export`; `import` stores a
+//! report only when the same one is not there yet ([`Storage::insert_unless_present`], found
+//! through the index of migration 4 and compared in full).
 //!
 //! The id a sender gets back is `reports.public_id`, random ([`random_report_id`]), not the
 //! row's sequential `id`: it says nothing about how many reports came before it or when.
@@ -114,6 +116,43 @@ pub struct NewReport {
     pub new_sender: bool,
     /// The report as stored (only the schema's fields).
     pub json: String,
+}
+
+impl NewReport {
+    /// The row to store: the checked report with its sender's coarse location, whether it
+    /// counts as a new sender, and the hour it was received.
+    ///
+    /// # Errors
+    /// The report cannot be serialized again (not expected of a value that was just parsed).
+    pub fn checked(
+        accepted: crate::intake::Accepted,
+        location: crate::geo::Location,
+        new_sender: bool,
+        received_at: i64,
+    ) -> Result<Self, serde_json::Error> {
+        let report = accepted.report;
+        let verdicts = report
+            .platforms
+            .iter()
+            .map(|p| VerdictRow {
+                platform: p.id.clone(),
+                verdict: p.verdict,
+                reason: p.reason,
+            })
+            .collect();
+        Ok(NewReport {
+            received_at,
+            started_at: accepted.started_at,
+            json: serde_json::to_string(&report)?,
+            campaign: report.campaign,
+            cc: location.country,
+            asn: location.asn,
+            client: report.client,
+            runtime_ms: report.runtime_ms,
+            verdicts,
+            new_sender,
+        })
+    }
 }
 
 /// What `GET /v1/aggregates` asks for; `None` means no filter.
@@ -282,10 +321,14 @@ pub struct ReportQuery {
     pub to: i64,
 }
 
-/// A stored report: its id and its JSON as stored.
+/// A stored report: its id, the sender's coarse location and its JSON as stored.
 #[derive(Clone, Debug)]
 pub struct StoredReport {
     pub id: i64,
+    /// Country (ISO 3166-1 alpha-2 or `ZZ`).
+    pub cc: String,
+    /// Autonomous system number (0 when unknown).
+    pub asn: u32,
     pub json: String,
 }
 
@@ -296,11 +339,33 @@ pub const REPORTS_PAGE: usize = 64;
 /// Reports deleted in one transaction by [`Storage::delete_received_before`].
 pub const EXPIRE_BATCH: usize = 500;
 
+/// Whether a report like `r` is stored: the same run hour, country, network and
+/// `runtime_ms` (the index `reports_run` of migration 4) and exactly the same JSON. The five
+/// placeholders, in `sqlite` or `postgres` style, take those values in that order.
+pub(crate) fn present_sql(mark: fn(usize) -> String) -> String {
+    format!(
+        "SELECT EXISTS (SELECT 1 FROM reports WHERE started_at = {} AND cc = {} AND asn = {}
+            AND runtime_ms = {} AND report = {})",
+        mark(1),
+        mark(2),
+        mark(3),
+        mark(4),
+        mark(5)
+    )
+}
+
 /// Report storage.
 pub trait Storage: Send + Sync {
     /// Stores a report under a new random public id; resolves with that id once the write
     /// is durable.
     fn insert(&self, report: NewReport) -> BoxFuture<'_, Result<i64, StorageError>>;
+    /// Stores a report as [`Storage::insert`] does, unless a report with the same run hour,
+    /// country, network, `runtime_ms` and exactly the same stored JSON is already there:
+    /// then nothing is written and the answer is `None` (`netreach-collector import`).
+    fn insert_unless_present(
+        &self,
+        report: NewReport,
+    ) -> BoxFuture<'_, Result<Option<i64>, StorageError>>;
     /// Verdict counts per published cell, ordered by bucket, country, ASN, platform,
     /// verdict: only hour cells with at least `k` distinct senders are counted, and a day
     /// cell is the sum of its published hours (see [`published_rows_sql`]). `None` when there

@@ -66,6 +66,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
          CREATE UNIQUE INDEX IF NOT EXISTS reports_public_id ON reports (public_id);
          CREATE INDEX IF NOT EXISTS reports_received ON reports (received_at);",
     ),
+    // Issue #11: `import` finds a report already stored by its run (see `present_sql`).
+    (
+        4,
+        "CREATE INDEX IF NOT EXISTS reports_run ON reports (started_at, cc, asn, runtime_ms);",
+    ),
 ];
 
 /// Reports in PostgreSQL.
@@ -284,9 +289,31 @@ impl PostgresStorage {
     /// One statement, so one round trip and one implicit transaction: the report row and its
     /// verdict rows commit together or not at all. tokio-postgres resolves the query only at
     /// the server's ReadyForQuery, which follows the commit (and its WAL flush).
-    async fn insert_now(&self, r: NewReport) -> Result<i64, StorageError> {
+    ///
+    /// With `unless_present`, a report already stored is looked up first and, if found,
+    /// nothing is written (`None`). Two imports of the same file at once may both miss it and
+    /// both store it: run one import at a time.
+    async fn insert_now(
+        &self,
+        r: NewReport,
+        unless_present: bool,
+    ) -> Result<Option<i64>, StorageError> {
         let client = self.pool.get().await.map_err(pool_error)?;
         let started = Instant::now();
+        let asn = i64::from(r.asn);
+        let runtime = i64::from(r.runtime_ms);
+        if unless_present {
+            let present: bool = client
+                .query_one(
+                    &super::present_sql(|n| format!("${n}")),
+                    &[&r.started_at, &r.cc, &asn, &runtime, &r.json],
+                )
+                .await?
+                .get(0);
+            if present {
+                return Ok(None);
+            }
+        }
         let insert = client
             .prepare_cached(
                 "WITH r AS (
@@ -304,9 +331,7 @@ impl PostgresStorage {
                  SELECT id FROM r",
             )
             .await?;
-        let asn = i64::from(r.asn);
         let version = r.client.version as i32;
-        let runtime = i64::from(r.runtime_ms);
         let platforms: Vec<&str> = r.verdicts.iter().map(|v| v.platform.as_str()).collect();
         let verdicts: Vec<&str> = r.verdicts.iter().map(|v| v.verdict.as_str()).collect();
         let reasons: Vec<&str> = r.verdicts.iter().map(|v| v.reason.as_str()).collect();
@@ -340,7 +365,7 @@ impl PostgresStorage {
                 .await?;
             if inserted.is_some() {
                 self.metrics.write_committed(started.elapsed(), 1);
-                return Ok(public_id);
+                return Ok(Some(public_id));
             }
         }
         Err(StorageError::Unavailable(
@@ -353,13 +378,22 @@ impl Storage for PostgresStorage {
     fn insert(&self, report: NewReport) -> BoxFuture<'_, Result<i64, StorageError>> {
         Box::pin(async move {
             self.metrics.queue(1);
-            let result = within(self.timeout, self.insert_now(report)).await;
+            let result = within(self.timeout, self.insert_now(report, false)).await;
             self.metrics.queue(-1);
             if let Err(e) = &result {
                 eprintln!("netreach-collector: storage error: {e}");
             }
-            result
+            result?.ok_or_else(|| {
+                StorageError::Unavailable("postgres: a report to store was skipped".into())
+            })
         })
+    }
+
+    fn insert_unless_present(
+        &self,
+        report: NewReport,
+    ) -> BoxFuture<'_, Result<Option<i64>, StorageError>> {
+        Box::pin(within(self.timeout, self.insert_now(report, true)))
     }
 
     fn aggregate(
@@ -459,7 +493,7 @@ impl Storage for PostgresStorage {
             let client = self.pool.get().await.map_err(pool_error)?;
             let rows = client
                 .query(
-                    "SELECT id, report FROM reports
+                    "SELECT id, cc, asn, report FROM reports
                      WHERE id > $1 AND started_at >= $2 AND started_at < $3
                        AND ($4::TEXT IS NULL OR campaign = $4)
                      ORDER BY id LIMIT $5",
@@ -470,7 +504,9 @@ impl Storage for PostgresStorage {
                 .iter()
                 .map(|row| StoredReport {
                     id: row.get(0),
-                    json: row.get(1),
+                    cc: row.get(1),
+                    asn: row.get::<_, i64>(2) as u32,
+                    json: row.get(3),
                 })
                 .collect())
         }))

@@ -57,11 +57,18 @@ const MIGRATIONS: &[(i64, &str)] = &[
          CREATE UNIQUE INDEX IF NOT EXISTS reports_public_id ON reports (public_id);
          CREATE INDEX IF NOT EXISTS reports_received ON reports (received_at);",
     ),
+    // Issue #11: `import` finds a report already stored by its run (see `present_sql`).
+    (
+        4,
+        "CREATE INDEX IF NOT EXISTS reports_run ON reports (started_at, cc, asn, runtime_ms);",
+    ),
 ];
 
 struct Job {
     report: NewReport,
-    done: oneshot::Sender<Result<i64, StorageError>>,
+    /// Store nothing when the same report is already there (then `done` gets `None`).
+    unless_present: bool,
+    done: oneshot::Sender<Result<Option<i64>, StorageError>>,
 }
 
 /// Reports in a SQLite file.
@@ -145,7 +152,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
     Ok(())
 }
 
-fn write_batch(conn: &mut Connection, jobs: &[Job]) -> Result<Vec<i64>, StorageError> {
+fn write_batch(conn: &mut Connection, jobs: &[Job]) -> Result<Vec<Option<i64>>, StorageError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut ids = Vec::with_capacity(jobs.len());
     {
@@ -163,8 +170,19 @@ fn write_batch(conn: &mut Connection, jobs: &[Job]) -> Result<Vec<i64>, StorageE
                 new_sender)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
+        let mut present_stmt = tx.prepare_cached(&super::present_sql(|n| format!("?{n}")))?;
         for job in jobs {
             let r = &job.report;
+            // Inside the batch's transaction: a twin earlier in the same batch counts too.
+            if job.unless_present
+                && present_stmt.query_row(
+                    params![r.started_at, r.cc, r.asn, r.runtime_ms, r.json],
+                    |row| row.get::<_, bool>(0),
+                )?
+            {
+                ids.push(None);
+                continue;
+            }
             let mut tries = 0;
             let public_id = loop {
                 let public_id = super::random_report_id()?;
@@ -205,7 +223,7 @@ fn write_batch(conn: &mut Connection, jobs: &[Job]) -> Result<Vec<i64>, StorageE
                     r.new_sender,
                 ])?;
             }
-            ids.push(public_id);
+            ids.push(Some(public_id));
         }
     }
     tx.commit()?;
@@ -431,34 +449,59 @@ impl SqliteStorage {
     }
 }
 
+impl SqliteStorage {
+    /// Queues `report` for the writer and waits for its batch to commit.
+    async fn write(
+        &self,
+        report: NewReport,
+        unless_present: bool,
+    ) -> Result<Option<i64>, StorageError> {
+        let sender = self
+            .sender
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or_else(|| StorageError::Unavailable("shutting down".into()))?;
+        let (done, answer) = oneshot::channel();
+        self.metrics.queue(1);
+        // A full queue refuses at once: a sender held waiting would hold its connection
+        // and its memory for as long as the writer is behind.
+        let job = Job {
+            report,
+            unless_present,
+            done,
+        };
+        if let Err(e) = sender.try_send(job) {
+            self.metrics.queue(-1);
+            return Err(match e {
+                mpsc::error::TrySendError::Full(_) => {
+                    StorageError::Overloaded("the write queue is full".into())
+                }
+                mpsc::error::TrySendError::Closed(_) => {
+                    StorageError::Unavailable("the writer has stopped".into())
+                }
+            });
+        }
+        answer
+            .await
+            .map_err(|_| StorageError::Unavailable("the writer has stopped".into()))?
+    }
+}
+
 impl Storage for SqliteStorage {
     fn insert(&self, report: NewReport) -> BoxFuture<'_, Result<i64, StorageError>> {
         Box::pin(async move {
-            let sender = self
-                .sender
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone()
-                .ok_or_else(|| StorageError::Unavailable("shutting down".into()))?;
-            let (done, answer) = oneshot::channel();
-            self.metrics.queue(1);
-            // A full queue refuses at once: a sender held waiting would hold its connection
-            // and its memory for as long as the writer is behind.
-            if let Err(e) = sender.try_send(Job { report, done }) {
-                self.metrics.queue(-1);
-                return Err(match e {
-                    mpsc::error::TrySendError::Full(_) => {
-                        StorageError::Overloaded("the write queue is full".into())
-                    }
-                    mpsc::error::TrySendError::Closed(_) => {
-                        StorageError::Unavailable("the writer has stopped".into())
-                    }
-                });
-            }
-            answer
-                .await
-                .map_err(|_| StorageError::Unavailable("the writer has stopped".into()))?
+            self.write(report, false).await?.ok_or_else(|| {
+                StorageError::Unavailable("the writer skipped a report it had to store".into())
+            })
         })
+    }
+
+    fn insert_unless_present(
+        &self,
+        report: NewReport,
+    ) -> BoxFuture<'_, Result<Option<i64>, StorageError>> {
+        Box::pin(self.write(report, true))
     }
 
     fn aggregate(
@@ -552,7 +595,7 @@ impl Storage for SqliteStorage {
     ) -> BoxFuture<'_, Result<Vec<StoredReport>, StorageError>> {
         Box::pin(self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT id, report FROM reports
+                "SELECT id, cc, asn, report FROM reports
                  WHERE id > ?1 AND started_at >= ?2 AND started_at < ?3
                    AND (?4 IS NULL OR campaign = ?4)
                  ORDER BY id LIMIT ?5",
@@ -562,7 +605,9 @@ impl Storage for SqliteStorage {
                 |row| {
                     Ok(StoredReport {
                         id: row.get(0)?,
-                        json: row.get(1)?,
+                        cc: row.get(1)?,
+                        asn: row.get(2)?,
+                        json: row.get(3)?,
                     })
                 },
             )?;
