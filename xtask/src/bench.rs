@@ -43,8 +43,8 @@ pub const BENCHES: &[Bench] = &[
     },
     Bench {
         name: "soak",
-        about: "collector under mixed load for SOAK_MINUTES (30), SIGKILL halfway: reports \
-                lost, memory over time, p99 (collector/examples/soak.rs)",
+        about: "collector under mixed load for SOAK_MINUTES (30) at SOAK_RATE reports/s (40), \
+                SIGKILL halfway: reports lost, memory over time, p99 (collector/examples/soak.rs)",
         run: soak,
     },
 ];
