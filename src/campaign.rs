@@ -548,6 +548,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(not(target_arch = "wasm32"))]
     fn a_served_campaign_may_not_point_at_this_machine() {
         for loopback in ["http://127.1/", "http://LOCALHOST:8/x", "http://[::1]/"] {
             let mut c = campaign();

@@ -295,8 +295,12 @@ fn main() {
     let started = Instant::now();
     let mut killed = false;
     let mut samples: Vec<(u32, f64, f64)> = Vec::new(); // (life, minute, MiB)
+    let size_mib =
+        |name: &str| std::fs::metadata(dir.join(name)).map_or(0.0, |m| m.len() as f64 / 1048576.0);
+    let mut wal_largest: f64 = 0.0;
     while started.elapsed() < total {
         thread::sleep(Duration::from_secs(10).min(total / 6));
+        wal_largest = wal_largest.max(size_mib("soak.db-wal"));
         let life = if killed { 2 } else { 1 };
         samples.push((
             life,
@@ -323,10 +327,8 @@ fn main() {
     let _ = child.kill();
     let _ = child.wait();
 
-    let size_mib =
-        |name: &str| std::fs::metadata(dir.join(name)).map_or(0.0, |m| m.len() as f64 / 1048576.0);
     println!(
-        "soak: database {:.0} MiB, WAL {:.0} MiB at the end",
+        "soak: database {:.0} MiB, WAL {:.0} MiB at the end, {wal_largest:.0} MiB at most (sampled every 10 s)",
         size_mib("soak.db"),
         size_mib("soak.db-wal")
     );
