@@ -143,9 +143,10 @@ async function start() {
   links();
   const platforms = names();
   if (platform) {
-    const name = (await platforms).get(platform);
-    if (!name) return fail("card.bad_platform", { platform });
-    say($("heading"), "card.heading_platform", { platform: name, country });
+    const known = await platforms;
+    // Without the campaign (a collector that serves none) the id is all there is to go on.
+    if (known.size && !known.has(platform)) return fail("card.bad_platform", { platform });
+    say($("heading"), "card.heading_platform", { platform: known.get(platform) || platform, country });
   } else {
     say($("heading"), "card.heading", { country });
   }

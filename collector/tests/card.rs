@@ -158,13 +158,26 @@ impl World {
     }
 }
 
-#[track_caller]
-fn assert_says(text: &str, expected: &[&str]) {
-    for words in expected {
-        assert!(
-            text.contains(words),
-            "the card does not say “{words}”:\n{text}"
-        );
+impl World {
+    /// The card of `query` as Chromium renders it (its DOM), after checking that its text
+    /// holds every one of `says` and none of `never`.
+    #[track_caller]
+    fn card(&self, query: &str, says: &[&str], never: &[&str]) -> String {
+        let dom = rendered(&self.url(query));
+        let said = text(&dom);
+        for words in says {
+            assert!(
+                said.contains(words),
+                "{query}: the card does not say “{words}”:\n{said}"
+            );
+        }
+        for words in never {
+            assert!(
+                !said.contains(words),
+                "{query}: the card says “{words}”:\n{said}"
+            );
+        }
+        dom
     }
 }
 
@@ -190,14 +203,13 @@ fn the_card_says_what_the_collector_detected_in_the_reader_s_time_and_language()
         "{events:#?}"
     );
     assert_eq!(outage["platforms"], serde_json::json!(["telegram"]));
-
-    // Pakistan: the block, with its network, start in Karachi time and evidence; the outage
-    // said to be one.
-    let dom = rendered(&w.url("cc=PK"));
-    let said = text(&dom);
     let start = karachi_hour(w.since);
-    assert_says(
-        &said,
+    let outage_line = format!("Telegram: Blocked in most countries at once since {start} GMT+5.");
+
+    // Pakistan: the block, with its network, its start in Karachi time and its evidence; the
+    // outage said to be one.
+    let dom = w.card(
+        "cc=PK",
         &[
             "Is it blocked in Pakistan?",
             "Disruption detected in Pakistan in the last 24 hours:",
@@ -206,12 +218,13 @@ fn the_card_says_what_the_collector_detected_in_the_reader_s_time_and_language()
                 "Overwhelming evidence; reports from {} senders (counted hour by hour).",
                 block["senders"]
             ),
-            &format!("Telegram: Blocked in most countries at once since {start} GMT+5."),
+            &outage_line,
             "A platform outage or a broken test, not a block in Pakistan.",
             // 3 networks × 10 reports × the 24 hours of the window.
             "Based on 720 reports in 24 of the last 24 hours;",
             "Test your own connection",
         ],
+        &[],
     );
     assert!(dom.contains("data-state=\"disrupted\""), "{dom}");
     // The call to action opens the test, on the collector's own site.
@@ -224,56 +237,52 @@ fn the_card_says_what_the_collector_detected_in_the_reader_s_time_and_language()
     );
 
     // Iran: the outage is not Iran's disruption.
-    let said = text(&rendered(&w.url("cc=IR")));
-    assert_says(
-        &said,
+    w.card(
+        "cc=IR",
         &[
             "No disruption detected in Iran in the last 24 hours.",
-            &format!("Telegram: Blocked in most countries at once since {start} GMT+5."),
+            &outage_line,
             "not a block in Iran.",
             "Based on 240 reports in 24 of the last 24 hours;",
         ],
+        &["Disruption detected"],
     );
-    assert!(!said.contains("Disruption detected"), "{said}");
-
-    // One platform: X in Iran was never disrupted; Telegram's outage is still said.
-    let said = text(&rendered(&w.url("cc=IR&platform=x")));
-    assert_says(
-        &said,
+    // One platform: X was never disrupted in Iran, and Telegram's outage is not X's.
+    w.card(
+        "cc=IR&platform=x",
         &[
             "Is X (Twitter) blocked in Iran?",
             "No disruption detected in Iran in the last 24 hours.",
         ],
+        &["Telegram"],
     );
-    assert!(!said.contains("Telegram"), "{said}");
-
-    // Türkiye: no report at all, so nothing can be said of it.
-    let said = text(&rendered(&w.url("cc=TR")));
-    assert_says(
-        &said,
+    // Türkiye: no report at all, so nothing can be said of it; the outage still is.
+    w.card(
+        "cc=TR",
         &[
             "in the last 24 hours to say.",
             "An hour counts only once at least 5 people on the same network have tested in it.",
+            &outage_line,
         ],
+        &["No disruption detected"],
     );
-    assert!(!said.contains("No disruption detected"), "{said}");
-
     // Urdu, right to left, from the card's own address.
-    let dom = rendered(&w.url("cc=PK&lang=ur"));
-    assert!(dom.contains("<html lang=\"ur\" dir=\"rtl\">"), "{dom}");
-    assert_says(
-        &text(&dom),
+    let dom = w.card(
+        "cc=PK&lang=ur",
         &["پاکستان", "نیٹ ورک AS17557 پر", "اپنا کنکشن خود ٹیسٹ کریں"],
+        &[],
     );
-
+    assert!(dom.contains("<html lang=\"ur\" dir=\"rtl\">"), "{dom}");
     // A bad address is explained, not shown as "no disruption".
-    assert_says(
-        &text(&rendered(&w.url("cc=P1"))),
+    w.card(
+        "cc=P1",
         &["This card needs a country: add ?cc= and its two-letter code"],
+        &["No disruption"],
     );
-    assert_says(
-        &text(&rendered(&w.url("cc=PK&platform=myspace"))),
+    w.card(
+        "cc=PK&platform=myspace",
         &["“myspace” is not a platform of this test"],
+        &["No disruption"],
     );
 }
 
