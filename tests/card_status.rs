@@ -1,8 +1,8 @@
 //! What the status card says, from the collector's answers (`www/status.js`, run in Node.js):
-//! network events of one platform merged into "on N networks", events under way first and
-//! global ones (a platform outage) before a country's, a global event never making the country
-//! disrupted, reports counted once per report, and "not enough reports" when no hour was
-//! published. The card in a real browser is `collector/tests/card.rs`.
+//! network events of one platform merged into "on N networks", events under way first and the
+//! country's own before global ones (a platform outage), a global event never making the
+//! country disrupted, reports counted once per report, and "not enough reports" when no hour
+//! was published. The card in a real browser is `collector/tests/card.rs`.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod node_js;
@@ -47,7 +47,7 @@ assert.equal(status.lines([...events, event("network", 1, 10, 12)]).length, 2);
 }
 
 #[test]
-fn events_under_way_come_first_global_before_country_before_network() {
+fn events_under_way_come_first_the_country_s_own_before_global_ones() {
     node(
         r#"
 const ended = event("network", 17557, 3, 6);
@@ -55,7 +55,7 @@ const network = event("network", 17557, 21, null);
 const country = event("country", null, 21, null, { platforms: ["facebook", "x"] });
 const global = event("global", null, 22, null, { platforms: ["youtube"] });
 const order = status.lines([ended, network, country, global]).map((l) => `${l.scope}:${l.end}`);
-assert.deepEqual(order, ["global:null", "country:null", "network:null", `network:${Date.parse(at(6))}`]);
+assert.deepEqual(order, ["country:null", "network:null", "global:null", `network:${Date.parse(at(6))}`]);
 // Country-wide events are not merged across starts: each is its own line.
 assert.equal(status.lines([country, event("country", null, 2, 4, { platforms: ["facebook", "x"] })]).length, 2);
 "#,

@@ -23,11 +23,12 @@ export function certainty(confidence) {
   return "card.sure_strong";
 }
 
-const SCOPES = ["global", "country", "network"];
+const SCOPES = ["country", "network", "global"];
 
 /**
  * Lines of the card from the events of `/v1/disruptions`: events under way first, then the
- * most recent; within them global (a platform outage), country-wide, then per network. A
+ * most recent; within them the country's own (country-wide, then per network) before global
+ * ones (a platform outage, which says nothing of the country). A
  * platform blocked on several networks is one line ("on 3 networks"): network events of the
  * same platforms, verdict and state (under way or ended) are merged, with the earliest start,
  * the latest end, the lowest confidence and the senders summed.

@@ -227,6 +227,11 @@ fn the_card_says_what_the_collector_detected_in_the_reader_s_time_and_language()
         &[],
     );
     assert!(dom.contains("data-state=\"disrupted\""), "{dom}");
+    let said = text(&dom);
+    assert!(
+        said.find("X (Twitter): Blocked") < said.find("Telegram: Blocked"),
+        "the country's own disruption comes before a platform outage:\n{said}"
+    );
     // The call to action opens the test, on the collector's own site.
     assert!(
         dom.contains(&format!(
