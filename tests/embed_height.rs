@@ -1,35 +1,17 @@
 //! The embed frame tells the page that embeds it its height in coarse steps and to that page's
 //! origin only (issue #10: it posted its exact height, which follows the verdicts, to any
 //! parent with "*"). `www/embed-height.js` runs in Node.js (installed by `cargo xtask setup`)
-//! against a fake window and parent; app.js and embed.js are read for their side of it.
+//! against a fake window and parent; app.js, card.js and embed.js are read for their side of it.
 #![cfg(not(target_arch = "wasm32"))]
 
-use std::process::Command;
+mod node_js;
 
-fn read(path: &str) -> String {
-    let full = format!("{}/{path}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
-}
+use node_js::read;
 
 /// Runs `checks` (an ES module body, with node:assert as `assert`) after importing
 /// www/embed-height.js as `height`.
 fn node(checks: &str) {
-    let module = read("www/embed-height.js");
-    let script = format!(
-        "import assert from 'node:assert/strict';\n\
-         const height = await import('data:text/javascript,' + encodeURIComponent({module:?}));\n\
-         {checks}"
-    );
-    let out = Command::new("node")
-        .args(["--input-type=module", "-e", &script])
-        .output()
-        .expect("node (Debian package nodejs; `cargo xtask setup` installs it)");
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    node_js::check_module("www/embed-height.js", "height", checks);
 }
 
 /// A frame's window whose parent records what it is told, and a way to send the frame a
@@ -92,16 +74,20 @@ assert.equal(height.reportHeight(top, () => 100), null);"
 }
 
 #[test]
-fn the_page_and_embed_js_use_that_exchange_and_nothing_else() {
-    let app = read("www/app.js");
-    assert!(
-        app.contains("import(\"./embed-height.js\")") && app.contains("reportHeight(window"),
-        "app.js does not report its height through embed-height.js"
-    );
-    assert!(
-        !app.contains("netreach:height"),
-        "app.js posts a height of its own"
-    );
+fn the_page_the_card_and_embed_js_use_that_exchange_and_nothing_else() {
+    // The test's frame (app.js) and the status card's (card.js).
+    for page in ["app.js", "card.js"] {
+        let script = read(&format!("www/{page}"));
+        assert!(
+            script.contains("import(\"./embed-height.js\")")
+                && script.contains("reportHeight(window"),
+            "{page} does not report its height through embed-height.js"
+        );
+        assert!(
+            !script.contains("netreach:height"),
+            "{page} posts a height of its own"
+        );
+    }
     let embed = read("www/embed.js");
     assert!(
         embed.contains("type === \"netreach:ready\"")

@@ -8,76 +8,12 @@
 
 mod common;
 
+use common::filler::{first_n, Filler};
 use common::{Collector, Store, TempDir};
 use netreach_collector::time::{self, format_utc, DAY, HOUR};
 use serde_json::Value;
 
 const K: &str = "5";
-
-/// Fills storage with reports written directly, each with verdicts for some platforms.
-struct Filler<'a> {
-    store: &'a Store,
-    next_id: i64,
-}
-
-impl<'a> Filler<'a> {
-    fn new(store: &'a Store) -> Self {
-        Filler { store, next_id: 1 }
-    }
-
-    /// `per_hour` reports an hour in network `asn` of `cc`, for `hours` hours from `first`;
-    /// each platform's verdict is the SQL expression given for it, over `j` (the hour's index)
-    /// and `i` (the report's index in its hour).
-    fn fill(
-        &mut self,
-        cc: &str,
-        asn: u32,
-        first: i64,
-        hours: i64,
-        per_hour: i64,
-        platforms: &[(&str, &str)],
-    ) {
-        let base = self.next_id;
-        self.next_id += hours * per_hour;
-        let series = format!(
-            "WITH RECURSIVE h(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM h WHERE j < {}),
-             n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {})",
-            hours - 1,
-            per_hour - 1
-        );
-        let id = format!("{base} + j * {per_hour} + i");
-        let at = format!("{first} + j * 3600");
-        let mut sql = format!(
-            "{series} INSERT INTO reports (id, received_at, started_at, campaign, cc, asn,
-                 browser, browser_version, os, runtime_ms, report)
-             SELECT {id}, {at}, {at}, 't', '{cc}', {asn}, 'chrome', 156, 'linux', 0, '{{}}'
-             FROM h, n;\n"
-        );
-        for (platform, verdict) in platforms {
-            sql += &format!(
-                "{series} INSERT INTO verdicts (report_id, platform, started_at, cc, asn,
-                     verdict, reason)
-                 SELECT {id}, '{platform}', {at}, '{cc}', {asn}, {verdict}, 'synthetic'
-                 FROM h, n;\n"
-            );
-        }
-        self.store.execute(&sql);
-    }
-
-    /// A week of clean hours before `until`: one verdict in 33 blocked (3 %, visitors'
-    /// blockers), the rest reachable.
-    fn clean_week(&mut self, cc: &str, asn: u32, platforms: &[&str], per_hour: i64, until: i64) {
-        let verdict =
-            format!("CASE WHEN (j * {per_hour} + i) % 33 = 0 THEN 'blocked' ELSE 'reachable' END");
-        let with: Vec<(&str, &str)> = platforms.iter().map(|p| (*p, verdict.as_str())).collect();
-        self.fill(cc, asn, until - 7 * DAY, 7 * 24, per_hour, &with);
-    }
-}
-
-/// `failing` of each hour's reports `verdict`, the rest reachable.
-fn first_n(failing: i64, verdict: &str) -> String {
-    format!("CASE WHEN i < {failing} THEN '{verdict}' ELSE 'reachable' END")
-}
 
 fn start(store: &Store, dir: &TempDir) -> Collector {
     Collector::on(

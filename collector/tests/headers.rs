@@ -1,5 +1,6 @@
-//! The security headers on every class of answer (pages, the embed frame, scripts, the API,
-//! errors, health), and pages that need nothing the Content-Security-Policy refuses.
+//! The security headers on every class of answer (pages, the embed frame, the status card,
+//! scripts, the API, errors, health), and pages that need nothing the Content-Security-Policy
+//! refuses.
 
 mod common;
 
@@ -21,6 +22,7 @@ fn answers(c: &Collector) -> Vec<(&'static str, Response)> {
         ("the page", c.get("/")),
         ("the page by name", c.get("/index.html")),
         ("a script", c.get("/app.js")),
+        ("the card's script", c.get("/card.js")),
         ("the embed script", c.get("/embed.js")),
         ("the dashboard", c.get("/dashboard")),
         ("a campaign", c.get("/v1/campaigns/t")),
@@ -71,7 +73,7 @@ fn check_common(what: &str, r: &Response, ancestors: &str, failures: &mut Vec<St
 }
 
 #[test]
-fn every_answer_carries_the_security_headers_and_only_the_embed_frame_may_be_framed() {
+fn every_answer_carries_the_security_headers_and_only_the_embed_frame_and_card_may_be_framed() {
     let dir = TempDir::new("headers");
     let c = start(&dir, &[]);
     let mut failures = Vec::new();
@@ -94,10 +96,16 @@ fn every_answer_carries_the_security_headers_and_only_the_embed_frame_may_be_fra
     let statuses: Vec<u16> = answers.iter().map(|(_, r)| r.status).collect();
     assert_eq!(
         statuses,
-        [200, 200, 200, 200, 200, 200, 200, 200, 400, 201, 403, 200, 200, 404, 404, 404]
+        [200, 200, 200, 200, 200, 200, 200, 200, 200, 400, 201, 403, 200, 200, 404, 404, 404]
     );
-    // The embed frame, with or without its campaign: any site may frame it.
-    for path in ["/embed.html", "/embed.html?campaign=/v1/campaigns/t"] {
+    // The embed frame, with or without its campaign, and the status card: any site may frame
+    // them. Its script is a script like any other (in `answers`).
+    for path in [
+        "/embed.html",
+        "/embed.html?campaign=/v1/campaigns/t",
+        "/card.html",
+        "/card.html?cc=PK&platform=x&lang=ur",
+    ] {
         let r = c.get(path);
         assert_eq!(r.status, 200);
         check_common(path, &r, "*", &mut failures);
@@ -114,6 +122,7 @@ fn hsts_is_sent_when_the_public_origin_is_https() {
     let c = start(&dir, &["--public-origin", "https://netreach.example"]);
     let mut answers = answers(&c);
     answers.push(("the embed frame", c.get("/embed.html")));
+    answers.push(("the status card", c.get("/card.html?cc=PK")));
     for (what, r) in &answers {
         assert_eq!(
             r.header("strict-transport-security"),

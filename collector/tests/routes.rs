@@ -292,7 +292,9 @@ fn embed_and_package_files_allow_any_origin_and_pinned_copies_are_immutable() {
         ("index.html", "<!doctype html><title>netreach</title>"),
         ("dashboard.html", "<!doctype html><title>dashboard</title>"),
         ("embed.html", "<!doctype html><title>embed</title>"),
+        ("card.html", "<!doctype html><title>card</title>"),
         ("app.js", "export {};"),
+        ("card.js", "export {};"),
         ("embed.js", "(() => {})();"),
         ("pkg/embed.0123456789abcdef.js", "(() => {})();"),
         ("pkg/netreach.js", "export default 1;"),
@@ -356,8 +358,17 @@ fn embed_and_package_files_allow_any_origin_and_pinned_copies_are_immutable() {
         (404, None)
     );
 
-    // The pages are opened or framed, never read by another site.
-    for path in ["/", "/index.html", "/dashboard", "/embed.html", "/app.js"] {
+    // The pages are opened or framed, never read by another site: the status card and its
+    // script included (embed.js, which frames it, is what other sites load).
+    for path in [
+        "/",
+        "/index.html",
+        "/dashboard",
+        "/embed.html",
+        "/app.js",
+        "/card.html?cc=PK",
+        "/card.js",
+    ] {
         let r = get(path, &[news]);
         assert_eq!(
             (

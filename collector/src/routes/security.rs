@@ -1,15 +1,17 @@
 //! The security headers of every answer, whatever the route (static files, API, errors):
 //! no MIME sniffing, no referrer, a Content-Security-Policy that lets the page run the engine
-//! and its probes but nothing injected, no framing except of the embed frame, and HSTS when the
-//! collector is served over https.
+//! and its probes but nothing injected, no framing except of the documents made for articles
+//! (the embed frame and the status card), and HSTS when the collector is served over https.
 
 use axum::extract::{Request, State as Extract};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 
-/// The one document meant to be framed by other sites (see `www/embed.js`).
-pub const EMBED_PATH: &str = "/embed.html";
+/// The documents meant to be framed by other sites (both inserted by `www/embed.js`): the
+/// test, whose Start and Submit only the reader can press in the frame, and the status card,
+/// which has no button at all. The page and the dashboard stay unframeable.
+pub const FRAMEABLE_PATHS: [&str; 2] = ["/embed.html", "/card.html"];
 
 /// The policy of every answer, before its `frame-ancestors`. Scripts only from the collector
 /// (no inline script, no `eval`), plus compiling the engine's WebAssembly; styles only from its
@@ -32,14 +34,14 @@ pub struct SecurityHeaders {
 }
 
 impl SecurityHeaders {
-    /// Sets the headers on an answer; `embed` for the embed frame, which any site may frame.
-    pub fn apply(self, headers: &mut HeaderMap, embed: bool) {
-        let ancestors = if embed { "*" } else { "'none'" };
+    /// Sets the headers on an answer; `frameable` for a document any site may frame.
+    pub fn apply(self, headers: &mut HeaderMap, frameable: bool) {
+        let ancestors = if frameable { "*" } else { "'none'" };
         let policy = format!("{CONTENT_SECURITY_POLICY}; frame-ancestors {ancestors}");
         if let Ok(policy) = HeaderValue::from_str(&policy) {
             headers.insert(header::CONTENT_SECURITY_POLICY, policy);
         }
-        if embed {
+        if frameable {
             headers.remove(header::X_FRAME_OPTIONS);
         } else {
             headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
@@ -67,8 +69,8 @@ pub async fn add(
     request: Request,
     next: Next,
 ) -> Response {
-    let embed = request.uri().path() == EMBED_PATH;
+    let frameable = FRAMEABLE_PATHS.contains(&request.uri().path());
     let mut response = next.run(request).await;
-    policy.apply(response.headers_mut(), embed);
+    policy.apply(response.headers_mut(), frameable);
     response
 }
