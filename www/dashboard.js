@@ -128,15 +128,23 @@ function platformName(id) {
   return (names && names.get(id)) || id;
 }
 
-/** "X (Twitter) and Facebook blocked on network AS17557 in Pakistan", in the visitor's words. */
-function headline(e) {
-  const args = {
+/** "Facebook and X (Twitter) blocked": what an event did. */
+function what(e) {
+  return t("dash.event_what", {
     platforms: i18n.list(e.platforms.map(platformName)),
     verdict: t(EVENT_VERDICT[e.verdict] || "dash.event_blocked"),
+  });
+}
+
+/** "X (Twitter) blocked and YouTube slowed down on network AS17557 in Pakistan": what a group
+ *  of events of one place and time did, and where, in the visitor's words. */
+function headline(group) {
+  const e = group[0];
+  return t(EVENT_PLACE[e.scope] || "dash.event_network", {
+    what: i18n.list(group.map(what)),
     country: e.cc ? i18n.country(e.cc) : "",
     network: e.asn === null ? "" : `AS${e.asn}`,
-  };
-  return t(EVENT_PLACE[e.scope] || "dash.event_network", args);
+  });
 }
 
 /** A moment of an event: weekday, day, month and hour in the visitor's locale and time zone. */
@@ -150,23 +158,36 @@ function hours(n) {
   return i18n.number(n, { style: "unit", unit: "hour", unitDisplay: "long" });
 }
 
-function eventCard(e) {
-  const start = Date.parse(e.start);
-  const end = e.end === null ? null : Date.parse(e.end);
-  const card = el("li", { class: `event ${e.verdict} ${end === null ? "ongoing" : "ended"}` });
-  const state = el("span", { class: "state" }, t(end === null ? "dash.event_ongoing" : "dash.event_ended"));
-  const when = end === null
-    ? t("dash.event_since", { start: moment(start), duration: hours(Math.max(1, Math.round((Date.now() - start) / HOUR))) })
-    : t("dash.event_span", { start: moment(start), end: moment(end), duration: hours(Math.round((end - start) / HOUR)) });
+/** How sure, in plain words, with the evidence behind it. */
+function evidence(e) {
   const sure = e.confidence >= 0.999 ? "dash.sure_certain" : e.confidence >= 0.99 ? "dash.sure_very" : "dash.sure_likely";
-  const evidence = t("dash.event_evidence", {
+  return t("dash.event_evidence", {
     sure: t(sure),
     share: i18n.number(e.share, { style: "percent", maximumFractionDigits: 0 }),
     senders: e.senders,
     confidence: i18n.number(e.confidence, { minimumFractionDigits: 3, maximumFractionDigits: 3 }),
   });
-  const place = el("h3", { class: `scope-${e.scope}` }, headline(e));
-  card.append(state, place, el("p", { class: "when" }, when), el("p", { class: "sure" }, evidence));
+}
+
+/** One card for the events of one place, start and end (a country's blocked platforms and its
+ *  throttled one), naming the networks whose own events it covers. */
+function eventCard({ events: group, networks }) {
+  const e = group[0];
+  const start = Date.parse(e.start);
+  const end = e.end === null ? null : Date.parse(e.end);
+  const card = el("li", { class: `event ${e.verdict} ${end === null ? "ongoing" : "ended"}`, "data-scope": e.scope });
+  const state = el("span", { class: "state" }, t(end === null ? "dash.event_ongoing" : "dash.event_ended"));
+  const when = end === null
+    ? t("dash.event_since", { start: moment(start), duration: hours(Math.max(1, Math.round((Date.now() - start) / HOUR))) })
+    : t("dash.event_span", { start: moment(start), end: moment(end), duration: hours(Math.round((end - start) / HOUR)) });
+  card.append(state, el("h3", { class: `scope-${e.scope}` }, headline(group)), el("p", { class: "when" }, when));
+  for (const one of group) {
+    const text = group.length > 1 ? t("dash.event_part", { what: what(one), evidence: evidence(one) }) : evidence(one);
+    card.append(el("p", { class: "sure" }, text));
+  }
+  if (networks.length) {
+    card.append(el("p", { class: "networks" }, t("dash.event_networks", { networks: i18n.list(networks.map((asn) => `AS${asn}`)) })));
+  }
   return card;
 }
 
@@ -178,12 +199,35 @@ function chosenEvents(events, asn) {
     .sort((a, b) => (a.end === null) !== (b.end === null) ? (a.end === null ? -1 : 1) : Date.parse(b.start) - Date.parse(a.start));
 }
 
+/** Cards: events of one place with the same start and end together; a network's events that a
+ *  country-wide event of the same hours and verdict covers are named on its card instead. */
+function cards(events) {
+  const span = (e) => `${e.start}\u0000${e.end}`;
+  const place = (e) => `${e.scope}\u0000${e.cc}\u0000${e.asn}\u0000${span(e)}`;
+  const covers = (c, n) => c.scope === "country" && n.scope === "network" && n.cc === c.cc && span(n) === span(c)
+    && n.verdict === c.verdict && n.platforms.every((p) => c.platforms.includes(p));
+  const groups = new Map();
+  const coveredBy = new Map();
+  for (const e of events) {
+    const country = events.find((c) => covers(c, e));
+    if (country) coveredBy.set(e, place(country));
+    else if (!groups.has(place(e))) groups.set(place(e), { events: [], networks: [] });
+  }
+  for (const e of events) {
+    const group = groups.get(coveredBy.get(e) ?? place(e));
+    if (!coveredBy.has(e)) group.events.push(e);
+    else if (!group.networks.includes(e.asn)) group.networks.push(e.asn);
+  }
+  for (const group of groups.values()) group.networks.sort((a, b) => a - b);
+  return [...groups.values()];
+}
+
 /** Shaded bands over the hours of the events that include `platform`, merged where they
  *  overlap, each with the events' headlines as its tooltip. */
 function bands(platform, events, win, width, height) {
   const spans = events
     .filter((e) => e.platforms.includes(platform))
-    .map((e) => ({ from: Math.max(Date.parse(e.start), win.from), to: Math.min(e.end === null ? win.to : Date.parse(e.end), win.to), text: headline(e) }))
+    .map((e) => ({ from: Math.max(Date.parse(e.start), win.from), to: Math.min(e.end === null ? win.to : Date.parse(e.end), win.to), text: headline([e]) }))
     .filter((s) => s.from < s.to)
     .sort((a, b) => a.from - b.from);
   const merged = [];
@@ -290,7 +334,7 @@ function draw() {
   const asn = controls.asn.value;
 
   const events = disruptions.events ? chosenEvents(disruptions.events, asn) : [];
-  $("events").replaceChildren(...events.map(eventCard));
+  $("events").replaceChildren(...cards(events).map(eventCard));
   $("events-none").hidden = !disruptions.events || events.length > 0;
   $("events-error").hidden = !disruptions.error;
   if (disruptions.error) say($("events-error"), "dash.events_error", { detail: disruptions.error });
@@ -301,7 +345,9 @@ function draw() {
   $("synthetic").hidden = !(all.synthetic || view.body.synthetic || disruptions.synthetic);
 
   const rows = combine(view.body.cells);
-  const platforms = [...new Set(rows.map((r) => r.platform))].sort();
+  // Platforms with a disruption in view first, so the shaded ones are seen at once.
+  const hit = (p) => events.some((e) => e.platforms.includes(p));
+  const platforms = [...new Set(rows.map((r) => r.platform))].sort((a, b) => hit(b) - hit(a) || a.localeCompare(b));
   $("timelines").replaceChildren(...platforms.map((p) => timeline(p, rows.filter((r) => r.platform === p), win, bucket, events)));
   table(rows, bucket);
 

@@ -514,7 +514,9 @@ mod tests {
 
     /// What storage would give detection for these lines (each report its own sender).
     fn counts(lines: &[Line]) -> HourlyCounts {
-        let mut verdicts: BTreeMap<(i64, &str, u32, &str, &str), (Verdict, u64)> = BTreeMap::new();
+        // (hour, country, network, platform, verdict) → (verdict, reports).
+        type Cell<'a> = (i64, &'a str, u32, &'a str, &'a str);
+        let mut verdicts: BTreeMap<Cell, (Verdict, u64)> = BTreeMap::new();
         let mut senders: BTreeMap<(i64, &str, u32), u64> = BTreeMap::new();
         for line in lines {
             let hour = crate::time::parse_utc(&line.report.started_at).unwrap();
