@@ -352,8 +352,8 @@ pub fn week(campaign: &Campaign, seed: u64, now: i64) -> Vec<Line> {
     for step in (0..HOURS).rev() {
         let hour = now_hour - step * HOUR;
         for (n, network) in NETWORKS.iter().enumerate() {
-            // One stream per network and hour (counted back from now): the same seed gives the
-            // same week whatever hour it is generated in, moved along.
+            // One stream per network and hour (counted back from now), so one cell's draws do
+            // not shift when another cell makes more or fewer reports.
             let mut rng = Rng::new(Rng::new(seed ^ ((step as u64) << 16) ^ n as u64).next_u64());
             let disrupted = campaign
                 .platforms
