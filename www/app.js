@@ -70,6 +70,8 @@ async function loadCampaign() {
       if (!response.ok) throw new Error(`HTTP ${response.status}: ${url.pathname}`);
       const loaded = await response.json();
       const fromCollector = url.pathname.startsWith("/v1/campaigns/");
+      // A collector started with --demo labels every answer: say so before anything else.
+      $("synthetic").hidden = response.headers.get("x-netreach-synthetic") !== "true";
       collector = loaded.collector || (fromCollector ? new URL("/v1/reports", location.href).href : null);
       return loaded;
     } catch (error) {

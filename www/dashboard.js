@@ -1,5 +1,7 @@
-// The netreach dashboard: verdict shares over time per platform, for one country and network,
-// from the collector's k-anonymous aggregates (GET /v1/aggregates). No external resources.
+// The netreach dashboard: first the disruptions detected now or recently (GET /v1/disruptions),
+// then verdict shares over time per platform, for one country and network, from the
+// collector's k-anonymous aggregates (GET /v1/aggregates), with the events shaded on them.
+// No external resources.
 // Words come from the catalogs (i18n.js); hours are shown in the visitor's time zone, days as
 // the UTC days the collector counts.
 
@@ -55,8 +57,16 @@ function window_(rangeDays, bucket) {
   return { from, to, step };
 }
 
+// Event words, looked up by wire name (the catalogs' keys written out, so tests find them).
+const EVENT_VERDICT = { blocked: "dash.event_blocked", throttled: "dash.event_throttled", partial: "dash.event_partial" };
+const EVENT_PLACE = { network: "dash.event_network", country: "dash.event_country", global: "dash.event_global" };
+
 async function aggregates(params) {
-  const url = new URL("/v1/aggregates", location.href);
+  return api("/v1/aggregates", params);
+}
+
+async function api(path, params) {
+  const url = new URL(path, location.href);
   for (const [k, v] of Object.entries(params)) if (v !== "" && v !== undefined) url.searchParams.set(k, v);
   const response = await fetch(url, { credentials: "omit", cache: "no-store" });
   const body = await response.json().catch(() => ({}));
@@ -101,7 +111,147 @@ function fillSelect(select, options, wanted) {
   if (options.some(([value]) => value === wanted)) select.value = wanted;
 }
 
-function timeline(platform, rows, win, bucket) {
+/** Platform names from the default campaign ("X (Twitter)"); ids where it does not say. */
+let names = null;
+async function platformNames() {
+  if (names) return names;
+  try {
+    const campaign = (await api("/v1/campaigns/default", {})).body;
+    names = new Map((campaign.platforms || []).map((p) => [p.id, p.name]));
+  } catch {
+    names = new Map();
+  }
+  return names;
+}
+
+function platformName(id) {
+  return (names && names.get(id)) || id;
+}
+
+/** "Facebook and X (Twitter) blocked": what an event did. */
+function what(e) {
+  return t("dash.event_what", {
+    platforms: i18n.list(e.platforms.map(platformName)),
+    verdict: t(EVENT_VERDICT[e.verdict] || "dash.event_blocked"),
+  });
+}
+
+/** "X (Twitter) blocked and YouTube slowed down on network AS17557 in Pakistan": what a group
+ *  of events of one place and time did, and where, in the visitor's words. */
+function headline(group) {
+  const e = group[0];
+  return t(EVENT_PLACE[e.scope] || "dash.event_network", {
+    what: i18n.list(group.map(what)),
+    country: e.cc ? i18n.country(e.cc) : "",
+    network: e.asn === null ? "" : `AS${e.asn}`,
+  });
+}
+
+/** A moment of an event: weekday, day, month and hour in the visitor's locale and time zone. */
+function moment(ms) {
+  return i18n.dateTime(ms, {
+    weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", timeZoneName: "short",
+  });
+}
+
+function hours(n) {
+  return i18n.number(n, { style: "unit", unit: "hour", unitDisplay: "long" });
+}
+
+/** How sure, in plain words, with the evidence behind it. */
+function evidence(e) {
+  const sure = e.confidence >= 0.999 ? "dash.sure_certain" : e.confidence >= 0.99 ? "dash.sure_very" : "dash.sure_likely";
+  return t("dash.event_evidence", {
+    sure: t(sure),
+    share: i18n.number(e.share, { style: "percent", maximumFractionDigits: 0 }),
+    senders: e.senders,
+    confidence: i18n.number(e.confidence, { minimumFractionDigits: 3, maximumFractionDigits: 3 }),
+  });
+}
+
+/** One card for the events of one place, start and end (a country's blocked platforms and its
+ *  throttled one), naming the networks whose own events it covers. */
+function eventCard({ events: group, networks }) {
+  const e = group[0];
+  const start = Date.parse(e.start);
+  const end = e.end === null ? null : Date.parse(e.end);
+  const card = el("li", { class: `event ${e.verdict} ${end === null ? "ongoing" : "ended"}`, "data-scope": e.scope });
+  const state = el("span", { class: "state" }, t(end === null ? "dash.event_ongoing" : "dash.event_ended"));
+  const when = end === null
+    ? t("dash.event_since", { start: moment(start), duration: hours(Math.max(1, Math.round((Date.now() - start) / HOUR))) })
+    : t("dash.event_span", { start: moment(start), end: moment(end), duration: hours(Math.round((end - start) / HOUR)) });
+  card.append(state, el("h3", { class: `scope-${e.scope}` }, headline(group)), el("p", { class: "when" }, when));
+  for (const one of group) {
+    const text = group.length > 1 ? t("dash.event_part", { what: what(one), evidence: evidence(one) }) : evidence(one);
+    card.append(el("p", { class: "sure" }, text));
+  }
+  if (networks.length) {
+    card.append(el("p", { class: "networks" }, t("dash.event_networks", { networks: i18n.list(networks.map((asn) => `AS${asn}`)) })));
+  }
+  return card;
+}
+
+/** The events the filters choose: a country's and the global ones; with a network, that
+ *  network's and its country's country-wide ones. Ongoing first, then the newest. */
+function chosenEvents(events, asn) {
+  return events
+    .filter((e) => !asn || e.asn === null || String(e.asn) === asn)
+    .sort((a, b) => (a.end === null) !== (b.end === null) ? (a.end === null ? -1 : 1) : Date.parse(b.start) - Date.parse(a.start));
+}
+
+/** Cards: events of one place with the same start and end together; a network's events that a
+ *  country-wide event of the same hours and verdict covers are named on its card instead. */
+function cards(events) {
+  const span = (e) => `${e.start}\u0000${e.end}`;
+  const place = (e) => `${e.scope}\u0000${e.cc}\u0000${e.asn}\u0000${span(e)}`;
+  const covers = (c, n) => c.scope === "country" && n.scope === "network" && n.cc === c.cc && span(n) === span(c)
+    && n.verdict === c.verdict && n.platforms.every((p) => c.platforms.includes(p));
+  const groups = new Map();
+  const coveredBy = new Map();
+  for (const e of events) {
+    const country = events.find((c) => covers(c, e));
+    if (country) coveredBy.set(e, place(country));
+    else if (!groups.has(place(e))) groups.set(place(e), { events: [], networks: [] });
+  }
+  for (const e of events) {
+    const group = groups.get(coveredBy.get(e) ?? place(e));
+    if (!coveredBy.has(e)) group.events.push(e);
+    else if (!group.networks.includes(e.asn)) group.networks.push(e.asn);
+  }
+  for (const group of groups.values()) group.networks.sort((a, b) => a - b);
+  return [...groups.values()];
+}
+
+/** Shaded bands over the hours of the events that include `platform`, merged where they
+ *  overlap, each with the events' headlines as its tooltip. */
+function bands(platform, events, win, width, height) {
+  const spans = events
+    .filter((e) => e.platforms.includes(platform))
+    .map((e) => ({ from: Math.max(Date.parse(e.start), win.from), to: Math.min(e.end === null ? win.to : Date.parse(e.end), win.to), text: headline([e]) }))
+    .filter((s) => s.from < s.to)
+    .sort((a, b) => a.from - b.from);
+  const merged = [];
+  for (const s of spans) {
+    const prev = merged[merged.length - 1];
+    if (prev && s.from <= prev.to) {
+      prev.to = Math.max(prev.to, s.to);
+      if (!prev.texts.includes(s.text)) prev.texts.push(s.text);
+    } else merged.push({ from: s.from, to: s.to, texts: [s.text] });
+  }
+  const x = (ms) => ((ms - win.from) / (win.to - win.from)) * width;
+  return merged.map((s) => {
+    const group = svg("g");
+    const title = svg("title");
+    title.textContent = s.texts.join("\n");
+    const w = Math.max(x(s.to) - x(s.from), 1.5).toFixed(2);
+    group.append(title,
+      svg("rect", { class: "band", x: x(s.from).toFixed(2), y: 0, width: w, height }),
+      svg("rect", { class: "band-edge", x: x(s.from).toFixed(2), y: 0, width: w, height: 6 }));
+    return group;
+  });
+}
+
+function timeline(platform, rows, win, bucket, events) {
   const figure = el("article", { class: "platform", "data-platform": platform });
   const byBucket = new Map(rows.map((r) => [r.bucket, r]));
   const slots = Math.round((win.to - win.from) / win.step);
@@ -131,13 +281,14 @@ function timeline(platform, rows, win, bucket) {
     }
     chart.append(group);
   }
+  chart.append(...bands(platform, events, win, width, height));
   const latest = rows.reduce((a, b) => (!a || b.bucket > a.bucket ? b : a), null);
   const summary = latest
     ? t("dash.summary", { n: total, time: label(latest.bucket, bucket), shares: shares(latest) })
     : t("dash.empty_period");
   const axis = el("div", { class: "axis" });
   axis.append(el("span", {}, label(win.from, bucket)), el("span", {}, label(win.to - win.step, bucket)));
-  figure.append(el("h2", { translate: "no" }, platform), chart, axis, el("p", { class: "summary" }, summary));
+  figure.append(el("h2", { translate: "no" }, platformName(platform)), chart, axis, el("p", { class: "summary" }, summary));
   return figure;
 }
 
@@ -166,7 +317,7 @@ function table(rows, bucket) {
 
 /** Fills the filters and draws the fetched view in the current language. */
 function draw() {
-  const { all, view, range, bucket, win } = last;
+  const { all, view, range, bucket, win, disruptions } = last;
   const wantedCc = controls.cc.value || new URLSearchParams(location.search).get("cc");
   const countries = [...reportsBy(all.cells, (c) => c.cc)].sort((a, b) => b[1] - a[1]);
   fillSelect(controls.cc, countries.map(([cc, n]) => [cc, t("dash.country_option", {
@@ -182,9 +333,22 @@ function draw() {
   fillSelect(controls.asn, asnOptions, wantedAsn);
   const asn = controls.asn.value;
 
+  const events = disruptions.events ? chosenEvents(disruptions.events, asn) : [];
+  $("events").replaceChildren(...cards(events).map(eventCard));
+  $("events-none").hidden = !disruptions.events || events.length > 0;
+  $("events-error").hidden = !disruptions.error;
+  if (disruptions.error) say($("events-error"), "dash.events_error", { detail: disruptions.error });
+  const feed = new URL("/v1/disruptions.atom", location.href);
+  if (cc) feed.searchParams.set("cc", cc);
+  if (asn) feed.searchParams.set("asn", asn);
+  $("feed").href = feed.pathname + feed.search;
+  $("synthetic").hidden = !(all.synthetic || view.body.synthetic || disruptions.synthetic);
+
   const rows = combine(view.body.cells);
-  const platforms = [...new Set(rows.map((r) => r.platform))].sort();
-  $("timelines").replaceChildren(...platforms.map((p) => timeline(p, rows.filter((r) => r.platform === p), win, bucket)));
+  // Platforms with a disruption in view first, so the shaded ones are seen at once.
+  const hit = (p) => events.some((e) => e.platforms.includes(p));
+  const platforms = [...new Set(rows.map((r) => r.platform))].sort((a, b) => hit(b) - hit(a) || a.localeCompare(b));
+  $("timelines").replaceChildren(...platforms.map((p) => timeline(p, rows.filter((r) => r.platform === p), win, bucket, events)));
   table(rows, bucket);
 
   const k = view.body.k ?? all.k;
@@ -196,6 +360,7 @@ function draw() {
   const csv = new URL(view.url || new URL("/v1/aggregates", location.href));
   csv.searchParams.set("format", "csv");
   $("csv").href = csv.pathname + csv.search;
+  $("csv").download = $("synthetic").hidden ? "netreach-aggregates.csv" : "netreach-aggregates-synthetic-demo.csv";
 
   const state = new URLSearchParams(location.search);
   for (const [name, value] of Object.entries({ cc, asn, range: String(range), bucket })) state.set(name, value);
@@ -210,14 +375,20 @@ async function render() {
   const to = new Date(win.to).toISOString();
 
   // Everything published in the period, to offer the countries and networks that have data.
-  const all = (await aggregates({ bucket, from, to })).body;
-  last = { all, view: { body: { cells: [], k: all.k }, url: null }, range, bucket, win };
+  const [all] = await Promise.all([aggregates({ bucket, from, to }).then((a) => a.body), platformNames()]);
+  last = { all, view: { body: { cells: [], k: all.k }, url: null }, range, bucket, win, disruptions: {} };
   draw();
   const cc = controls.cc.value;
   const asn = controls.asn.value;
 
-  // The chosen view.
-  if (cc) last.view = await aggregates({ bucket, from, to, cc, asn });
+  // The chosen view, and the disruptions of its country (its network's are chosen in draw).
+  const [view, disruptions] = await Promise.all([
+    cc ? aggregates({ bucket, from, to, cc, asn }) : last.view,
+    api("/v1/disruptions", { from, to, cc }).then(
+      ({ body }) => ({ events: body.disruptions || [], synthetic: body.synthetic }),
+      (e) => ({ error: e.message })),
+  ]);
+  Object.assign(last, { view, disruptions });
   draw();
   document.body.dataset.state = "ready";
 }

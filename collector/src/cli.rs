@@ -46,6 +46,27 @@ pub enum Command {
     /// already stored are not stored again. Exit 0: every line stored or present; 1: some
     /// skipped (or the database failed); 2: bad usage.
     Import(ImportArgs),
+    /// Writes a simulated week of SYNTHETIC reports to stdout as JSON lines for `import`
+    /// (a steady background in four countries, a nation-scale social-media disruption in
+    /// Pakistan, a one-network X block under way), ending with the current hour; serve the
+    /// database they go into with `--demo`, never a real one.
+    Demo(DemoArgs),
+}
+
+/// The arguments of `netreach-collector demo`.
+#[derive(Clone, Debug, Args)]
+pub struct DemoArgs {
+    /// Folder of campaign files; the reports are of its `default` campaign.
+    #[arg(long, default_value = "www/campaigns")]
+    pub campaigns: PathBuf,
+
+    /// The seed of the simulation: the same seed and hour give the same reports.
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+
+    /// The last hour of the week (UTC date-time); default now.
+    #[arg(long, value_name = "DATE", value_parser = date_time)]
+    pub now: Option<i64>,
 }
 
 /// The arguments of `netreach-collector export`.
@@ -289,4 +310,10 @@ pub struct Config {
     /// `/healthz` says only `ok` or `unavailable`).
     #[arg(long, value_name = "ADDR:PORT")]
     pub admin_listen: Option<SocketAddr>,
+
+    /// The database holds SYNTHETIC demo data (`netreach-collector demo`): every API answer
+    /// says so (`X-Netreach-Synthetic: true`, `"synthetic": true`, the feed's titles), and the
+    /// page and dashboard show a banner. Refused with the default `--database`, the real one.
+    #[arg(long)]
+    pub demo: bool,
 }

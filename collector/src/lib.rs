@@ -35,6 +35,8 @@
 //! - [`jsonl`]: the operator's `export` and `import` commands, stored reports as JSON lines
 //!   (backups, moving storages, federating collectors), each imported line checked as intake
 //!   checks a report.
+//! - [`demo`]: a simulated week of synthetic reports (`netreach-collector demo`), for a
+//!   collector started with `--demo`.
 //! - [`metrics`] and [`time`]: Prometheus counters, hour arithmetic.
 
 pub mod aggregate;
@@ -42,6 +44,7 @@ pub mod aggregate_guard;
 pub mod campaigns;
 pub mod catalog;
 pub mod cli;
+pub mod demo;
 pub mod disruptions;
 pub mod error;
 pub mod geo;

@@ -44,6 +44,12 @@ async fn shutdown_signal() {
 /// # Errors
 /// Storage, geo databases or the listening socket cannot be opened.
 pub async fn run(config: Config) -> Result<(), String> {
+    if config.demo && config.database == crate::cli::DEFAULT_DATABASE {
+        return Err(format!(
+            "--demo serves synthetic data: give it a database of its own (--database sqlite://data/demo.db), never the real {}",
+            crate::cli::DEFAULT_DATABASE
+        ));
+    }
     let metrics = Arc::new(Metrics::default());
     let options = StorageOptions {
         db_ca: config.db_ca.clone(),
@@ -84,6 +90,7 @@ pub async fn run(config: Config) -> Result<(), String> {
             public: config.public_origin.clone(),
             embed: config.embed_origins.clone(),
         },
+        synthetic: config.demo,
     });
     let described_proxies = state.proxies.describe();
     let described_origins = state.submit_origins.describe();

@@ -35,9 +35,11 @@ usage: cargo xtask <command>
   build                 build the Wasm package into www/pkg (settings in wasm-pack.toml), shrink
                         it, write its pinned copies (SRI) and integrity.json, its .gz twins,
                         print raw and gzip sizes, fail when over the size budget
-  serve [--no-setup] [--static]
+  serve [--no-setup] [--static] [--demo]
                         setup, build, then run the collector on http://127.0.0.1:8080
-                        (--static: only www/'s files, from xtask's own server)
+                        (--static: only www/'s files, from xtask's own server; --demo: a
+                        simulated week of SYNTHETIC reports in data/demo.db, made afresh,
+                        served labelled as synthetic)
   test [--no-setup] [--allow-skip] [STAGE...]
                         setup, then every check: fmt, clippy, clippy-wasm, native, package,
                         browser, browser-firefox, lab (or only the STAGEs named); prints a

@@ -144,7 +144,7 @@ pub async fn get_aggregates(
     let csv = wants_csv(&params)?;
     let q = query(&params, time::now())?;
     let aggregate = aggregate(&state, q).await?;
-    Ok(answer(&aggregate, csv))
+    Ok(answer(&aggregate, csv, state.synthetic))
 }
 
 /// The aggregate answering `q`: from the cache, or from storage when a slot is free.
@@ -184,7 +184,7 @@ fn wants_csv(p: &Params) -> Result<bool, AppError> {
 }
 
 /// The aggregate as JSON or CSV, with k in a header too (a CSV answer carries it only there).
-fn answer(aggregate: &Aggregate, csv: bool) -> Response {
+fn answer(aggregate: &Aggregate, csv: bool, synthetic: bool) -> Response {
     let headers = [
         (K_HEADER, aggregate.k.to_string()),
         (header::CACHE_CONTROL, "no-cache".to_owned()),
@@ -193,7 +193,11 @@ fn answer(aggregate: &Aggregate, csv: bool) -> Response {
         let csv_type = [(header::CONTENT_TYPE, "text/csv; charset=utf-8")];
         (headers, csv_type, aggregate.to_csv()).into_response()
     } else {
-        (headers, Json(aggregate)).into_response()
+        let labelled = super::Labelled {
+            answer: aggregate,
+            synthetic,
+        };
+        (headers, Json(labelled)).into_response()
     }
 }
 
@@ -370,6 +374,7 @@ mod concurrency {
                 public: None,
                 embed: Vec::new(),
             },
+            synthetic: false,
         });
         let running = tokio::spawn(get(&state, "hour"));
         storage.entered.acquire().await.unwrap().forget();

@@ -39,8 +39,11 @@ pub async fn get_disruptions(
     ];
     Ok((
         answer,
-        Json(Answer {
-            disruptions: &events,
+        Json(super::Labelled {
+            answer: &Answer {
+                disruptions: &events,
+            },
+            synthetic: state.synthetic,
         }),
     )
         .into_response())
@@ -69,7 +72,8 @@ pub async fn get_feed(
         .as_ref()
         .map(ToString::to_string)
         .unwrap_or_default();
-    Ok((answer, atom(&events, &base, time::now())).into_response())
+    let feed = atom(&events, &base, time::now(), state.synthetic);
+    Ok((answer, feed).into_response())
 }
 
 /// The events of the query's range that its filters choose.
@@ -126,6 +130,9 @@ async fn detected(state: &State, from: i64, to: i64) -> Result<Arc<Vec<Disruptio
     guard.disruptions.put(key, events.clone(), Instant::now());
     Ok(events)
 }
+
+/// Before every title of a demo collector's feed.
+const SYNTHETIC_LABEL: &str = "SYNTHETIC DEMO DATA: ";
 
 /// What a verdict means in a title.
 fn verb(verdict: Verdict) -> &'static str {
@@ -196,7 +203,9 @@ fn escape(s: &str) -> String {
 /// The events as an Atom 1.0 feed (RFC 4287): one entry per event, `updated` the end of the
 /// event or, while under way, its latest flagged hour. `base` is the collector's public
 /// origin (`--public-origin`), for an absolute `self` link; without it the link is relative.
-pub fn atom(events: &[Disruption], base: &str, now: i64) -> String {
+/// A `synthetic` feed (`--demo`) says so in its title and in every entry's title and content.
+pub fn atom(events: &[Disruption], base: &str, now: i64, synthetic: bool) -> String {
+    let label = if synthetic { SYNTHETIC_LABEL } else { "" };
     let updated = |e: &Disruption| e.end.unwrap_or(e.last);
     let feed_updated = events
         .iter()
@@ -206,7 +215,10 @@ pub fn atom(events: &[Disruption], base: &str, now: i64) -> String {
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
     xml += "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n";
     xml += "  <id>urn:netreach:disruptions</id>\n";
-    xml += "  <title>netreach: disruptions detected</title>\n";
+    let _ = writeln!(
+        xml,
+        "  <title>{label}netreach: disruptions detected</title>"
+    );
     let _ = writeln!(xml, "  <updated>{}</updated>", format_utc(feed_updated));
     xml += "  <author><name>netreach collector</name></author>\n";
     let _ = writeln!(
@@ -217,7 +229,7 @@ pub fn atom(events: &[Disruption], base: &str, now: i64) -> String {
     for e in events {
         let senders = e.senders;
         let content = format!(
-            "Confidence {:.3} (one-sided binomial test against the previous 7 days); {senders} senders; \
+            "{label}Confidence {:.3} (one-sided binomial test against the previous 7 days); {senders} senders; \
              {:.0} % of conclusive verdicts failing; scope: {}; platforms: {}.",
             e.confidence,
             e.share * 100.0,
@@ -226,7 +238,7 @@ pub fn atom(events: &[Disruption], base: &str, now: i64) -> String {
         );
         xml += "  <entry>\n";
         let _ = writeln!(xml, "    <id>{}</id>", escape(&entry_id(e)));
-        let _ = writeln!(xml, "    <title>{}</title>", escape(&title(e)));
+        let _ = writeln!(xml, "    <title>{label}{}</title>", escape(&title(e)));
         let _ = writeln!(xml, "    <published>{}</published>", format_utc(e.start));
         let _ = writeln!(xml, "    <updated>{}</updated>", format_utc(updated(e)));
         let _ = writeln!(
@@ -295,7 +307,7 @@ mod tests {
     #[test]
     fn the_feed_escapes_what_it_quotes_and_links_itself() {
         let odd = event(Scope::Network, Some("PK"), Some(1), &["a<b&c"]);
-        let xml = atom(&[odd], "https://netreach.example", T);
+        let xml = atom(&[odd], "https://netreach.example", T, false);
         assert!(
             xml.contains("<title>a&lt;b&amp;c blocked on AS1 in PK"),
             "{xml}"
@@ -311,11 +323,30 @@ mod tests {
             xml.contains("<updated>2026-12-02T22:00:00Z</updated>"),
             "{xml}"
         );
-        let empty = atom(&[], "", T + 1800);
+        let empty = atom(&[], "", T + 1800, false);
         assert!(
             empty.contains("<updated>2026-12-02T21:00:00Z</updated>"),
             "{empty}"
         );
         assert!(!empty.contains("<entry>"));
+        assert!(!xml.contains("SYNTHETIC"));
+    }
+
+    #[test]
+    fn a_demo_feed_says_synthetic_in_every_title_and_entry() {
+        let e = event(Scope::Network, Some("PK"), Some(9541), &["x"]);
+        let xml = atom(&[e], "", T, true);
+        assert!(
+            xml.contains("<title>SYNTHETIC DEMO DATA: netreach: disruptions detected</title>"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<title>SYNTHETIC DEMO DATA: x blocked on AS9541 in PK"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<content type=\"text\">SYNTHETIC DEMO DATA: Confidence"),
+            "{xml}"
+        );
     }
 }

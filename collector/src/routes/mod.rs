@@ -20,7 +20,7 @@ use crate::senders::Senders;
 use crate::storage::Storage;
 use axum::body::Body;
 use axum::extract::{Request, State as Extract};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::{from_fn, from_fn_with_state, map_request, map_response, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -52,6 +52,28 @@ pub struct AppState {
     pub healthy: AtomicBool,
     /// The pages that may submit reports.
     pub submit_origins: SubmitOrigins,
+    /// The database holds synthetic demo data (`--demo`): every answer says so.
+    pub synthetic: bool,
+}
+
+/// Says on every answer that the data are synthetic, for a collector started with `--demo`.
+pub const SYNTHETIC_HEADER: HeaderName = HeaderName::from_static("x-netreach-synthetic");
+
+/// A JSON answer with `"synthetic": true` beside its own fields under `--demo` (nothing
+/// added otherwise).
+#[derive(serde::Serialize)]
+pub struct Labelled<'a, T: serde::Serialize> {
+    #[serde(flatten)]
+    pub answer: &'a T,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub synthetic: bool,
+}
+
+async fn label_synthetic(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(SYNTHETIC_HEADER, HeaderValue::from_static("true"));
+    response
 }
 
 /// Shared state as handlers receive it.
@@ -70,8 +92,9 @@ pub fn router(state: State, config: &Config) -> Router {
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
         .allow_headers([header::CONTENT_TYPE])
-        .expose_headers([aggregates::K_HEADER, header::RETRY_AFTER])
+        .expose_headers([aggregates::K_HEADER, SYNTHETIC_HEADER, header::RETRY_AFTER])
         .max_age(std::time::Duration::from_secs(86_400));
+    let synthetic = state.synthetic;
     let api = Router::new()
         .route("/v1/reports", post(reports::post_report))
         .route("/v1/campaigns/{id}", get(campaigns::get_campaign))
@@ -79,7 +102,7 @@ pub fn router(state: State, config: &Config) -> Router {
         .route("/v1/disruptions", get(disruptions::get_disruptions))
         .route("/v1/disruptions.atom", get(disruptions::get_feed))
         .layer(cors);
-    Router::new()
+    let app = Router::new()
         .merge(api)
         .route("/healthz", get(health::healthz))
         .route_service(
@@ -102,8 +125,14 @@ pub fn router(state: State, config: &Config) -> Router {
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_millis(config.request_timeout_ms),
-        ))
-        .with_state(state)
+        ));
+    // Every answer of a demo collector, pages and errors included, says the data are made up.
+    let app = if synthetic {
+        app.layer(map_response(label_synthetic))
+    } else {
+        app
+    };
+    app.with_state(state)
 }
 
 /// The admin listener's routes (`--admin-listen`): `/metrics`, and `/healthz` with the cause
