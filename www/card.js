@@ -122,6 +122,8 @@ async function refresh(platforms) {
       json("/v1/aggregates", { ...range, bucket: "hour" }),
     ]);
     last = { events: disruptions.disruptions, cells: aggregates.cells, k: aggregates.k, names: await platforms, at: Date.now() };
+    // A collector serving demo data (--demo) marks its answers: the card says so first.
+    $("synthetic").hidden = !(disruptions.synthetic || aggregates.synthetic);
     draw();
   } catch (error) {
     // A failed refresh keeps what was shown, with its time; only a card with nothing says so.

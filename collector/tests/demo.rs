@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::chromium::{rendered, text};
 use common::{Collector, TempDir};
 use netreach_collector::demo::{self, NATION_SCALE_HOURS, NETWORKS, ONE_NETWORK};
 use netreach_collector::time::{self, format_utc, HOUR};
@@ -140,6 +141,15 @@ fn the_demo_week_shows_its_two_events_and_nothing_else_labelled_synthetic() {
             "{page}"
         );
     }
+    // The status card, in a real browser, shows the banner above the events it draws.
+    let card = rendered(&format!("http://{}/card.html?cc=PK", collector.addr));
+    assert!(
+        card.contains(
+            r#"<p id="synthetic" class="synthetic" role="note" data-i18n="card.synthetic">"#
+        ),
+        "{card}"
+    );
+    assert!(text(&card).contains("Blocked on network AS9541"), "{card}");
 }
 
 #[test]

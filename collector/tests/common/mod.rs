@@ -2,6 +2,7 @@
 //! a throw-away PostgreSQL cluster and a tiny MaxMind DB writer.
 #![allow(dead_code)]
 
+pub mod chromium;
 pub mod filler;
 pub mod http;
 pub mod mmdb;
