@@ -4,32 +4,13 @@
 //! against a fake window and parent; app.js and embed.js are read for their side of it.
 #![cfg(not(target_arch = "wasm32"))]
 
-use std::process::Command;
+mod node;
 
-fn read(path: &str) -> String {
-    let full = format!("{}/{path}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
-}
+use node::read;
 
-/// Runs `checks` (an ES module body, with node:assert as `assert`) after importing
-/// www/embed-height.js as `height`.
+/// Runs `checks` with www/embed-height.js imported as `height`.
 fn node(checks: &str) {
-    let module = read("www/embed-height.js");
-    let script = format!(
-        "import assert from 'node:assert/strict';\n\
-         const height = await import('data:text/javascript,' + encodeURIComponent({module:?}));\n\
-         {checks}"
-    );
-    let out = Command::new("node")
-        .args(["--input-type=module", "-e", &script])
-        .output()
-        .expect("node (Debian package nodejs; `cargo xtask setup` installs it)");
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    node::run("embed-height.js", "height", checks);
 }
 
 /// A frame's window whose parent records what it is told, and a way to send the frame a
