@@ -36,6 +36,13 @@ function failing(status, message) {
   return error;
 }
 const COLLECTOR = 'https://netreach.example/v1/reports';
+/** A fresh storage and the waiting reports on it, holding `reports` for COLLECTOR. */
+function kept(...reports) {
+  const store = memory();
+  const box = new waiting.WaitingReports(() => store);
+  for (const r of reports) box.keep(COLLECTOR, r);
+  return { store, box };
+}
 "#;
     node::run("waiting.js", "waiting", &format!("{helpers}\n{checks}"));
 }
@@ -75,10 +82,7 @@ fn a_kept_report_is_stored_alone_with_its_collector_and_once() {
 #[test]
 fn waiting_reports_are_sent_once_and_leave_the_browser() {
     waiting(
-        "const store = memory();\n\
-         const box = new waiting.WaitingReports(() => store);\n\
-         box.keep(COLLECTOR, report(2));\n\
-         box.keep(COLLECTOR, report(1));\n\
+        "const { store, box } = kept(report(2), report(1));\n\
          const sent = [];\n\
          const submit = async (r, c) => { sent.push([r.started_at, c]); return { id: 1000 + sent.length }; };\n\
          const outcomes = await waiting.sendWaiting(box, submit, NOW);\n\
@@ -94,10 +98,7 @@ fn waiting_reports_are_sent_once_and_leave_the_browser() {
 #[test]
 fn without_the_network_they_keep_waiting_and_the_rest_are_not_tried() {
     waiting(
-        "const store = memory();\n\
-         const box = new waiting.WaitingReports(() => store);\n\
-         box.keep(COLLECTOR, report(2));\n\
-         box.keep(COLLECTOR, report(1));\n\
+        "const { store, box } = kept(report(2), report(1));\n\
          let tries = 0;\n\
          for (const status of [0, 503, 429]) {\n\
            const submit = async () => { tries += 1; throw failing(status, `down (${status})`); };\n\
@@ -112,10 +113,7 @@ fn without_the_network_they_keep_waiting_and_the_rest_are_not_tried() {
 #[test]
 fn a_refused_report_is_dropped_with_the_collectors_message() {
     waiting(
-        "const store = memory();\n\
-         const box = new waiting.WaitingReports(() => store);\n\
-         box.keep(COLLECTOR, report(3, 'expired-campaign'));\n\
-         box.keep(COLLECTOR, report(1));\n\
+        "const { store, box } = kept(report(3, 'expired-campaign'), report(1));\n\
          const message = 'the collector refused the report (HTTP 410): campaign \"expired-campaign\" has expired';\n\
          const submit = async (r) => {\n\
            if (r.campaign === 'expired-campaign') throw failing(410, message);\n\
@@ -131,12 +129,9 @@ fn a_refused_report_is_dropped_with_the_collectors_message() {
 fn a_report_older_than_the_collector_takes_is_dropped_unsent() {
     waiting(
         "assert.equal(waiting.MAX_AGE_MS, 30 * 24 * 3_600_000);\n\
-         const store = memory();\n\
-         const box = new waiting.WaitingReports(() => store);\n\
          const old = report(30 * 24 + 2);\n\
          const young = report(30 * 24 - 2);\n\
-         box.keep(COLLECTOR, old);\n\
-         box.keep(COLLECTOR, young);\n\
+         const { store, box } = kept(old, young);\n\
          const sent = [];\n\
          const outcomes = await waiting.sendWaiting(box, async (r) => { sent.push(r); return { id: 1 }; }, NOW);\n\
          assert.deepEqual(outcomes.map((o) => o.outcome), ['expired', 'sent']);\n\

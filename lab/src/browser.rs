@@ -316,15 +316,7 @@ impl Browser {
         let mut clicks = 0;
         loop {
             clicks += 1;
-            // As a reader would, bring the button into view first: geckodriver does not scroll
-            // the article around an embed's frame, and its click then hits nothing.
-            let _ = self
-                .client
-                .execute(
-                    "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
-                    vec![serde_json::to_value(&button).context("the button as a script argument")?],
-                )
-                .await;
+            self.bring_into_view(&button).await?;
             let clicked = button.click().await;
             let started = match clicked {
                 Ok(()) => {
@@ -390,13 +382,7 @@ impl Browser {
     pub async fn delete_waiting(&self) -> Result<()> {
         let before = self.waiting().await?.listed;
         let button = self.element("#waiting li button.delete").await?;
-        let _ = self
-            .client
-            .execute(
-                "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
-                vec![serde_json::to_value(&button).context("the button as a script argument")?],
-            )
-            .await;
+        self.bring_into_view(&button).await?;
         button.click().await.context("clicking Delete")?;
         let after = self.waiting().await?.listed;
         if after + 1 != before {
@@ -451,6 +437,23 @@ impl Browser {
                 bail!("the waiting report was not sent ({outcome:?}): {text}")
             }
         }
+    }
+
+    /// Brings `button` into view before a click, as a reader would: geckodriver does not
+    /// scroll the article around an embed's frame, and its click then hits nothing. A scroll
+    /// that fails is left to the click to report.
+    ///
+    /// # Errors
+    /// If the button cannot be passed to a script.
+    async fn bring_into_view(&self, button: &Element) -> Result<()> {
+        let _ = self
+            .client
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
+                vec![serde_json::to_value(button).context("the button as a script argument")?],
+            )
+            .await;
+        Ok(())
     }
 
     /// The first element that matches `css`.
