@@ -179,3 +179,32 @@ fn two_pages_open_at_once_send_a_report_once() {
          assert.deepEqual(requested, ['netreach-waiting', 'netreach-waiting']);",
     );
 }
+
+#[test]
+fn the_pages_and_the_readme_say_what_the_browser_keeps() {
+    // What the page does: localStorage under one key, nothing in a cookie.
+    let module = node::read("www/waiting.js");
+    assert!(module.contains("const KEY = \"netreach-waiting\";"));
+    assert!(module.contains("getItem(KEY)") && module.contains("setItem(KEY"));
+    assert!(!module.contains("cookie"));
+    assert!(node::read("www/app.js").contains("new WaitingReports(() => window.localStorage)"));
+    // What the page, the embed and the README say about it.
+    let say = |path: &str| {
+        node::read(path)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    for page in ["www/index.html", "www/embed.html"] {
+        let claim =
+            "this browser keeps that report, and nothing else, in its local storage (not a \
+                     cookie) until it is sent or you delete it";
+        assert!(say(page).contains(claim), "{page} does not say: {claim}");
+    }
+    let claim = "the page keeps that report in the browser's localStorage under one key, \
+                 `netreach-waiting`";
+    assert!(
+        say("README.md").contains(claim),
+        "README does not say: {claim}"
+    );
+}

@@ -295,9 +295,13 @@ impl Scenario {
             ));
         }
         if w.at_end.listed != 0 || !w.at_end.kept.is_null() {
+            let kept = w.at_end.kept.as_array().map_or(
+                format!("{} bytes of JSON", w.at_end.kept.to_string().len()),
+                |entries| format!("{} entries", entries.len()),
+            );
             problems.push(format!(
-                "at the end the page still lists {} waiting reports and keeps {}",
-                w.at_end.listed, w.at_end.kept
+                "at the end the page still lists {} waiting reports and its storage keeps {kept}",
+                w.at_end.listed
             ));
         }
         problems
