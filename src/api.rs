@@ -31,6 +31,10 @@ enum Error {
 
 impl From<Error> for js_sys::Error {
     fn from(error: Error) -> js_sys::Error {
+        let status = match &error {
+            Error::Submit(failure) => Some(failure.status()),
+            _ => None,
+        };
         let message = match error {
             Error::Campaign(message) => message,
             Error::Option(message) => message.into(),
@@ -40,7 +44,7 @@ impl From<Error> for js_sys::Error {
             Error::Submit(SubmitFailure::Unreachable(why)) => {
                 "the collector could not be reached: ".to_owned() + &object::error_message(&why)
             }
-            Error::Submit(SubmitFailure::BadAnswer) => {
+            Error::Submit(SubmitFailure::BadAnswer { .. }) => {
                 "the collector's answer was not the expected JSON".into()
             }
             Error::Submit(SubmitFailure::Refused { status, message }) => {
@@ -54,7 +58,13 @@ impl From<Error> for js_sys::Error {
                 s
             }
         };
-        js_sys::Error::new(&message)
+        let error = js_sys::Error::new(&message);
+        if let Some(status) = status {
+            // The page keeps a report the collector could not take yet (0: no answer, 5xx,
+            // 408, 429, a 2xx that is not the collector's) and drops one it refused.
+            let _ = js_sys::Reflect::set(&error, &"status".into(), &status.into());
+        }
+        error
     }
 }
 
@@ -306,7 +316,8 @@ pub fn validate(campaign: JsValue) -> Result<(), js_sys::Error> {
 ///
 /// # Errors
 /// Rejects with an `Error` carrying the collector's message when it refuses the report, or
-/// saying that it could not be reached.
+/// saying that it could not be reached; its `status` is the collector's HTTP status, 0 when
+/// no answer came (offline, blocked, network error).
 #[wasm_bindgen]
 pub async fn submit(report: JsValue, collector_url: String) -> Result<JsValue, js_sys::Error> {
     if !(collector_url.starts_with("https://") || collector_url.starts_with("http://")) {

@@ -349,6 +349,8 @@ async fn submit_posts_plain_text_without_referrer_and_returns_the_collector_answ
         .unwrap_err();
     let message = String::from(refused.message());
     assert!(message.contains("HTTP 422"), "{message}");
+    // The status the page decides by: a refusal is dropped, no answer (0) waits.
+    assert_eq!(status_of(&refused), Some(422.0));
     assert!(
         message.contains("verdict of platform x does not follow"),
         "{message}"
@@ -362,6 +364,14 @@ async fn submit_posts_plain_text_without_referrer_and_returns_the_collector_answ
         message.starts_with("the collector could not be reached"),
         "{message}"
     );
+    assert_eq!(status_of(&unreachable), Some(0.0));
+}
+
+/// The `status` a rejection of `submit` carries.
+fn status_of(error: &js_sys::Error) -> Option<f64> {
+    js_sys::Reflect::get(error, &JsValue::from_str("status"))
+        .ok()
+        .and_then(|s| s.as_f64())
 }
 
 fn web_abort_controller() -> JsValue {

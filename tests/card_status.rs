@@ -5,7 +5,7 @@
 //! was published. The card in a real browser is `collector/tests/card.rs`.
 #![cfg(not(target_arch = "wasm32"))]
 
-mod node_js;
+mod node;
 
 /// Runs `checks` after importing www/status.js as `status`, with `event(scope, asn, start,
 /// end, extra)` building a `/v1/disruptions` event in PK (times as hours of 2026-12-02).
@@ -19,7 +19,7 @@ const event = (scope, asn, start, end, extra = {}) => ({
 });
 const cell = (h, asn, platform, reports) => ({ bucket: at(h), cc: "PK", asn, platform, reports });
 "#;
-    node_js::check_module("www/status.js", "status", &format!("{helpers}\n{checks}"));
+    node::run("status.js", "status", &format!("{helpers}\n{checks}"));
 }
 
 #[test]

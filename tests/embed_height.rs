@@ -4,14 +4,13 @@
 //! against a fake window and parent; app.js, card.js and embed.js are read for their side of it.
 #![cfg(not(target_arch = "wasm32"))]
 
-mod node_js;
+mod node;
 
-use node_js::read;
+use node::read;
 
-/// Runs `checks` (an ES module body, with node:assert as `assert`) after importing
-/// www/embed-height.js as `height`.
+/// Runs `checks` with www/embed-height.js imported as `height`.
 fn node(checks: &str) {
-    node_js::check_module("www/embed-height.js", "height", checks);
+    node::run("embed-height.js", "height", checks);
 }
 
 /// A frame's window whose parent records what it is told, and a way to send the frame a

@@ -5,6 +5,7 @@
 
 import * as i18n from "./i18n.js";
 import { t, say } from "./i18n.js";
+import { MAX_AGE_MS, WaitingReports, mayRetry, sendWaiting } from "./waiting.js";
 
 const $ = (id) => document.getElementById(id);
 const body = document.body;
@@ -26,6 +27,7 @@ let collector = null;
 let report = null;
 let shown = null;
 let controller = null;
+const waiting = new WaitingReports(() => window.localStorage);
 
 function setState(state) {
   body.dataset.state = state;
@@ -103,6 +105,18 @@ const language = i18n.start().then(() => {
   $("start").disabled = false;
 });
 
+// The engine, loaded at once: it runs the test and sends reports, waiting ones included.
+const engine = (async () => {
+  try {
+    const loaded = await import("./pkg/netreach.js");
+    await loaded.default();
+    return loaded;
+  } catch (error) {
+    throw new PageError("error.engine", { detail: error.message });
+  }
+})();
+engine.catch(() => {});
+
 // Everything needed before a run, started at load so the click answers at once. Loading
 // the language, the engine and the campaign contacts only this site.
 const ready = (async () => {
@@ -111,13 +125,7 @@ const ready = (async () => {
   await language;
   campaign = await loading;
   describeCampaign();
-  try {
-    const engine = await import("./pkg/netreach.js");
-    await engine.default();
-    return engine;
-  } catch (error) {
-    throw new PageError("error.engine", { detail: error.message });
-  }
+  return engine;
 })();
 ready.catch((error) => {
   if (!campaign) $("platforms").replaceChildren();
@@ -196,9 +204,10 @@ function drawResults() {
   $("summary").textContent = summarize(shown.platforms);
 }
 
-// Results are computed text: draw them again in the new language.
+// Results and waiting reports are computed text: draw them again in the new language.
 i18n.onChange(() => {
   if (shown) drawResults();
+  drawWaiting();
 });
 
 function onProgress(event) {
@@ -237,8 +246,8 @@ async function start() {
   setState("running");
   controller = new AbortController();
   try {
-    const engine = await ready;
-    const result = await engine.run(campaign, { onProgress, signal: controller.signal });
+    const netreach = await ready;
+    const result = await netreach.run(campaign, { onProgress, signal: controller.signal });
     showReport(result);
     setState("done");
     // Inside an embed, scrolling would move the reader's article too.
@@ -259,16 +268,103 @@ async function send() {
   $("discard").disabled = true;
   say($("submit-status"), "report.sending");
   try {
-    const engine = await ready;
-    const answer = await engine.submit(report, collector);
+    const answer = await (await ready).submit(report, collector);
     body.dataset.submitted = String(answer.id);
     say($("submit-status"), "report.sent", { id: String(answer.id) });
   } catch (error) {
+    const detail = error && error.message ? error.message : String(error);
+    // The visitor asked for it to be sent: what the network keeps from the collector waits
+    // here until it can go. Submit and Discard stay off; it is deleted from the waiting list.
+    if (mayRetry(error) && waiting.keep(collector, report)) {
+      body.dataset.submitted = "waiting";
+      say($("submit-status"), "report.waiting", { detail });
+      drawWaiting();
+      return;
+    }
     body.dataset.submitted = "failed";
-    say($("submit-status"), "report.failed", { detail: error && error.message ? error.message : String(error) });
+    say($("submit-status"), mayRetry(error) ? "report.not_kept" : "report.failed", { detail });
     $("submit").disabled = false;
     $("discard").disabled = false;
   }
+}
+
+/** The hour a waiting report's test started, in the visitor's locale and time zone. */
+function runTime(entry) {
+  const started = new Date(entry.report.started_at);
+  if (Number.isNaN(started.getTime())) return String(entry.report.started_at);
+  return i18n.dateTime(started, { dateStyle: "medium", timeStyle: "short" });
+}
+
+function drawWaiting() {
+  const entries = waiting.list();
+  $("waiting").replaceChildren(
+    ...entries.map((entry) => {
+      const li = document.createElement("li");
+      li.className = "waiting-report";
+      const what = document.createElement("span");
+      say(what, "waiting.item", { time: runTime(entry) });
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "delete";
+      say(remove, "waiting.delete");
+      remove.addEventListener("click", () => {
+        waiting.remove(entry);
+        tell("deleted", "waiting.deleted", { time: runTime(entry) });
+        drawWaiting();
+      });
+      li.append(what, " ", remove);
+      return li;
+    }),
+  );
+  $("waiting-intro").hidden = entries.length === 0;
+  $("waiting-retry").hidden = entries.length === 0;
+  $("waiting-section").hidden = entries.length === 0 && !$("waiting-log").childElementCount;
+}
+
+/** Adds a line to what became of waiting reports (newest last); `data-outcome` and
+ *  `data-id` say it to the lab as well. */
+function tell(outcome, key, args, id) {
+  const line = document.createElement("li");
+  line.dataset.outcome = outcome;
+  if (id) line.dataset.id = id;
+  say(line, key, args);
+  $("waiting-log").append(line);
+}
+
+const TOLD = {
+  sent: "waiting.sent",
+  refused: "waiting.refused",
+  expired: "waiting.expired",
+  waiting: "waiting.still",
+};
+
+let sending = null;
+
+/** Sends the waiting reports (once at a time in this page) and says what became of them. */
+function sendWaitingNow() {
+  if (sending || waiting.list().length === 0) return sending;
+  sending = (async () => {
+    $("waiting-retry").disabled = true;
+    try {
+      const outcomes = await sendWaiting(waiting, (await engine).submit);
+      for (const { entry, outcome, id, detail } of outcomes) {
+        const days = MAX_AGE_MS / 86_400_000;
+        tell(outcome, TOLD[outcome], { time: runTime(entry), id, detail, days }, id);
+        // The report on screen went too: its Submit status says so.
+        if (outcome === "sent" && report && JSON.stringify(entry.report) === JSON.stringify(report)) {
+          body.dataset.submitted = id;
+          say($("submit-status"), "report.sent", { id });
+        }
+      }
+    } catch (error) {
+      console.warn(error);
+    } finally {
+      sending = null;
+      $("waiting-retry").disabled = false;
+      drawWaiting();
+    }
+  })();
+  return sending;
 }
 
 function discard() {
@@ -283,6 +379,15 @@ $("start").addEventListener("click", start);
 $("cancel").addEventListener("click", () => controller && controller.abort());
 $("submit").addEventListener("click", send);
 $("discard").addEventListener("click", discard);
+$("waiting-retry").addEventListener("click", sendWaitingNow);
+
+// Reports kept from an earlier Submit go when the page opens (in the visitor's language)
+// and whenever the browser says it is back online.
+language.then(() => {
+  drawWaiting();
+  sendWaitingNow();
+});
+window.addEventListener("online", sendWaitingNow);
 
 // Inside an embed, tell the embedding page (embed.js) how tall the content is, in coarse steps
 // and to its origin only (see embed-height.js), so that its iframe fits it.

@@ -50,6 +50,17 @@ pub struct PageResult {
     pub report_json: String,
 }
 
+/// The reports a page lists as waiting for the network, and what its localStorage holds.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Waiting {
+    /// Rows of the page's waiting list.
+    pub listed: u64,
+    /// Every key of the page's localStorage.
+    pub keys: Vec<String>,
+    /// What the page keeps under its key (`null` when nothing).
+    pub kept: serde_json::Value,
+}
+
 /// The browsers the lab drives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum BrowserKind {
@@ -269,6 +280,35 @@ impl Browser {
     /// # Errors
     /// If the page says `data-submitted=failed` (with its message) or never says anything.
     pub async fn submit(&self) -> Result<i64> {
+        let submitted = self.press_submit().await?;
+        match submitted.parse() {
+            Ok(id) => Ok(id),
+            Err(_) => {
+                let status = self.message_in("#submit-status").await?;
+                bail!("submitting failed (data-submitted={submitted}): {status}")
+            }
+        }
+    }
+
+    /// Presses Submit with the collector cut off and waits until the page says the report
+    /// waits in the browser (`data-submitted=waiting`).
+    ///
+    /// # Errors
+    /// If the page says anything else (with its message) or nothing.
+    pub async fn submit_to_wait(&self) -> Result<()> {
+        let submitted = self.press_submit().await?;
+        if submitted != "waiting" {
+            let status = self.message_in("#submit-status").await?;
+            bail!(
+                "expected the report to wait, the page says data-submitted={submitted}: {status}"
+            );
+        }
+        Ok(())
+    }
+
+    /// Presses Submit and returns what the page then says in `data-submitted` (an id,
+    /// `waiting` or `failed`).
+    async fn press_submit(&self) -> Result<String> {
         let button = self.element("button#submit").await?;
         // The page scrolls smoothly to the results after a run: a click can land beside the
         // moving button. A click that started nothing (the page disables the button while it
@@ -276,15 +316,7 @@ impl Browser {
         let mut clicks = 0;
         loop {
             clicks += 1;
-            // As a reader would, bring the button into view first: geckodriver does not scroll
-            // the article around an embed's frame, and its click then hits nothing.
-            let _ = self
-                .client
-                .execute(
-                    "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
-                    vec![serde_json::to_value(&button).context("the button as a script argument")?],
-                )
-                .await;
+            self.bring_into_view(&button).await?;
             let clicked = button.click().await;
             let started = match clicked {
                 Ok(()) => {
@@ -317,18 +349,111 @@ impl Browser {
                 bail!("{e} (#submit disabled: {disabled:?}, #submit-status: {status:?})")
             }
         };
-        let submitted = body
+        Ok(body
             .attr("data-submitted")
             .await
             .context("reading data-submitted")?
-            .unwrap_or_default();
-        match submitted.parse() {
-            Ok(id) => Ok(id),
-            Err(_) => {
-                let status = self.message_in("#submit-status").await?;
-                bail!("submitting failed (data-submitted={submitted}): {status}")
+            .unwrap_or_default())
+    }
+
+    /// The reports the page lists as waiting and what its storage holds.
+    ///
+    /// # Errors
+    /// If the script cannot run or answers something else.
+    pub async fn waiting(&self) -> Result<Waiting> {
+        let state = self
+            .client
+            .execute(
+                "const kept = localStorage.getItem('netreach-waiting');
+                 return { listed: document.querySelectorAll('#waiting li').length,
+                          keys: Object.keys(localStorage),
+                          kept: kept === null ? null : JSON.parse(kept) };",
+                vec![],
+            )
+            .await
+            .context("reading the waiting reports")?;
+        serde_json::from_value(state).context("the waiting reports' state")
+    }
+
+    /// Presses Delete on the first waiting report, as the visitor would.
+    ///
+    /// # Errors
+    /// If there is no such button or the list does not shrink.
+    pub async fn delete_waiting(&self) -> Result<()> {
+        let before = self.waiting().await?.listed;
+        let button = self.element("#waiting li button.delete").await?;
+        self.bring_into_view(&button).await?;
+        button.click().await.context("clicking Delete")?;
+        let after = self.waiting().await?.listed;
+        if after + 1 != before {
+            bail!("Delete left {after} of {before} waiting reports listed");
+        }
+        Ok(())
+    }
+
+    /// Tells the page the browser is back online, as the browser does when its connection
+    /// returns (WebDriver has no portable way to take a browser offline and back).
+    ///
+    /// # Errors
+    /// If the script cannot run.
+    pub async fn announce_online(&self) -> Result<()> {
+        self.client
+            .execute("window.dispatchEvent(new Event('online'));", vec![])
+            .await
+            .context("dispatching `online`")?;
+        Ok(())
+    }
+
+    /// Waits until the page says a waiting report was sent and returns the id the collector
+    /// stored it under.
+    ///
+    /// # Errors
+    /// If the page says it was refused or dropped, or says nothing within 20 s.
+    pub async fn waiting_sent(&self) -> Result<i64> {
+        let line = self
+            .wait_for(
+                "#waiting-log li[data-outcome=sent], #waiting-log li[data-outcome=refused], \
+                 #waiting-log li[data-outcome=expired]",
+                PAGE_LIMIT,
+                "the waiting report to be sent",
+            )
+            .await;
+        let line = match line {
+            Ok(line) => line,
+            Err(e) => {
+                let log = self.message_in("#waiting-log").await.unwrap_or_default();
+                bail!("{e} (#waiting-log: {log:?})")
+            }
+        };
+        let outcome = line
+            .attr("data-outcome")
+            .await
+            .context("reading data-outcome")?;
+        let id = line.attr("data-id").await.context("reading data-id")?;
+        match (outcome.as_deref(), id.and_then(|id| id.parse().ok())) {
+            (Some("sent"), Some(id)) => Ok(id),
+            _ => {
+                let text = line.text().await.unwrap_or_default();
+                bail!("the waiting report was not sent ({outcome:?}): {text}")
             }
         }
+    }
+
+    /// Brings `button` into view before a click, as a reader would: geckodriver does not
+    /// scroll the article around an embed's frame, and its click then hits nothing. A scroll
+    /// that fails is left to the click to report.
+    ///
+    /// # Errors
+    /// If the button cannot be passed to a script.
+    async fn bring_into_view(&self, button: &Element) -> Result<()> {
+        let _ = self
+            .client
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
+                vec![serde_json::to_value(button).context("the button as a script argument")?],
+            )
+            .await;
+        Ok(())
     }
 
     /// The first element that matches `css`.

@@ -1,12 +1,12 @@
 //! What censors do, made real inside a scenario's namespace: iptables for drops, resets and
-//! loss, tc for throttling, and the zone of the lab's DNS server (`dns`) for NXDOMAIN and for
+//! loss (and for cutting the collector off at Submit), tc for throttling, and the zone of the lab's DNS server (`dns`) for NXDOMAIN and for
 //! sending a host to the TLS interceptor: the browser resolves through the namespace's
 //! `/etc/resolv.conf`, so a DNS block fails after a real round trip, as on a censored network.
 
 use crate::dns::{Answer, Zone};
 use crate::error::Result;
 use crate::namespace::Namespace;
-use crate::topology::{self, Host, HOSTS, INTERCEPTOR};
+use crate::topology::{self, Host, COLLECTOR, COLLECTOR_PORT, HOSTS, INTERCEPTOR};
 use std::fmt;
 
 /// The hosts a censor acts on.
@@ -147,6 +147,33 @@ pub fn apply(ns: &Namespace, censors: &[Censor]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Cuts the collector off (`true`) or lets it through again (`false`), from inside the
+/// scenario's namespace: every packet to its port answered with a reset, as a censor that
+/// blocks its address does (an open keep-alive connection fails too), so Submit fails at once.
+/// The lab's own reads of the collector use its database file, not this path.
+///
+/// # Errors
+/// If iptables refuses the rule (or, when letting through, finds none to remove).
+pub fn cut_collector(cut: bool) -> Result<()> {
+    let addr = format!("{COLLECTOR}/32");
+    let port = COLLECTOR_PORT.to_string();
+    let rule = [
+        "-d",
+        addr.as_str(),
+        "-p",
+        "tcp",
+        "--dport",
+        port.as_str(),
+        "-j",
+        "REJECT",
+        "--reject-with",
+        "tcp-reset",
+    ];
+    let mut args = vec!["-w", if cut { "-I" } else { "-D" }, "INPUT"];
+    args.extend_from_slice(&rule);
+    crate::namespace::run("iptables", &args).map(drop)
 }
 
 fn dst(h: Host) -> String {

@@ -10,7 +10,7 @@ use crate::content::Content;
 use crate::delay;
 use crate::dns::Zone;
 use crate::error::{Context, Result};
-use crate::scenarios::{Judged, Observation, Scenario};
+use crate::scenarios::{Delivery, Judged, Observation, Recovery, Scenario, WaitingSeen};
 use crate::servers::Servers;
 use crate::topology::{self, COLLECTOR, COLLECTOR_PORT, HOSTS, INTERCEPTOR, RESOLVER};
 use std::net::SocketAddr;
@@ -93,6 +93,7 @@ async fn observe(scenario: &Scenario, setup: &Setup<'_>, seen: &mut Observation)
     };
     let url = format!("http://{listen}/?campaign=/v1/campaigns/lab");
     let article_at = SocketAddr::from((COLLECTOR, ARTICLE_PORT));
+    let article_url = format!("http://{article_at}/article.html");
     if scenario.embedded {
         servers
             .start_page(article_at, article(&format!("http://{listen}")))
@@ -104,14 +105,7 @@ async fn observe(scenario: &Scenario, setup: &Setup<'_>, seen: &mut Observation)
     let browser = loop {
         launches += 1;
         let browser = Browser::start(&launch).await?;
-        let opened = if scenario.embedded {
-            browser
-                .open_embed(&format!("http://{article_at}/article.html"))
-                .await
-        } else {
-            browser.open_page(&url).await
-        };
-        match opened {
+        match open(&browser, scenario, &url, &article_url).await {
             Ok(()) => break browser,
             // With an extension loaded, a Chromium session's renderer sometimes never answers
             // in any tab (about one run in six of `blocker-x`); a new session does.
@@ -133,20 +127,23 @@ async fn observe(scenario: &Scenario, setup: &Setup<'_>, seen: &mut Observation)
     seen.verdicts_ms = page.verdicts_in.as_millis() as u64;
     seen.report = serde_json::from_str(&page.report_json).ok();
 
-    let id = browser.submit().await?;
-    let stored = collector.stored(id)?;
-    seen.stored = stored
-        .report
-        .platforms
-        .iter()
-        .map(|p| Judged {
-            platform: p.id.clone(),
-            verdict: p.verdict.as_str().into(),
-            reason: p.reason.as_str().into(),
-        })
-        .collect();
-    seen.rows = stored.rows;
-    seen.report = Some(stored.report);
+    let id = match scenario.delivery {
+        Delivery::Direct => Some(browser.submit().await?),
+        delivery => {
+            let visit = || open(&browser, scenario, &url, &article_url);
+            let shown = serde_json::from_str(&page.report_json).context("the shown report")?;
+            let mut waited = WaitingSeen {
+                shown,
+                ..WaitingSeen::default()
+            };
+            let id = deliver_later(delivery, &browser, &collector, visit, &mut waited).await;
+            seen.waiting = Some(waited);
+            id?
+        }
+    };
+    if let Some(id) = id {
+        record_stored(&collector, id, seen)?;
+    }
     seen.aggregated = collector.aggregated().await?;
 
     match &setup.afterwards {
@@ -159,6 +156,7 @@ async fn observe(scenario: &Scenario, setup: &Setup<'_>, seen: &mut Observation)
         Afterwards::Hold => {
             // Written now: Ctrl-C ends this process before it could write it later.
             write_observation(setup.workdir, seen)?;
+            let id = id.map_or("none".into(), |id| id.to_string());
             println!(
                 "\nThe page has run under this scenario in headless {}; stored report id {id}.",
                 setup.browser
@@ -180,6 +178,83 @@ async fn observe(scenario: &Scenario, setup: &Setup<'_>, seen: &mut Observation)
     let _ = browser.client.close().await;
     drop(servers);
     Ok(())
+}
+
+/// Opens the scenario's page, or the news article that embeds it, ready for Start.
+async fn open(browser: &Browser, scenario: &Scenario, url: &str, article_url: &str) -> Result<()> {
+    if scenario.embedded {
+        browser.open_embed(article_url).await
+    } else {
+        browser.open_page(url).await
+    }
+}
+
+/// Reads back report `id` as the collector stored it, with its verdict rows.
+fn record_stored(collector: &CollectorInspector, id: i64, seen: &mut Observation) -> Result<()> {
+    let stored = collector.stored(id)?;
+    seen.stored = stored
+        .report
+        .platforms
+        .iter()
+        .map(|p| Judged {
+            platform: p.id.clone(),
+            verdict: p.verdict.as_str().into(),
+            reason: p.reason.as_str().into(),
+        })
+        .collect();
+    seen.rows = stored.rows;
+    seen.report = Some(stored.report);
+    Ok(())
+}
+
+/// Submit with the collector cut off, then the cut ended: what the page listed and kept, what
+/// the collector stored, and the id the waiting report got once sent (none when deleted).
+/// `visit` opens the page again, as the visitor's next visit.
+async fn deliver_later<F: std::future::Future<Output = Result<()>>>(
+    delivery: Delivery,
+    browser: &Browser,
+    collector: &CollectorInspector,
+    visit: impl Fn() -> F,
+    waited: &mut WaitingSeen,
+) -> Result<Option<i64>> {
+    censor::cut_collector(true)?;
+    let submitted = browser.submit_to_wait().await;
+    let cut = match submitted {
+        Ok(()) => browser.waiting().await,
+        Err(e) => Err(e),
+    };
+    waited.stored_while_cut = collector.report_count()?;
+    if delivery == Delivery::WaitsThenDeleted {
+        browser.delete_waiting().await?;
+    }
+    censor::cut_collector(false)?;
+    waited.cut = cut?;
+    // The trigger that must send it, then the other one, which must send nothing more.
+    let online_first = delivery
+        != Delivery::WaitsThenSent {
+            then: Recovery::NextVisit,
+        };
+    if online_first {
+        browser.announce_online().await?;
+    } else {
+        visit().await?;
+    }
+    let id = match delivery {
+        Delivery::WaitsThenSent { .. } => Some(browser.waiting_sent().await?),
+        _ => {
+            tokio::time::sleep(CONSENT_WAIT).await;
+            None
+        }
+    };
+    if online_first {
+        visit().await?;
+    } else {
+        browser.announce_online().await?;
+    }
+    tokio::time::sleep(CONSENT_WAIT).await;
+    waited.at_end = browser.waiting().await?;
+    waited.stored_at_end = collector.report_count()?;
+    Ok(id)
 }
 
 /// Port of the news article that embeds the test: another origin than the collector's (same

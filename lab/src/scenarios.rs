@@ -3,7 +3,7 @@
 //! Firefox ESR; the expected verdicts are the same in both (measured: every scenario passes
 //! in both, so no browser needs an expectation of its own).
 
-use crate::browser::BrowserKind;
+use crate::browser::{BrowserKind, Waiting};
 use crate::censor::{Censor, Targets};
 use crate::topology::PLATFORMS;
 use netreach::Verdict;
@@ -37,6 +37,29 @@ impl fmt::Display for Expect {
     }
 }
 
+/// How the report reaches the collector after the click on Submit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// The collector answers: the report is stored at once.
+    Direct,
+    /// The collector is cut off at Submit (`censor::cut_collector`): the report must wait in
+    /// the browser, listed, then arrive exactly once after the cut ends, sent on `then`; the
+    /// other trigger, afterwards, must send nothing more.
+    WaitsThenSent { then: Recovery },
+    /// Cut off at Submit, the waiting report deleted by the visitor: nothing may arrive after
+    /// the cut ends, on `online` or on the next visit.
+    WaitsThenDeleted,
+}
+
+/// What sends a waiting report once the collector can be reached again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recovery {
+    /// The browser's `online` event, in the page that was open at Submit.
+    Online,
+    /// The visitor opens the page again.
+    NextVisit,
+}
+
 /// One situation the page must judge correctly.
 #[derive(Clone)]
 pub struct Scenario {
@@ -65,6 +88,8 @@ pub struct Scenario {
     /// real list carries X's and Facebook's hosts). Firefox refuses them in third-party
     /// loads, as the extension does. Firefox only: Chromium has no such list.
     pub tracking_list: &'static [&'static str],
+    /// What happens after the click on Submit.
+    pub delivery: Delivery,
 }
 
 /// No latency, no censor, every platform reachable, no time limit, on the page: each scenario
@@ -84,6 +109,7 @@ impl Default for Scenario {
             gone: &[],
             blocker: &[],
             tracking_list: &[],
+            delivery: Delivery::Direct,
         }
     }
 }
@@ -118,6 +144,7 @@ impl Scenario {
     /// Everything wrong with an observation; empty when the scenario passed.
     pub fn problems(&self, seen: &Observation) -> Vec<String> {
         let mut problems = Vec::new();
+        let arrives = self.delivery != Delivery::WaitsThenDeleted;
         for platform in PLATFORMS {
             let expected = self.expected(platform);
             let on_page = seen.page.iter().find(|j| j.platform == *platform);
@@ -128,6 +155,9 @@ impl Scenario {
                     j.verdict, j.reason
                 )),
                 Some(_) => {}
+            }
+            if !arrives {
+                continue;
             }
             let published: Vec<&str> = seen
                 .aggregated
@@ -173,6 +203,13 @@ impl Scenario {
                 seen.reports_before_submit
             ));
         }
+        if !arrives && !seen.aggregated.is_empty() {
+            problems.push(format!(
+                "the visitor deleted the waiting report, yet the aggregates publish {:?}",
+                seen.aggregated
+            ));
+        }
+        problems.extend(self.waiting_problems(seen));
         if seen.page.len() != PLATFORMS.len() {
             problems.push(format!(
                 "the page shows {} platforms, the campaign has {}",
@@ -200,6 +237,93 @@ impl Scenario {
         }
         problems
     }
+}
+
+impl Scenario {
+    /// What is wrong with how a report waited for the network, when it had to.
+    fn waiting_problems(&self, seen: &Observation) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.delivery == Delivery::Direct {
+            if seen.waiting.is_some() {
+                problems.push("the report waited although the collector answered".into());
+            }
+            return problems;
+        }
+        let Some(w) = &seen.waiting else {
+            return vec!["nothing was seen of the waiting report".into()];
+        };
+        if w.cut.listed != 1 {
+            problems.push(format!(
+                "after the failed Submit the page lists {} waiting reports, not 1",
+                w.cut.listed
+            ));
+        }
+        if w.cut.keys != [WAITING_KEY] {
+            problems.push(format!(
+                "the page's storage holds the keys {:?}, not only {WAITING_KEY:?}",
+                w.cut.keys
+            ));
+        }
+        let kept_only_the_shown_report = w.cut.kept.as_array().is_some_and(|kept| {
+            kept.len() == 1
+                && kept[0].as_object().is_some_and(|entry| {
+                    entry.len() == 2
+                        && entry.get("report") == Some(&w.shown)
+                        && entry
+                            .get("collector")
+                            .and_then(|c| c.as_str())
+                            .is_some_and(|c| c.ends_with("/v1/reports"))
+                })
+        });
+        if !kept_only_the_shown_report {
+            problems.push(format!(
+                "the page's storage does not hold exactly the report shown and its collector: {}",
+                w.cut.kept
+            ));
+        }
+        if w.stored_while_cut != 0 {
+            problems.push(format!(
+                "the collector stored {} reports while it was cut off",
+                w.stored_while_cut
+            ));
+        }
+        let arrived = u64::from(self.delivery != Delivery::WaitsThenDeleted);
+        if w.stored_at_end != arrived {
+            problems.push(format!(
+                "the collector stored the report {} times, expected {arrived}",
+                w.stored_at_end
+            ));
+        }
+        if w.at_end.listed != 0 || !w.at_end.kept.is_null() {
+            let kept = w.at_end.kept.as_array().map_or(
+                format!("{} bytes of JSON", w.at_end.kept.to_string().len()),
+                |entries| format!("{} entries", entries.len()),
+            );
+            problems.push(format!(
+                "at the end the page still lists {} waiting reports and its storage keeps {kept}",
+                w.at_end.listed
+            ));
+        }
+        problems
+    }
+}
+
+/// The page's localStorage key (www/waiting.js).
+const WAITING_KEY: &str = "netreach-waiting";
+
+/// What the lab saw of a report that had to wait for the network.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct WaitingSeen {
+    /// The report the page showed before Submit (`#report`).
+    pub shown: serde_json::Value,
+    /// The page and its storage after Submit failed.
+    pub cut: Waiting,
+    /// Reports the collector held then.
+    pub stored_while_cut: u64,
+    /// The page and its storage at the end (after `online` and a second visit).
+    pub at_end: Waiting,
+    /// Reports the collector held at the end.
+    pub stored_at_end: u64,
 }
 
 /// The quickest answered load of any control: no load takes less than one round trip.
@@ -252,6 +376,9 @@ pub struct Observation {
     pub verdicts_ms: u64,
     /// The stored report (or, if storing failed, the page's), for the attempt details.
     pub report: Option<netreach::Report>,
+    /// How the report waited for the network, in the scenarios where it had to.
+    #[serde(default)]
+    pub waiting: Option<WaitingSeen>,
     /// Why the run did not get as far as verdicts.
     pub error: Option<String>,
 }
@@ -382,6 +509,33 @@ pub fn all() -> Vec<Scenario> {
             ..Scenario::default()
         },
         Scenario {
+            name: "queue-online",
+            about: "the collector cut off at Submit (every packet to it reset): the report \
+                    waits in the browser, listed; once the cut ends, the browser's `online` \
+                    event sends it; it arrives once, a second visit sends nothing more",
+            delivery: Delivery::WaitsThenSent {
+                then: Recovery::Online,
+            },
+            ..Scenario::default()
+        },
+        Scenario {
+            name: "queue-next-visit",
+            about: "queue-online in the embed of a news article, the report sent when the \
+                    reader opens the article again; `online` afterwards sends nothing more",
+            embedded: true,
+            delivery: Delivery::WaitsThenSent {
+                then: Recovery::NextVisit,
+            },
+            ..Scenario::default()
+        },
+        Scenario {
+            name: "queue-deleted",
+            about: "the collector cut off at Submit, the waiting report deleted by the \
+                    visitor: nothing arrives after the cut ends, on `online` or on the next visit",
+            delivery: Delivery::WaitsThenDeleted,
+            ..Scenario::default()
+        },
+        Scenario {
             name: "loss-20pct",
             about: "20% of packets to every host dropped at random, the controls included",
             censors: vec![Censor::Loss {
@@ -505,6 +659,121 @@ mod tests {
         assert!(far.problems(&seen).is_empty());
         seen.report = Some(report(12));
         assert_eq!(far.problems(&seen).len(), 1, "{:?}", far.problems(&seen));
+    }
+
+    /// A report that waited as it should: kept alone, listed, nothing stored while cut off,
+    /// `stored` times at the end, nothing left.
+    fn waited(stored: u64) -> WaitingSeen {
+        let shown = serde_json::json!({"schema": "netreach.report/1", "campaign": "lab"});
+        WaitingSeen {
+            cut: Waiting {
+                listed: 1,
+                keys: vec![WAITING_KEY.into()],
+                kept: serde_json::json!([
+                    {"collector": "http://10.77.0.1:8080/v1/reports", "report": shown.clone()}
+                ]),
+            },
+            shown,
+            stored_while_cut: 0,
+            at_end: Waiting::default(),
+            stored_at_end: stored,
+        }
+    }
+
+    const HEALTHY_VERDICTS: [(&str, &str); 4] = [
+        ("x", "reachable"),
+        ("youtube", "reachable"),
+        ("facebook", "reachable"),
+        ("telegram", "reachable"),
+    ];
+
+    #[test]
+    fn a_waiting_report_must_arrive_exactly_once_and_leave_nothing_behind() {
+        let queue = find("queue-online").unwrap();
+        let mut seen = observation(&HEALTHY_VERDICTS);
+        seen.waiting = Some(waited(1));
+        assert!(
+            queue.problems(&seen).is_empty(),
+            "{:?}",
+            queue.problems(&seen)
+        );
+
+        for (broken, what) in [
+            (
+                WaitingSeen {
+                    stored_at_end: 2,
+                    ..waited(1)
+                },
+                "sent twice",
+            ),
+            (
+                WaitingSeen {
+                    stored_at_end: 0,
+                    ..waited(1)
+                },
+                "never sent",
+            ),
+            (
+                WaitingSeen {
+                    stored_while_cut: 1,
+                    ..waited(1)
+                },
+                "stored while cut off",
+            ),
+        ] {
+            seen.waiting = Some(broken);
+            assert_eq!(queue.problems(&seen).len(), 1, "{what}");
+        }
+        let mut not_listed = waited(1);
+        not_listed.cut.listed = 0;
+        let mut more_kept = waited(1);
+        more_kept.cut.keys.push("visitor-id".into());
+        let mut other_report = waited(1);
+        other_report.cut.kept[0]["report"]["campaign"] = "other".into();
+        let mut extra_field = waited(1);
+        extra_field.cut.kept[0]["kept_at"] = "2026-12-03T08:31:07Z".into();
+        let mut left_behind = waited(1);
+        left_behind.at_end.kept = serde_json::json!([]);
+        for (broken, what) in [
+            (not_listed, "not listed"),
+            (more_kept, "another key"),
+            (other_report, "not the shown report"),
+            (extra_field, "more than the report and its collector"),
+            (left_behind, "left in storage"),
+        ] {
+            seen.waiting = Some(broken);
+            assert_eq!(queue.problems(&seen).len(), 1, "{what}");
+        }
+        seen.waiting = None;
+        assert_eq!(
+            queue.problems(&seen).len(),
+            1,
+            "no observation of the waiting"
+        );
+    }
+
+    #[test]
+    fn a_deleted_waiting_report_must_never_arrive() {
+        let deleted = find("queue-deleted").unwrap();
+        let mut seen = observation(&HEALTHY_VERDICTS);
+        seen.stored.clear();
+        seen.rows.clear();
+        seen.aggregated.clear();
+        seen.waiting = Some(waited(0));
+        assert!(
+            deleted.problems(&seen).is_empty(),
+            "{:?}",
+            deleted.problems(&seen)
+        );
+        seen.waiting = Some(waited(1));
+        assert_eq!(deleted.problems(&seen).len(), 1);
+        seen.waiting = Some(waited(0));
+        seen.aggregated = vec![("x".into(), "reachable".into())];
+        assert_eq!(deleted.problems(&seen).len(), 1);
+        // A report that waited where the collector answered is a problem too.
+        let mut direct = observation(&HEALTHY_VERDICTS);
+        direct.waiting = Some(waited(1));
+        assert_eq!(find("healthy-50ms").unwrap().problems(&direct).len(), 1);
     }
 
     #[test]

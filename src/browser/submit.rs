@@ -21,8 +21,20 @@ pub enum SubmitFailure {
         status: u16,
         message: Option<String>,
     },
-    /// A success status without the expected JSON answer.
-    BadAnswer,
+    /// A success status without the expected JSON answer (a captive portal's or a censor's
+    /// page answers 200 too), with that status.
+    BadAnswer { status: u16 },
+}
+
+impl SubmitFailure {
+    /// The collector's HTTP status, 0 when no answer came: what a page needs to decide
+    /// whether sending again later can succeed.
+    pub fn status(&self) -> u16 {
+        match self {
+            SubmitFailure::Unreachable(_) => 0,
+            SubmitFailure::Refused { status, .. } | SubmitFailure::BadAnswer { status } => *status,
+        }
+    }
 }
 
 /// POSTs `body` (the report's JSON) as `text/plain` (no CORS preflight), without cookies or
@@ -52,7 +64,9 @@ pub async fn post_report(url: &str, body: &str) -> Result<JsValue, SubmitFailure
     if response.ok() {
         return answer
             .filter(JsValue::is_object)
-            .ok_or(SubmitFailure::BadAnswer);
+            .ok_or(SubmitFailure::BadAnswer {
+                status: response.status(),
+            });
     }
     let message = answer
         .and_then(|a| Reflect::get(&a, &JsValue::from_str("error")).ok())

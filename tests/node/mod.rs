@@ -1,22 +1,22 @@
-//! Shared by the native tests of the pages' scripts: a module of `www/` run in Node.js
-//! (installed by `cargo xtask setup`), for the parts that need no browser.
+//! Runs a module of www/ in Node.js (installed by `cargo xtask setup`), for the page's logic
+//! that needs no DOM: `checks` is an ES module body with node:assert as `assert` and the
+//! module imported under `name`.
 #![allow(dead_code)]
 
 use std::process::Command;
 
-/// A file of the repository, by its path from the root.
+/// The text of a file of the repository.
 pub fn read(path: &str) -> String {
     let full = format!("{}/{path}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
 }
 
-/// Runs `checks` (an ES module body, with node:assert as `assert`) after importing the module
-/// at `path` as `name`; fails with Node's output when an assertion does.
-pub fn check_module(path: &str, name: &str, checks: &str) {
-    let module = read(path);
+/// Imports `www/{module}` as `name` and runs `checks`; fails with Node's output.
+pub fn run(module: &str, name: &str, checks: &str) {
+    let source = read(&format!("www/{module}"));
     let script = format!(
         "import assert from 'node:assert/strict';\n\
-         const {name} = await import('data:text/javascript,' + encodeURIComponent({module:?}));\n\
+         const {name} = await import('data:text/javascript,' + encodeURIComponent({source:?}));\n\
          {checks}"
     );
     let out = Command::new("node")
