@@ -11,8 +11,8 @@
 //! together may race, so a failed migration is retried (the loser then finds it applied).
 
 use super::{
-    stored_verdict, AggregateQuery, BoxFuture, CountRow, HourlyCounts, NewReport, ReportQuery,
-    SenderRow, Storage, StorageError, StorageOptions, StoredReport, REPORTS_PAGE,
+    stored_verdict, AggregateQuery, BoxFuture, CountRow, HourlyCounts, NewReport, ReportIds,
+    ReportQuery, SenderRow, Storage, StorageError, StorageOptions, StoredReport, REPORTS_PAGE,
 };
 use crate::metrics::Metrics;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
@@ -71,6 +71,14 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         "CREATE INDEX IF NOT EXISTS reports_run ON reports (started_at, cc, asn, runtime_ms);",
     ),
+    // Public ids are a keyed permutation of the row id (`ReportIds`): no random unique index
+    // to update at every insert. Rows stored before keep the random ids they were given.
+    (
+        5,
+        "CREATE TABLE IF NOT EXISTS report_id_key (
+            id INTEGER PRIMARY KEY CHECK (id = 1), k0 BIGINT NOT NULL, k1 BIGINT NOT NULL);
+         DROP INDEX IF EXISTS reports_public_id;",
+    ),
 ];
 
 /// Reports in PostgreSQL.
@@ -79,6 +87,27 @@ pub struct PostgresStorage {
     metrics: Arc<Metrics>,
     /// Every operation (pool wait, connect, statements) ends within this.
     timeout: Duration,
+    /// `None` when opened to read.
+    ids: Option<ReportIds>,
+}
+
+/// The database's report id key, drawn and stored by the first collector to start on it.
+async fn report_ids(pool: &Pool) -> Result<ReportIds, StorageError> {
+    let client = pool.get().await.map_err(pool_error)?;
+    let (k0, k1) = ReportIds::random_key()?;
+    client
+        .execute(
+            "INSERT INTO report_id_key (id, k0, k1) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING",
+            &[&k0, &k1],
+        )
+        .await?;
+    let row = client
+        .query_one("SELECT k0, k1 FROM report_id_key", &[])
+        .await?;
+    Ok(ReportIds::new((
+        row.get::<_, i64>(0) as u64,
+        row.get::<_, i64>(1) as u64,
+    )))
 }
 
 async fn migrate(pool: &Pool) -> Result<(), StorageError> {
@@ -254,10 +283,12 @@ impl PostgresStorage {
                 Err(e) => return Err(e),
             }
         }
+        let ids = within(options.timeout, report_ids(&pool)).await?;
         Ok(PostgresStorage {
             pool,
             metrics,
             timeout: options.timeout,
+            ids: Some(ids),
         })
     }
 
@@ -283,10 +314,11 @@ impl PostgresStorage {
             pool,
             metrics: Arc::default(),
             timeout: READ_TIMEOUT,
+            ids: None,
         })
     }
 
-    /// One statement, so one round trip and one implicit transaction: the report row and its
+    /// The row id, then one statement, so one implicit transaction: the report row and its
     /// verdict rows commit together or not at all. tokio-postgres resolves the query only at
     /// the server's ReadyForQuery, which follows the commit (and its WAL flush).
     ///
@@ -317,10 +349,10 @@ impl PostgresStorage {
         let insert = client
             .prepare_cached(
                 "WITH r AS (
-                    INSERT INTO reports (public_id, received_at, started_at, campaign, cc,
+                    INSERT INTO reports (id, public_id, received_at, started_at, campaign, cc,
                         asn, browser, browser_version, os, runtime_ms, report, new_sender)
-                    VALUES ($15, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $14)
-                    ON CONFLICT (public_id) DO NOTHING RETURNING id
+                    VALUES ($16, $15, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $14)
+                    RETURNING id
                  ), v AS (
                     INSERT INTO verdicts (report_id, platform, started_at, cc, asn, verdict, reason,
                         new_sender)
@@ -337,40 +369,44 @@ impl PostgresStorage {
         let reasons: Vec<&str> = r.verdicts.iter().map(|v| v.reason.as_str()).collect();
         let (browser, os) = (r.client.browser.as_str(), r.client.os.as_str());
         let new_sender = i32::from(r.new_sender);
-        // A clash with a stored public id inserts nothing (no report row, so no verdict
-        // rows): another is drawn.
-        for _ in 0..super::REPORT_ID_TRIES {
-            let public_id = super::random_report_id()?;
-            let inserted = client
-                .query_opt(
-                    &insert,
-                    &[
-                        &r.received_at,
-                        &r.started_at,
-                        &r.campaign,
-                        &r.cc,
-                        &asn,
-                        &browser,
-                        &version,
-                        &os,
-                        &runtime,
-                        &r.json,
-                        &platforms,
-                        &verdicts,
-                        &reasons,
-                        &new_sender,
-                        &public_id,
-                    ],
-                )
-                .await?;
-            if inserted.is_some() {
-                self.metrics.write_committed(started.elapsed(), 1);
-                return Ok(Some(public_id));
-            }
-        }
-        Err(StorageError::Unavailable(
-            "postgres: no unused report id found".into(),
-        ))
+        let ids = self
+            .ids
+            .ok_or_else(|| StorageError::Unavailable("postgres: opened to read".into()))?;
+        // The row id first (a sequence step, outside any transaction), to store its public id
+        // with the row.
+        let id: i64 = client
+            .query_one(
+                "SELECT nextval(pg_get_serial_sequence('reports', 'id'))",
+                &[],
+            )
+            .await?
+            .get(0);
+        let public_id = ids.public(id);
+        client
+            .query_one(
+                &insert,
+                &[
+                    &r.received_at,
+                    &r.started_at,
+                    &r.campaign,
+                    &r.cc,
+                    &asn,
+                    &browser,
+                    &version,
+                    &os,
+                    &runtime,
+                    &r.json,
+                    &platforms,
+                    &verdicts,
+                    &reasons,
+                    &new_sender,
+                    &public_id,
+                    &id,
+                ],
+            )
+            .await?;
+        self.metrics.write_committed(started.elapsed(), 1);
+        Ok(Some(public_id))
     }
 }
 
