@@ -89,7 +89,13 @@ pub struct PostgresStorage {
     timeout: Duration,
     /// `None` when opened to read.
     ids: Option<ReportIds>,
+    /// Row ids taken from the sequence ahead, lowest last (see `next_row_id`).
+    spare_row_ids: std::sync::Mutex<Vec<i64>>,
 }
+
+/// Row ids taken from the sequence in one round trip: a report's insert then needs none of its
+/// own to learn its id. Ids a collector holds when it stops are never used (a gap).
+const ROW_ID_BLOCK: i64 = 32;
 
 /// The database's report id key, drawn and stored by the first collector to start on it.
 async fn report_ids(pool: &Pool) -> Result<ReportIds, StorageError> {
@@ -289,6 +295,7 @@ impl PostgresStorage {
             metrics,
             timeout: options.timeout,
             ids: Some(ids),
+            spare_row_ids: std::sync::Mutex::default(),
         })
     }
 
@@ -315,10 +322,34 @@ impl PostgresStorage {
             metrics: Arc::default(),
             timeout: READ_TIMEOUT,
             ids: None,
+            spare_row_ids: std::sync::Mutex::default(),
         })
     }
 
-    /// The row id, then one statement, so one implicit transaction: the report row and its
+    /// The next row id, chosen before the insert so that the row is stored with its public
+    /// id. Sequence steps are outside any transaction: a block is never given twice.
+    async fn next_row_id(&self, client: &deadpool_postgres::Client) -> Result<i64, StorageError> {
+        let spare = || self.spare_row_ids.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(id) = spare().pop() {
+            return Ok(id);
+        }
+        let rows = client
+            .query(
+                "SELECT nextval(pg_get_serial_sequence('reports', 'id'))
+                 FROM generate_series(1, $1::BIGINT)",
+                &[&ROW_ID_BLOCK],
+            )
+            .await?;
+        let mut block: Vec<i64> = rows.iter().map(|row| row.get(0)).collect();
+        block.sort_unstable_by(|a, b| b.cmp(a));
+        let id = block
+            .pop()
+            .ok_or_else(|| StorageError::Unavailable("postgres: no row id".into()))?;
+        spare().extend(block);
+        Ok(id)
+    }
+
+    /// The row id (`next_row_id`), then one statement, so one implicit transaction: the report row and its
     /// verdict rows commit together or not at all. tokio-postgres resolves the query only at
     /// the server's ReadyForQuery, which follows the commit (and its WAL flush).
     ///
@@ -372,15 +403,7 @@ impl PostgresStorage {
         let ids = self
             .ids
             .ok_or_else(|| StorageError::Unavailable("postgres: opened to read".into()))?;
-        // The row id first (a sequence step, outside any transaction), to store its public id
-        // with the row.
-        let id: i64 = client
-            .query_one(
-                "SELECT nextval(pg_get_serial_sequence('reports', 'id'))",
-                &[],
-            )
-            .await?
-            .get(0);
+        let id = self.next_row_id(&client).await?;
         let public_id = ids.public(id);
         client
             .query_one(
