@@ -14,7 +14,7 @@
 # make them, then VACUUM ANALYZE. The cluster runs with fsync off to fill faster (reads are
 # not affected); the rest of its settings are PostgreSQL's defaults (shared_buffers 128 MB).
 #
-# Each query is asked REPEAT (5) times with the collector's answer cache off, and the median
+# Each query is asked REPEAT (default 5) times with the collector's answer cache off, and the median
 # and the max printed. Needs PostgreSQL server binaries (/usr/lib/postgresql/*/bin) and root
 # (PostgreSQL is started as `postgres`), as collector/benches/ingest.sh.
 set -euo pipefail
@@ -143,10 +143,11 @@ ROWS=()
 # Times the four queries on what is stored and adds a row to the table.
 measure() { # REPORTS SIZE LABEL
   start_collector
-  local base="http://127.0.0.1:18193" R D_MED D_MAX EVENTS DC_MED DC_MAX A_MED A_MAX AC_MED AC_MAX
+  local base="http://127.0.0.1:18193" R D_MED D_MAX EVENTS FOUND DC_MED DC_MAX A_MED A_MAX AC_MED AC_MAX
   R=$(timed "$base/v1/disruptions") || exit 1
   read -r D_MED D_MAX <<<"$R"
   EVENTS=$( { grep -o '"scope"' "$WORK/answer.json" || true; } | wc -l)
+  FOUND=$(head -c 300 "$WORK/answer.json")
   R=$(timed "$base/v1/disruptions?cc=PK") || exit 1
   read -r DC_MED DC_MAX <<<"$R"
   # The dashboard's first query: every cell of the last 7 days, hourly.
@@ -155,7 +156,7 @@ measure() { # REPORTS SIZE LABEL
   R=$(timed "$base/v1/aggregates?bucket=hour&cc=PK&asn=1000") || exit 1
   read -r AC_MED AC_MAX <<<"$R"
   stop_collector
-  echo "$1 reports$3: database $2; disruptions $D_MED/$D_MAX s ($EVENTS events: $(head -c 400 "$WORK/answer.json")); disruptions?cc=PK $DC_MED/$DC_MAX s; aggregates 7 days hourly $A_MED/$A_MAX s; aggregates one network $AC_MED/$AC_MAX s; load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  echo "$1 reports$3: database $2; disruptions $D_MED/$D_MAX s ($EVENTS events: $FOUND); disruptions?cc=PK $DC_MED/$DC_MAX s; aggregates 7 days hourly $A_MED/$A_MAX s; aggregates one network $AC_MED/$AC_MAX s; load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   ROWS+=("| $1$3 | $2 | $D_MED / $D_MAX | $DC_MED / $DC_MAX | $A_MED / $A_MAX | $AC_MED / $AC_MAX | $EVENTS |")
 }
 STORED=0
