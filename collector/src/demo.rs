@@ -20,12 +20,15 @@
 //!
 //! The same seed and the same hour give the same reports, byte for byte.
 
+use crate::storage::{CountRow, HourlyCounts, SenderRow};
 use crate::time::{floor_hour, format_utc, HOUR};
 use netreach::classify::{judge, Baseline};
 use netreach::{
     Attempt, Browser, Campaign, Client, Condition, Endpoint, EndpointResult, Os, Outcome, Report,
+    Verdict,
 };
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// Hours of reports generated, the current one included: a week.
 pub const HOURS: i64 = 7 * 24;
@@ -286,7 +289,7 @@ pub fn nation_scale(hour: i64) -> i64 {
 }
 
 /// What a platform suffers on `network` in `hour`, besides the background's noise.
-fn event(network: usize, platform: &str, hour: i64, now_hour: i64) -> Option<Fate> {
+pub fn event(network: usize, platform: &str, hour: i64, now_hour: i64) -> Option<Fate> {
     let start = nation_scale(now_hour);
     let in_nation_scale = network < NATION_SCALE_NETWORKS
         && (start..start + NATION_SCALE_HOURS * HOUR).contains(&hour);
@@ -310,7 +313,7 @@ fn event(network: usize, platform: &str, hour: i64, now_hour: i64) -> Option<Fat
 
 /// Reports a network makes in an hour: more in the local evening than at night, more during a
 /// disruption (people test when things fail), a fraction of it in the current hour.
-fn volume(network: &Network, hour: i64, disrupted: bool, rng: &mut Rng) -> u32 {
+pub fn volume(network: &Network, hour: i64, disrupted: bool, rng: &mut Rng) -> u32 {
     let local = (hour / HOUR + network.utc_offset).rem_euclid(24) as f64;
     // 1 at 20:00 local, 0.45 at 08:00.
     let daily = 0.725 + 0.275 * ((local - 20.0) / 24.0 * std::f64::consts::TAU).cos();
@@ -402,6 +405,86 @@ pub fn week(campaign: &Campaign, seed: u64, now: i64) -> Vec<Line> {
     lines
 }
 
+/// Hour, country, network, platform, verdict: the order storage gives counts in.
+type CountKey = (i64, String, u32, String, &'static str);
+
+/// What storage gives detection ([`crate::storage::Storage::hourly_counts`]) once generated
+/// reports are stored: per hour (a report's `started_at` is a whole hour), country, network,
+/// platform and verdict the reports, and per hour, country and network the senders. An
+/// imported report is its own sender (`new_sender` = 1), so a cell's senders are its reports.
+#[derive(Debug, Default)]
+pub struct Counter {
+    verdicts: BTreeMap<CountKey, (Verdict, u64)>,
+    senders: BTreeMap<(i64, String, u32), u64>,
+}
+
+impl Counter {
+    /// Counts one report of `hour` in `cc`/`asn` with these platforms' verdicts.
+    pub fn add<'a>(
+        &mut self,
+        hour: i64,
+        cc: &str,
+        asn: u32,
+        verdicts: impl IntoIterator<Item = (&'a str, Verdict)>,
+    ) {
+        *self.senders.entry((hour, cc.into(), asn)).or_default() += 1;
+        for (platform, verdict) in verdicts {
+            let key = (hour, cc.into(), asn, platform.into(), verdict.as_str());
+            self.verdicts.entry(key).or_insert((verdict, 0)).1 += 1;
+        }
+    }
+
+    /// The counts, in storage's order (hour, country, network, platform, verdict).
+    pub fn finish(self) -> HourlyCounts {
+        HourlyCounts {
+            verdicts: self
+                .verdicts
+                .into_iter()
+                .map(
+                    |((bucket, cc, asn, platform, _), (verdict, count))| CountRow {
+                        bucket,
+                        cc,
+                        asn,
+                        platform,
+                        verdict,
+                        count,
+                        senders: count,
+                    },
+                )
+                .collect(),
+            senders: self
+                .senders
+                .into_iter()
+                .map(|((hour, cc, asn), senders)| SenderRow {
+                    hour,
+                    cc,
+                    asn,
+                    senders,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What storage gives detection for these lines (see [`Counter`]).
+///
+/// # Panics
+/// A line whose `started_at` is not a UTC date-time (never one of [`week`]'s).
+pub fn hourly_counts(lines: &[Line]) -> HourlyCounts {
+    let mut counter = Counter::default();
+    for line in lines {
+        let hour = crate::time::parse_utc(&line.report.started_at)
+            .expect("generated reports start at a UTC date-time");
+        let verdicts = line
+            .report
+            .platforms
+            .iter()
+            .map(|p| (p.id.as_str(), p.verdict));
+        counter.add(hour, line.cc, line.asn, verdicts);
+    }
+    counter.finish()
+}
+
 /// Runs `netreach-collector demo`: the week's lines on stdout, a summary on stderr.
 ///
 /// # Errors
@@ -445,9 +528,6 @@ pub fn run(args: crate::cli::DemoArgs) -> Result<(), String> {
 mod tests {
     use super::*;
     use crate::disruptions::{detect, Scope, Window, BASELINE_HOURS};
-    use crate::storage::{CountRow, HourlyCounts, SenderRow};
-    use netreach::Verdict;
-    use std::collections::BTreeMap;
 
     fn campaign() -> Campaign {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/campaigns/default.json");
@@ -512,47 +592,6 @@ mod tests {
         }
     }
 
-    /// What storage would give detection for these lines (each report its own sender).
-    fn counts(lines: &[Line]) -> HourlyCounts {
-        // (hour, country, network, platform, verdict) → (verdict, reports).
-        type Cell<'a> = (i64, &'a str, u32, &'a str, &'a str);
-        let mut verdicts: BTreeMap<Cell, (Verdict, u64)> = BTreeMap::new();
-        let mut senders: BTreeMap<(i64, &str, u32), u64> = BTreeMap::new();
-        for line in lines {
-            let hour = crate::time::parse_utc(&line.report.started_at).unwrap();
-            *senders.entry((hour, line.cc, line.asn)).or_default() += 1;
-            for p in &line.report.platforms {
-                let key = (hour, line.cc, line.asn, p.id.as_str(), p.verdict.as_str());
-                verdicts.entry(key).or_insert((p.verdict, 0)).1 += 1;
-            }
-        }
-        HourlyCounts {
-            verdicts: verdicts
-                .into_iter()
-                .map(
-                    |((bucket, cc, asn, platform, _), (verdict, count))| CountRow {
-                        bucket,
-                        cc: cc.into(),
-                        asn,
-                        platform: platform.into(),
-                        verdict,
-                        count,
-                        senders: count,
-                    },
-                )
-                .collect(),
-            senders: senders
-                .into_iter()
-                .map(|((hour, cc, asn), senders)| SenderRow {
-                    hour,
-                    cc: cc.into(),
-                    asn,
-                    senders,
-                })
-                .collect(),
-        }
-    }
-
     /// Whatever the hour of the day it is generated at, detection finds the two events and
     /// nothing in the background (the end-to-end test through `import` is tests/demo.rs).
     #[test]
@@ -567,7 +606,7 @@ mod tests {
                 to: now_hour + HOUR,
                 now,
             };
-            let events = detect(&counts(&lines), 5, window);
+            let events = detect(&hourly_counts(&lines), 5, window);
             let start = nation_scale(now_hour);
             let mut found: Vec<_> = events
                 .iter()

@@ -47,6 +47,13 @@ pub const BENCHES: &[Bench] = &[
                 SIGKILL halfway: reports lost, memory over time, p99 (collector/examples/soak.rs)",
         run: soak,
     },
+    Bench {
+        name: "detection",
+        about: "disruption detection on generated data with known events (delay, missed, false \
+                alarms; DETECTION_SEEDS, 40), then GET /v1/disruptions and /v1/aggregates on \
+                PostgreSQL with DETECTION_REPORTS stored reports (1M 3M 10M)",
+        run: detection,
+    },
 ];
 
 /// The browser benchmarks are ignored tests in tests/bench.rs, run in headless Chromium against
@@ -107,6 +114,34 @@ fn soak(workspace: &Workspace) -> Result<(), String> {
         .arg(minutes)
         .arg(collector)
         .current_dir(workspace.path(".")))
+}
+
+/// Detection quality (collector/examples/detection.rs, release), then query times on
+/// PostgreSQL (collector/benches/detection.sh, which builds the collector itself).
+fn detection(workspace: &Workspace) -> Result<(), String> {
+    run(&mut workspace.command(
+        "cargo",
+        &[
+            "build",
+            "--quiet",
+            "--release",
+            "-p",
+            "netreach-collector",
+            "--example",
+            "detection",
+        ],
+    ))?;
+    let seeds = std::env::var("DETECTION_SEEDS").unwrap_or_else(|_| "40".into());
+    let quality = workspace.target_dir().join("release/examples/detection");
+    run(std::process::Command::new(quality)
+        .arg(seeds)
+        .current_dir(workspace.path(".")))?;
+    let script = "collector/benches/detection.sh";
+    let sizes =
+        std::env::var("DETECTION_REPORTS").unwrap_or_else(|_| "1000000 3000000 10000000".into());
+    let mut args = vec![script];
+    args.extend(sizes.split_whitespace());
+    run(&mut workspace.command("bash", &args))
 }
 
 /// Runs the named benchmarks, or all of them.
