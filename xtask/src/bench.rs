@@ -91,24 +91,24 @@ fn ingest(workspace: &Workspace) -> Result<(), String> {
     run(&mut workspace.command("bash", &[script]))
 }
 
+/// Builds the collector's example `name` (and whatever `also` names) in release and returns
+/// the example's path.
+fn release_example(
+    workspace: &Workspace,
+    name: &str,
+    also: &[&str],
+) -> Result<std::path::PathBuf, String> {
+    let mut args = vec!["build", "--quiet", "--release", "-p", "netreach-collector"];
+    args.extend(also);
+    args.extend(["--example", name]);
+    run(&mut workspace.command("cargo", &args))?;
+    Ok(workspace.target_dir().join("release/examples").join(name))
+}
+
 /// The collector's soak test, on a release build; `SOAK_MINUTES` sets its length.
 fn soak(workspace: &Workspace) -> Result<(), String> {
-    run(&mut workspace.command(
-        "cargo",
-        &[
-            "build",
-            "--quiet",
-            "--release",
-            "-p",
-            "netreach-collector",
-            "--bin",
-            "netreach-collector",
-            "--example",
-            "soak",
-        ],
-    ))?;
+    let soak = release_example(workspace, "soak", &["--bin", "netreach-collector"])?;
     let minutes = std::env::var("SOAK_MINUTES").unwrap_or_else(|_| "30".into());
-    let soak = workspace.target_dir().join("release/examples/soak");
     let collector = workspace.binary("netreach-collector", true);
     run(std::process::Command::new(soak)
         .arg(minutes)
@@ -119,20 +119,8 @@ fn soak(workspace: &Workspace) -> Result<(), String> {
 /// Detection quality (collector/examples/detection.rs, release), then query times on
 /// PostgreSQL (collector/benches/detection.sh, which builds the collector itself).
 fn detection(workspace: &Workspace) -> Result<(), String> {
-    run(&mut workspace.command(
-        "cargo",
-        &[
-            "build",
-            "--quiet",
-            "--release",
-            "-p",
-            "netreach-collector",
-            "--example",
-            "detection",
-        ],
-    ))?;
+    let quality = release_example(workspace, "detection", &[])?;
     let seeds = std::env::var("DETECTION_SEEDS").unwrap_or_else(|_| "40".into());
-    let quality = workspace.target_dir().join("release/examples/detection");
     run(std::process::Command::new(quality)
         .arg(seeds)
         .current_dir(workspace.path(".")))?;

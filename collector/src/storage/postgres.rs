@@ -231,15 +231,26 @@ async fn all_rows(
         grouped += &format!(" AND platform = ${}", args.len());
     }
     grouped += " GROUP BY 1, 2, 3, 4, 5";
+    capped_counts(client, &grouped, &args, max_rows).await
+}
+
+/// The cell rows of `grouped` (a grouped SELECT of bucket, cc, asn, platform, verdict, count,
+/// senders), ordered by cell; `None` over `max_rows` rows, counted by the database first.
+async fn capped_counts(
+    client: &impl GenericClient,
+    grouped: &str,
+    args: &[&(dyn ToSql + Sync)],
+    max_rows: usize,
+) -> Result<Option<Vec<CountRow>>, StorageError> {
     let rows: i64 = client
-        .query_one(&super::count_rows_sql(&grouped, max_rows + 1), &args)
+        .query_one(&super::count_rows_sql(grouped, max_rows + 1), args)
         .await?
         .get(0);
     if rows as usize > max_rows {
         return Ok(None);
     }
     let sql = format!("{grouped} ORDER BY 1, 2, 3, 4, 5 LIMIT {}", max_rows + 1);
-    let rows = client.query(&sql, &args).await?;
+    let rows = client.query(&sql, args).await?;
     let counts = rows
         .iter()
         .map(|row| {
@@ -480,31 +491,7 @@ impl Storage for PostgresStorage {
                 filters += &format!(" AND platform = ${}", args.len());
             }
             let grouped = super::published_rows_sql(|n| format!("${n}"), &filters);
-            let rows: i64 = client
-                .query_one(&super::count_rows_sql(&grouped, max_rows + 1), &args)
-                .await?
-                .get(0);
-            if rows as usize > max_rows {
-                return Ok(None);
-            }
-            let sql = format!("{grouped} ORDER BY 1, 2, 3, 4, 5 LIMIT {}", max_rows + 1);
-            let rows = client.query(&sql, &args).await?;
-            let counts = rows
-                .iter()
-                .map(|row| {
-                    Ok(CountRow {
-                        bucket: row.get(0),
-                        cc: row.get(1),
-                        asn: row.get::<_, i64>(2) as u32,
-                        platform: row.get(3),
-                        verdict: stored_verdict(row.get::<_, &str>(4))?,
-                        count: row.get::<_, i64>(5) as u64,
-                        senders: row.get::<_, i64>(6) as u64,
-                    })
-                })
-                .collect::<Result<Vec<_>, StorageError>>()?;
-            // Reports stored between the two statements may have added cells.
-            Ok((counts.len() <= max_rows).then_some(counts))
+            capped_counts(&**client, &grouped, &args, max_rows).await
         }))
     }
 

@@ -311,8 +311,19 @@ fn all_rows(
         grouped += &format!(" AND platform = ?{}", args.len());
     }
     grouped += " GROUP BY 1, 2, 3, 4, 5";
+    capped_counts(conn, &grouped, args, max_rows)
+}
+
+/// The cell rows of `grouped` (a grouped SELECT of bucket, cc, asn, platform, verdict, count,
+/// senders), ordered by cell; `None` over `max_rows` rows, counted by the database first.
+fn capped_counts(
+    conn: &Connection,
+    grouped: &str,
+    args: Vec<rusqlite::types::Value>,
+    max_rows: usize,
+) -> Result<Option<Vec<CountRow>>, StorageError> {
     let rows: i64 = conn.query_row(
-        &super::count_rows_sql(&grouped, max_rows + 1),
+        &super::count_rows_sql(grouped, max_rows + 1),
         params_from_iter(args.iter()),
         |row| row.get(0),
     )?;
@@ -617,31 +628,7 @@ impl Storage for SqliteStorage {
                 filters += &format!(" AND platform = ?{}", args.len());
             }
             let grouped = super::published_rows_sql(|n| format!("?{n}"), &filters);
-            let rows: i64 = conn.query_row(
-                &super::count_rows_sql(&grouped, max_rows + 1),
-                params_from_iter(args.iter()),
-                |row| row.get(0),
-            )?;
-            if rows as usize > max_rows {
-                return Ok(None);
-            }
-            let sql = format!("{grouped} ORDER BY 1, 2, 3, 4, 5 LIMIT {}", max_rows + 1);
-            let mut stmt = conn.prepare(&sql)?;
-            let mut rows = stmt.query(params_from_iter(args))?;
-            let mut counts = Vec::new();
-            while let Some(row) = rows.next()? {
-                counts.push(CountRow {
-                    bucket: row.get(0)?,
-                    cc: row.get(1)?,
-                    asn: row.get(2)?,
-                    platform: row.get(3)?,
-                    verdict: stored_verdict(&row.get::<_, String>(4)?)?,
-                    count: row.get::<_, i64>(5)? as u64,
-                    senders: row.get::<_, i64>(6)? as u64,
-                });
-            }
-            // Reports stored between the two statements may have added cells.
-            Ok((counts.len() <= max_rows).then_some(counts))
+            capped_counts(conn, &grouped, args, max_rows)
         }))
     }
 
