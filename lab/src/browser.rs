@@ -5,7 +5,7 @@
 pub mod firefox;
 
 use crate::error::{bail, Context, Result};
-use crate::scenarios::Judged;
+use crate::scenarios::{Judged, LayoutSeen};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -373,6 +373,31 @@ impl Browser {
             .await
             .context("reading the waiting reports")?;
         serde_json::from_value(state).context("the waiting reports' state")
+    }
+
+    /// The page's language, direction and where Start sits in its row, for `LayoutSeen` (the
+    /// catalog's side is filled by the caller).
+    ///
+    /// # Errors
+    /// If the script cannot run or answers something else.
+    pub async fn layout(&self) -> Result<LayoutSeen> {
+        let state = self
+            .client
+            .execute(
+                "const row = document.querySelector('#run .actions').getBoundingClientRect();
+                 const start = document.getElementById('start').getBoundingClientRect();
+                 const html = document.documentElement;
+                 return { lang: html.lang, dir: html.dir,
+                          direction: getComputedStyle(document.getElementById('results')).direction,
+                          start_from_left: start.left - row.left,
+                          start_from_right: row.right - start.right,
+                          results_title: document.getElementById('results-title').textContent.trim(),
+                          catalog_dir: '', catalog_results_title: '' };",
+                vec![],
+            )
+            .await
+            .context("reading the page's language and layout")?;
+        serde_json::from_value(state).context("the page's language and layout")
     }
 
     /// Presses Delete on the first waiting report, as the visitor would.

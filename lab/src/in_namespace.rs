@@ -10,7 +10,9 @@ use crate::content::Content;
 use crate::delay;
 use crate::dns::Zone;
 use crate::error::{Context, Result};
-use crate::scenarios::{Delivery, Judged, Observation, Recovery, Scenario, WaitingSeen};
+use crate::scenarios::{
+    Delivery, Judged, LayoutSeen, Observation, Recovery, Scenario, WaitingSeen,
+};
 use crate::servers::Servers;
 use crate::topology::{self, COLLECTOR, COLLECTOR_PORT, HOSTS, INTERCEPTOR, RESOLVER};
 use std::net::SocketAddr;
@@ -91,7 +93,10 @@ async fn observe(scenario: &Scenario, setup: &Setup<'_>, seen: &mut Observation)
         extension: extension.as_deref(),
         tracking_list: scenario.tracking_list,
     };
-    let url = format!("http://{listen}/?campaign=/v1/campaigns/lab");
+    let url = match scenario.language {
+        Some(code) => format!("http://{listen}/?campaign=/v1/campaigns/lab&lang={code}"),
+        None => format!("http://{listen}/?campaign=/v1/campaigns/lab"),
+    };
     let article_at = SocketAddr::from((COLLECTOR, ARTICLE_PORT));
     let article_url = format!("http://{article_at}/article.html");
     if scenario.embedded {
@@ -126,6 +131,9 @@ async fn observe(scenario: &Scenario, setup: &Setup<'_>, seen: &mut Observation)
     seen.page = page.verdicts;
     seen.verdicts_ms = page.verdicts_in.as_millis() as u64;
     seen.report = serde_json::from_str(&page.report_json).ok();
+    if let Some(code) = scenario.language {
+        seen.layout = Some(layout(&browser, setup.www, code).await?);
+    }
 
     let id = match scenario.delivery {
         Delivery::Direct => Some(browser.submit().await?),
@@ -178,6 +186,26 @@ async fn observe(scenario: &Scenario, setup: &Setup<'_>, seen: &mut Observation)
     let _ = browser.client.close().await;
     drop(servers);
     Ok(())
+}
+
+/// The page's language and layout as shown, beside what catalog `code` says they should be.
+async fn layout(browser: &Browser, www: &Path, code: &str) -> Result<LayoutSeen> {
+    let path = www.join("i18n").join(format!("{code}.json"));
+    let text =
+        std::fs::read_to_string(&path).context(format_args!("reading {}", path.display()))?;
+    let catalog: serde_json::Value =
+        serde_json::from_str(&text).context(format_args!("parsing {}", path.display()))?;
+    let entry = |pointer: &str| {
+        catalog
+            .pointer(pointer)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| crate::error::Error::new(format!("{} has no {pointer}", path.display())))
+    };
+    let mut seen = browser.layout().await?;
+    seen.catalog_dir = entry("/_meta/dir")?;
+    seen.catalog_results_title = entry("/results.title")?;
+    Ok(seen)
 }
 
 /// Opens the scenario's page, or the news article that embeds it, ready for Start.

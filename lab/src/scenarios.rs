@@ -90,6 +90,9 @@ pub struct Scenario {
     pub tracking_list: &'static [&'static str],
     /// What happens after the click on Submit.
     pub delivery: Delivery,
+    /// The page opened with `?lang=` this catalog's code: its text, direction and mirrored
+    /// layout are checked against the catalog (`www/i18n/CODE.json`).
+    pub language: Option<&'static str>,
 }
 
 /// No latency, no censor, every platform reachable, no time limit, on the page: each scenario
@@ -110,6 +113,7 @@ impl Default for Scenario {
             blocker: &[],
             tracking_list: &[],
             delivery: Delivery::Direct,
+            language: None,
         }
     }
 }
@@ -210,6 +214,7 @@ impl Scenario {
             ));
         }
         problems.extend(self.waiting_problems(seen));
+        problems.extend(self.language_problems(seen));
         if seen.page.len() != PLATFORMS.len() {
             problems.push(format!(
                 "the page shows {} platforms, the campaign has {}",
@@ -240,6 +245,43 @@ impl Scenario {
 }
 
 impl Scenario {
+    /// What is wrong with the page's language, text direction and layout, when the scenario
+    /// asked for a language.
+    fn language_problems(&self, seen: &Observation) -> Vec<String> {
+        let Some(code) = self.language else {
+            return vec![];
+        };
+        let Some(l) = &seen.layout else {
+            return vec![format!("the page's language ({code}) was not read")];
+        };
+        let mut problems = Vec::new();
+        if l.lang != code {
+            problems.push(format!("<html lang> is {:?}, not {code:?}", l.lang));
+        }
+        if l.dir != l.catalog_dir || l.direction != l.catalog_dir {
+            problems.push(format!(
+                "the catalog's direction is {}, the page has dir={:?} and lays out {}",
+                l.catalog_dir, l.dir, l.direction
+            ));
+        }
+        if l.results_title != l.catalog_results_title {
+            problems.push(format!(
+                "the results are titled {:?}, the {code} catalog says {:?}",
+                l.results_title, l.catalog_results_title
+            ));
+        }
+        // Start sits at the inline start of its row: at the right edge when right-to-left.
+        let mirrored = l.start_from_right < l.start_from_left;
+        if mirrored != (l.catalog_dir == "rtl") {
+            problems.push(format!(
+                "Start is {:.0} px from the left and {:.0} px from the right of its row: not \
+                 laid out {}",
+                l.start_from_left, l.start_from_right, l.catalog_dir
+            ));
+        }
+        problems
+    }
+
     /// What is wrong with how a report waited for the network, when it had to.
     fn waiting_problems(&self, seen: &Observation) -> Vec<String> {
         let mut problems = Vec::new();
@@ -379,8 +421,29 @@ pub struct Observation {
     /// How the report waited for the network, in the scenarios where it had to.
     #[serde(default)]
     pub waiting: Option<WaitingSeen>,
+    /// The page's language and layout, in the scenarios that ask for a language.
+    #[serde(default)]
+    pub layout: Option<LayoutSeen>,
     /// Why the run did not get as far as verdicts.
     pub error: Option<String>,
+}
+
+/// How the page showed itself in the language a scenario asked for, beside what its catalog
+/// says it should be.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct LayoutSeen {
+    /// `<html lang>` and `<html dir>` as the page set them.
+    pub lang: String,
+    pub dir: String,
+    /// The computed `direction` of the results (what the browser lays out).
+    pub direction: String,
+    /// Start's distance from each edge of its row of buttons, in CSS pixels.
+    pub start_from_left: f64,
+    pub start_from_right: f64,
+    pub results_title: String,
+    /// From the catalog file: its `_meta.dir` and its `results.title`.
+    pub catalog_dir: String,
+    pub catalog_results_title: String,
 }
 
 const HEALTHY: Expect = Expect::Is(Verdict::Reachable);
@@ -405,6 +468,20 @@ pub fn all() -> Vec<Scenario> {
             ..Scenario::default()
         },
         drop_x.clone(),
+        Scenario {
+            name: "urdu-drop-x",
+            about: "drop-x on the page in Urdu (?lang=ur): right-to-left, mirrored, the \
+                    catalog's text, the same verdicts",
+            language: Some("ur"),
+            ..drop_x.clone()
+        },
+        Scenario {
+            name: "russian-drop-x",
+            about: "drop-x on the page in Russian (?lang=ru): left-to-right, the catalog's \
+                    text, the same verdicts",
+            language: Some("ru"),
+            ..drop_x.clone()
+        },
         Scenario {
             name: "embed-drop-x",
             about: "drop-x, measured by a reader of a news article of another origin through \
@@ -579,6 +656,57 @@ mod tests {
             connections_after_run: 40,
             ..Observation::default()
         }
+    }
+
+    fn laid_out(dir: &str, from_left: f64, from_right: f64) -> LayoutSeen {
+        LayoutSeen {
+            lang: "ur".into(),
+            dir: dir.into(),
+            direction: dir.into(),
+            start_from_left: from_left,
+            start_from_right: from_right,
+            results_title: "نتائج".into(),
+            catalog_dir: "rtl".into(),
+            catalog_results_title: "نتائج".into(),
+        }
+    }
+
+    #[test]
+    fn a_page_not_in_the_asked_language_or_not_mirrored_is_a_problem() {
+        let urdu = find("urdu-drop-x").unwrap();
+        let good = [
+            ("x", "blocked"),
+            ("youtube", "reachable"),
+            ("facebook", "reachable"),
+            ("telegram", "reachable"),
+        ];
+        let mut seen = observation(&good);
+        assert_eq!(
+            urdu.problems(&seen),
+            ["the page's language (ur) was not read"]
+        );
+        seen.layout = Some(laid_out("rtl", 400.0, 0.0));
+        assert!(
+            urdu.problems(&seen).is_empty(),
+            "{:?}",
+            urdu.problems(&seen)
+        );
+        // Left-to-right: the attribute, the layout and Start's place are each a problem.
+        seen.layout = Some(laid_out("ltr", 0.0, 400.0));
+        let problems = urdu.problems(&seen);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("dir=\"ltr\""), "{problems:?}");
+        assert!(problems[1].contains("not laid out rtl"), "{problems:?}");
+        // English text left in place.
+        let mut english = laid_out("rtl", 400.0, 0.0);
+        english.results_title = "Results".into();
+        english.lang = "en".into();
+        seen.layout = Some(english);
+        let problems = urdu.problems(&seen);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[1].contains("\"Results\""), "{problems:?}");
+        // No language asked: nothing is checked.
+        assert!(find("drop-x").unwrap().problems(&seen).is_empty());
     }
 
     #[test]

@@ -15,7 +15,8 @@ const WASM_PACK_VERSION: &str = "0.15.1";
 /// geckodriver version installed for the Firefox browser tests (verified with Firefox ESR 153).
 const GECKODRIVER_VERSION: &str = "0.37.1";
 
-/// A system program that some part of netreach needs, and the Debian package that provides it.
+/// A system program that some part of netreach needs (or, by absolute path, a file such as a
+/// font), and the Debian package that provides it.
 struct SystemTool {
     program: &'static str,
     package: &'static str,
@@ -82,6 +83,11 @@ const SYSTEM_TOOLS: &[SystemTool] = &[
         program: "iptables",
         package: "iptables",
         needed_for: "lab censors (drop, reset, loss)",
+    },
+    SystemTool {
+        program: "/usr/share/fonts/truetype/noto/NotoNastaliqUrdu-Regular.ttf",
+        package: "fonts-noto-core",
+        needed_for: "the page in Urdu, Persian and Arabic in the browsers (lab, screenshots)",
     },
     SystemTool {
         program: "postgres",
@@ -335,6 +341,9 @@ fn system_tools() -> Result<(), String> {
 /// Whether a system program is installed: on PATH, in the sbin directories (missing from some
 /// users' PATH), or, for PostgreSQL's server programs, in Debian's versioned directory.
 pub fn system_program(program: &str) -> bool {
+    if program.starts_with('/') {
+        return Path::new(program).is_file();
+    }
     on_path(program)
         || ["/usr/sbin", "/sbin", "/usr/local/sbin"]
             .iter()
