@@ -52,8 +52,24 @@ pub struct TestKeys {
     pub senders: u64,
     /// The threshold the cell met.
     pub k: u32,
-    /// Reports per verdict, every verdict of `Verdict::ALL` under its wire name.
-    pub verdicts: BTreeMap<&'static str, u64>,
+    /// Reports per verdict.
+    pub verdicts: VerdictCounts,
+}
+
+/// Reports per verdict: every verdict of `Verdict::ALL` under its wire name, in that order
+/// (the order of the aggregates' columns).
+#[derive(Debug)]
+pub struct VerdictCounts([u64; Verdict::ALL.len()]);
+
+impl Serialize for VerdictCounts {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (verdict, count) in Verdict::ALL.iter().zip(self.0) {
+            map.serialize_entry(verdict.as_str(), &count)?;
+        }
+        map.end()
+    }
 }
 
 /// The measurement line of a published hour cell, `k` being the threshold it met and
@@ -90,10 +106,7 @@ pub fn measurement(cell: &Cell, k: u32, synthetic: bool) -> Measurement<'_> {
             reports: cell.reports,
             senders: cell.senders,
             k,
-            verdicts: Verdict::ALL
-                .iter()
-                .map(|&v| (v.as_str(), cell.count(v)))
-                .collect(),
+            verdicts: VerdictCounts(std::array::from_fn(|i| cell.count(Verdict::ALL[i]))),
         },
         test_name: TEST_NAME,
         test_start_time: start,
@@ -159,6 +172,15 @@ mod tests {
         for v in Verdict::ALL {
             assert_eq!(keys["verdicts"][v.as_str()], cell().count(*v), "{v:?}");
         }
+    }
+
+    #[test]
+    fn verdicts_come_in_the_order_of_the_aggregates_columns() {
+        let line = serde_json::to_string(&measurement(&cell(), 5, false)).unwrap();
+        assert!(
+            line.contains(r#""verdicts":{"reachable":1,"throttled":0,"partial":0,"blocked":10,"inconclusive":1}"#),
+            "{line}"
+        );
     }
 
     #[test]
