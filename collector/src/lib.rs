@@ -12,8 +12,8 @@
 //! - [`proxy`]: the client's address, from the peer or, behind trusted proxies, from
 //!   `X-Forwarded-For`.
 //! - [`routes`]: the HTTP API, one file per route (`reports`, `campaigns`, `aggregates`,
-//!   `health`) and the security headers of every answer (`security`), with [`error`] turning
-//!   every failure into a status and a message.
+//!   `disruptions`, `ooni`, `health`) and the security headers of every answer (`security`),
+//!   with [`error`] turning every failure into a status and a message.
 //! - [`origin`]: which web pages may submit (the collector's own, configured embedders).
 //! - [`rate_limit`]: per-sender limits keyed by a rotating hash of the address.
 //! - [`senders`]: whether a report is its sender's first in its cell this hour (k counts

@@ -191,13 +191,26 @@ fn bad_parameters_get_400_naming_them() {
 }
 
 #[test]
-fn reads_share_the_aggregates_allowance_and_demo_lines_say_synthetic() {
+fn any_origin_reads_it_within_the_aggregates_allowance_and_demo_lines_say_synthetic() {
     let dir = TempDir::new("ooni-limit");
     let store = Store::sqlite(dir.path());
     let collector = start(&store, &dir, &["--aggregate-rate-limit", "2", "--demo"]);
     fill(&store, hour());
     assert_eq!(collector.get("/v1/aggregates").status, 200);
-    let lines = export(&collector, "");
+    // Any site may read it, as the aggregates (nothing is credentialed).
+    let cross = common::request(
+        collector.addr,
+        "GET",
+        "/v1/export/ooni",
+        &[("Origin", "https://tools.example")],
+        b"",
+    );
+    assert_eq!(cross.header("access-control-allow-origin"), Some("*"));
+    let lines: Vec<Value> = cross
+        .body
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
     assert_eq!(lines.len(), 6);
     assert!(lines
         .iter()
