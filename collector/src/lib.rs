@@ -12,8 +12,8 @@
 //! - [`proxy`]: the client's address, from the peer or, behind trusted proxies, from
 //!   `X-Forwarded-For`.
 //! - [`routes`]: the HTTP API, one file per route (`reports`, `campaigns`, `aggregates`,
-//!   `health`) and the security headers of every answer (`security`), with [`error`] turning
-//!   every failure into a status and a message.
+//!   `disruptions`, `ooni`, `health`) and the security headers of every answer (`security`),
+//!   with [`error`] turning every failure into a status and a message.
 //! - [`origin`]: which web pages may submit (the collector's own, configured embedders).
 //! - [`rate_limit`]: per-sender limits keyed by a rotating hash of the address.
 //! - [`senders`]: whether a report is its sender's first in its cell this hour (k counts
@@ -30,6 +30,7 @@
 //!   (and of disruptions).
 //! - [`disruptions`]: disruption events from hourly counts (a binomial test of each cell's
 //!   failing share against its own baseline), published as JSON and Atom.
+//! - [`ooni`]: the published hour cells in OONI's base data format (`GET /v1/export/ooni`).
 //! - [`catalog`]: the operator's `catalog` command, outcomes per endpoint from stored reports,
 //!   to find rotten catalog entries.
 //! - [`jsonl`]: the operator's `export` and `import` commands, stored reports as JSON lines
@@ -52,6 +53,7 @@ pub mod intake;
 pub mod jsonl;
 pub mod listener;
 pub mod metrics;
+pub mod ooni;
 pub mod origin;
 pub mod proxy;
 pub mod rate_limit;

@@ -28,6 +28,7 @@ fn answers(c: &Collector) -> Vec<(&'static str, Response)> {
         ("a campaign", c.get("/v1/campaigns/t")),
         ("aggregates", c.get("/v1/aggregates")),
         ("aggregates as CSV", c.get("/v1/aggregates?format=csv")),
+        ("the OONI export", c.get("/v1/export/ooni")),
         ("a bad query", c.get("/v1/aggregates?bucket=week")),
         ("a stored report", submit(c.addr, &json, report.as_bytes())),
         (
@@ -96,7 +97,10 @@ fn every_answer_carries_the_security_headers_and_only_the_embed_frame_and_card_m
     let statuses: Vec<u16> = answers.iter().map(|(_, r)| r.status).collect();
     assert_eq!(
         statuses,
-        [200, 200, 200, 200, 200, 200, 200, 200, 200, 400, 201, 403, 200, 200, 404, 404, 404]
+        [
+            200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 400, 201, 403, 200, 200, 404, 404,
+            404
+        ]
     );
     // The embed frame, with or without its campaign, and the status card: any site may frame
     // them. Its script is a script like any other (in `answers`).

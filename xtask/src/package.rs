@@ -41,11 +41,14 @@ fn module_and_glue(
 /// An export is missing, or the module does not start.
 pub fn check_starts(workspace: &Workspace, settings: &PackageSettings) -> Result<(), String> {
     let (wasm, glue) = module_and_glue(workspace, settings);
+    check_declared(&workspace.path(DECLARATIONS).join("netreach.d.ts"))?;
     let script = format!(
         "import * as glue from {glue:?};\n\
          import {{ readFileSync }} from 'node:fs';\n\
          const missing = {exports:?}.filter((name) => typeof glue[name] !== 'function');\n\
          if (missing.length) throw new Error(`the glue does not export ${{missing}}`);\n\
+         const undeclared = Object.keys(glue).filter((name) => !{exports:?}.includes(name));\n\
+         if (undeclared.length) throw new Error(`the glue exports ${{undeclared}}, which {DECLARATIONS}/netreach.d.ts does not declare`);\n\
          glue.initSync({{ module: readFileSync({wasm:?}) }});\n\
          try {{ glue.validate({{}}); process.exit(3); }}\n\
          catch (e) {{ if (!String(e.message).startsWith('invalid campaign')) throw e; }}\n\
@@ -139,6 +142,7 @@ pub fn make(workspace: &Workspace) -> Result<PackageSettings, String> {
         minify(workspace, &settings)?;
     }
     let pkg = workspace.path(&settings.out_dir);
+    add_declarations(workspace, &pkg, &settings.out_name)?;
     let pins = crate::pinned::write(&workspace.path(WWW), &pkg, &settings.out_name)?;
     println!(
         "pinned for Subresource Integrity ({}/{}):",
@@ -155,6 +159,72 @@ pub fn make(workspace: &Workspace) -> Result<PackageSettings, String> {
     files.extend(crate::pinned::files(&pkg, &pins));
     precompress(&files)?;
     Ok(settings)
+}
+
+/// Checks that the declarations declare each function of [`EXPORTS`] (the glue's exports
+/// are checked against the same list in Node.js).
+///
+/// # Errors
+/// The file cannot be read, or one is not declared.
+fn check_declared(declarations: &std::path::Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(declarations)
+        .map_err(|e| format!("cannot read {}: {e}", declarations.display()))?;
+    let undeclared: Vec<&str> = EXPORTS
+        .into_iter()
+        .filter(|name| {
+            let declaration = match *name {
+                "default" => "export default function ".to_owned(),
+                name => format!("export function {name}("),
+            };
+            !text.contains(&declaration)
+        })
+        .collect();
+    if undeclared.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} does not declare {}",
+            declarations.display(),
+            undeclared.join(", ")
+        ))
+    }
+}
+
+/// The npm manifest and TypeScript declarations of the package, kept in src/js (wasm-pack's
+/// own would type every argument `any`).
+const DECLARATIONS: &str = "src/js";
+
+/// Copies src/js/package.json and src/js/netreach.d.ts beside the glue, so that a bundler
+/// resolves `import init, { run } from "netreach"` with the contract's types. Neither is
+/// loaded by a browser: the size budget and the pinned copies leave them out.
+///
+/// # Errors
+/// A file cannot be copied, or the manifest does not name the glue (another `out-name`).
+fn add_declarations(
+    workspace: &Workspace,
+    pkg: &std::path::Path,
+    out_name: &str,
+) -> Result<(), String> {
+    let from = workspace.path(DECLARATIONS);
+    let manifest = std::fs::read_to_string(from.join("package.json"))
+        .map_err(|e| format!("cannot read {DECLARATIONS}/package.json: {e}"))?;
+    if !manifest.contains(&format!("\"main\": \"{out_name}.js\"")) {
+        return Err(format!(
+            "{DECLARATIONS}/package.json does not name {out_name}.js, the glue of out-name {out_name:?} (wasm-pack.toml)"
+        ));
+    }
+    for (file, to) in [
+        ("package.json", "package.json".to_owned()),
+        ("netreach.d.ts", format!("{out_name}.d.ts")),
+    ] {
+        std::fs::copy(from.join(file), pkg.join(&to)).map_err(|e| {
+            format!(
+                "cannot copy {DECLARATIONS}/{file} to {}: {e}",
+                pkg.display()
+            )
+        })?;
+    }
+    Ok(())
 }
 
 fn wasm_pack(workspace: &Workspace, settings: &PackageSettings) -> (Result<(), String>, String) {

@@ -52,7 +52,7 @@ const SYSTEM_TOOLS: &[SystemTool] = &[
     SystemTool {
         program: "npm",
         package: "npm",
-        needed_for: "package build (installs terser)",
+        needed_for: "package build and tests (installs terser, typescript)",
     },
     SystemTool {
         program: "gzip",
@@ -171,23 +171,34 @@ fn add_missing(
     run(rustup("add").args(&missing))
 }
 
-/// terser in xtask/js, at the version its package.json pins (package-lock.json pins the rest).
+/// The JS tools in xtask/js: terser (the build minifies the glue with it) and typescript (the
+/// tests type-check the package's declarations with its tsc).
+const JS_TOOLS: [&str; 2] = ["terser", "typescript"];
+
+/// The JS tools in xtask/js, at the versions its package.json pins (package-lock.json pins the
+/// rest).
 fn js_tools(workspace: &Workspace) -> Result<(), String> {
     let dir = workspace.path("xtask/js");
     let manifest = fs::read_to_string(dir.join("package.json"))
         .map_err(|error| format!("cannot read xtask/js/package.json: {error}"))?;
-    let pinned = manifest
-        .split_once("\"terser\": \"")
-        .and_then(|(_, rest)| rest.split_once('"'))
-        .map(|(version, _)| version)
-        .ok_or("xtask/js/package.json pins no terser version")?;
-    let installed = fs::read_to_string(dir.join("node_modules/terser/package.json"))
-        .is_ok_and(|text| text.contains(&format!("\"version\": \"{pinned}\"")));
-    if installed {
-        println!("skip: terser {pinned} is installed in xtask/js");
+    let mut missing = Vec::new();
+    for tool in JS_TOOLS {
+        let pinned = manifest
+            .split_once(&format!("\"{tool}\": \""))
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(version, _)| version)
+            .ok_or_else(|| format!("xtask/js/package.json pins no {tool} version"))?;
+        let installed = fs::read_to_string(dir.join(format!("node_modules/{tool}/package.json")))
+            .is_ok_and(|text| text.contains(&format!("\"version\": \"{pinned}\"")));
+        if !installed {
+            missing.push(format!("{tool} {pinned}"));
+        }
+    }
+    if missing.is_empty() {
+        println!("skip: {} are installed in xtask/js", JS_TOOLS.join(" and "));
         return Ok(());
     }
-    println!("install: terser {pinned} in xtask/js (npm ci)");
+    println!("install: {} in xtask/js (npm ci)", missing.join(", "));
     run(Command::new("npm")
         .args(["ci", "--no-audit", "--no-fund"])
         .current_dir(dir))

@@ -135,20 +135,36 @@ pub async fn get_aggregates(
     Query(params): Query<Params>,
 ) -> Result<Response, AppError> {
     state.metrics.aggregate_requested();
-    let client = state.proxies.client_ip(peer.ip(), &headers);
-    state
-        .aggregates
-        .limiter
-        .check(client, Instant::now())
-        .map_err(AppError::ReadsLimited)?;
+    allow_read(&state, peer, &headers)?;
     let csv = wants_csv(&params)?;
     let q = query(&params, time::now())?;
     let aggregate = aggregate(&state, q).await?;
     Ok(answer(&aggregate, csv, state.synthetic))
 }
 
+/// Takes one read from the client's allowance (shared by aggregates, disruptions and the
+/// OONI export).
+///
+/// # Errors
+/// [`AppError::ReadsLimited`] once the allowance is used.
+pub(super) fn allow_read(
+    state: &State,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+) -> Result<(), AppError> {
+    let client = state.proxies.client_ip(peer.ip(), headers);
+    state
+        .aggregates
+        .limiter
+        .check(client, Instant::now())
+        .map_err(AppError::ReadsLimited)
+}
+
 /// The aggregate answering `q`: from the cache, or from storage when a slot is free.
-async fn aggregate(state: &State, q: AggregateQuery) -> Result<Arc<Aggregate>, AppError> {
+pub(super) async fn aggregate(
+    state: &State,
+    q: AggregateQuery,
+) -> Result<Arc<Aggregate>, AppError> {
     let guard = &state.aggregates;
     if let Some(cached) = guard.cache.get(&q, Instant::now()) {
         return Ok(cached);

@@ -9,7 +9,7 @@
 //! Both routes share the aggregates' allowance per client, their query slots and the length
 //! of their cache (see [`crate::aggregate_guard`]).
 
-use super::aggregates::{Filters, K_HEADER};
+use super::aggregates::{allow_read, Filters, K_HEADER};
 use super::State;
 use crate::disruptions::{self, Disruption, Scope, Window, BASELINE_HOURS};
 use crate::error::AppError;
@@ -83,12 +83,7 @@ async fn matching(
     headers: &HeaderMap,
     filters: &Filters,
 ) -> Result<Vec<Disruption>, AppError> {
-    let client = state.proxies.client_ip(peer.ip(), headers);
-    state
-        .aggregates
-        .limiter
-        .check(client, Instant::now())
-        .map_err(AppError::ReadsLimited)?;
+    allow_read(state, peer, headers)?;
     let q = filters.query(HOUR, time::now())?;
     let all = detected(state, q.from, q.to).await?;
     Ok(all.iter().filter(|e| chosen(e, &q)).cloned().collect())

@@ -5,6 +5,7 @@ mod campaigns;
 pub mod cross_origin;
 mod disruptions;
 mod health;
+mod ooni;
 mod reports;
 pub mod security;
 
@@ -101,6 +102,7 @@ pub fn router(state: State, config: &Config) -> Router {
         .route("/v1/aggregates", get(aggregates::get_aggregates))
         .route("/v1/disruptions", get(disruptions::get_disruptions))
         .route("/v1/disruptions.atom", get(disruptions::get_feed))
+        .route("/v1/export/ooni", get(ooni::get_export))
         .layer(cors);
     let app = Router::new()
         .merge(api)
