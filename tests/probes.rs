@@ -159,7 +159,13 @@ async fn throughput_comes_from_declared_bytes_and_slow_objects_read_as_throttled
     let control = parsed.controls[1].attempts[0]
         .kbps()
         .expect("control throughput");
-    assert!(control > 5_000.0, "local control at {control} kbit/s");
+    // The verdict below needs the platform under THROTTLE_RATIO of the control; a loopback
+    // control is far faster (tens of Mbit/s), and a loaded machine must not fail this first.
+    let needed = 500.0 / netreach::classify::THROTTLE_RATIO;
+    assert!(
+        control > needed,
+        "local control at {control} kbit/s, under the {needed} kbit/s the verdict needs"
+    );
     assert_eq!(verdict(&report), ("throttled", "low_throughput"));
 }
 
