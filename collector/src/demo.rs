@@ -266,6 +266,7 @@ pub fn report(
     Report {
         schema: netreach::SCHEMA.into(),
         campaign: campaign.id.clone(),
+        campaign_revision: None,
         started_at: format_utc(started_at).replace('Z', ".000Z"),
         runtime_ms: rng.between(6_000, 40_000),
         client,
