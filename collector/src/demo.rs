@@ -501,7 +501,7 @@ pub fn run(args: crate::cli::DemoArgs) -> Result<(), String> {
         )
     })?;
     let now = args.now.unwrap_or_else(crate::time::now);
-    let lines = week(&campaign, args.seed, now);
+    let lines = week(&campaign.campaign, args.seed, now);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let written = lines.iter().try_for_each(|line| {
         serde_json::to_writer(&mut out, line).map_err(std::io::Error::from)?;
