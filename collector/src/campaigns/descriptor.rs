@@ -219,8 +219,11 @@ impl About {
         date("date_updated", self.date_updated.as_deref())?;
         let expires = date("expiration_date", self.expiration_date.as_deref())?;
         if let (Some(created), Some(expires)) = (created, expires) {
-            if expires <= created {
-                return Err(problem("expiration_date", "must be after date_created"));
+            if expires < created {
+                return Err(problem(
+                    "expiration_date",
+                    "must not be before date_created",
+                ));
             }
         }
         Ok(())
