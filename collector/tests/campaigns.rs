@@ -399,3 +399,41 @@ fn the_api_lists_active_campaigns_ends_expired_ones_and_keeps_revisions() {
         .collect();
     assert_eq!(revisions, [(2, 1), (3, 2)]);
 }
+
+#[test]
+fn the_page_runs_a_campaign_by_id_in_the_visitors_language_and_says_when_it_ended() {
+    use common::chromium::{rendered, text};
+    let dir = TempDir::new("campaign-page");
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("campaigns")).unwrap();
+    campaign_file(&d.join("campaigns"), "t.json", |v| {
+        v["short_description"] = json!("Is the news blocked?");
+        v["short_description_intl"] = json!({ "ur": "کیا خبریں بند ہیں؟" });
+    });
+    campaign_file(&d.join("campaigns"), "gone.json", |v| {
+        v["id"] = json!("gone");
+        v["expiration_date"] = json!("2020-01-01");
+    });
+    let collector = Collector::serving(d, &common::www(), &d.join("campaigns"), &[]);
+    let base = format!("http://{}", collector.addr);
+
+    let page = rendered(&format!("{base}/?campaign=t"));
+    assert!(
+        page.contains(
+            r#"<p id="campaign-name" class="campaign-name" translate="no">Test campaign</p>"#
+        ),
+        "{page}"
+    );
+    assert!(text(&page).contains("Is the news blocked?"), "{page}");
+    let urdu = rendered(&format!("{base}/embed.html?campaign=t&lang=ur"));
+    assert!(urdu.contains(">آزمائشی مہم</p>"), "{urdu}");
+    assert!(text(&urdu).contains("کیا خبریں بند ہیں؟"), "{urdu}");
+
+    let ended = rendered(&format!("{base}/?campaign=gone"));
+    assert!(
+        text(&ended).contains("This campaign has ended: it is no longer run."),
+        "{ended}"
+    );
+    let ended = rendered(&format!("{base}/?campaign=gone&lang=ur"));
+    assert!(text(&ended).contains("یہ مہم ختم ہو چکی ہے"), "{ended}");
+}
