@@ -437,3 +437,86 @@ fn the_page_runs_a_campaign_by_id_in_the_visitors_language_and_says_when_it_ende
     let ended = rendered(&format!("{base}/?campaign=gone&lang=ur"));
     assert!(text(&ended).contains("یہ مہم ختم ہو چکی ہے"), "{ended}");
 }
+
+/// The host of an https URL.
+fn host(url: &str) -> &str {
+    let rest = url.strip_prefix("https://").expect("https URL");
+    rest.split(['/', '?', '#', ':']).next().unwrap_or("")
+}
+
+#[test]
+fn every_shipped_campaign_is_valid_and_keeps_the_offline_endpoint_rules() {
+    use netreach_collector::campaigns::Descriptor;
+    use std::collections::HashSet;
+    let folder = common::www().join("campaigns");
+    let mut ids = Vec::new();
+    for entry in std::fs::read_dir(&folder).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let d = Descriptor::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(d.validate_new(), Ok(()), "{}", path.display());
+        let c = &d.campaign;
+        let platform_hosts: HashSet<&str> = (c.platforms.iter())
+            .flat_map(|p| p.endpoints.iter().map(|e| host(&e.url)))
+            .collect();
+        for control in &c.controls {
+            assert!(
+                !platform_hosts.contains(host(&control.url)),
+                "{}: {}",
+                c.id,
+                control.url
+            );
+        }
+        for p in &c.platforms {
+            let hosts: HashSet<&str> = p.endpoints.iter().map(|e| host(&e.url)).collect();
+            assert!(
+                hosts.len() >= 2,
+                "{}: {}: endpoints on one host name",
+                c.id,
+                p.id
+            );
+        }
+        ids.push(c.id.clone());
+    }
+    ids.sort();
+    assert_eq!(ids, ["default", "pk"]);
+}
+
+#[test]
+fn the_pakistan_campaign_has_the_default_platforms_ptcl_and_news_sites() {
+    use netreach_collector::campaigns::Descriptor;
+    let read = |name: &str| {
+        let text = std::fs::read_to_string(common::www().join("campaigns").join(name)).unwrap();
+        Descriptor::parse(&text).unwrap()
+    };
+    let (default, pk) = (read("default.json"), read("pk.json"));
+    assert_eq!(pk.campaign.controls, default.campaign.controls);
+    for platform in &default.campaign.platforms {
+        assert!(
+            pk.campaign.platforms.contains(platform),
+            "{} differs or is missing",
+            platform.id
+        );
+    }
+    let ids: Vec<&str> = pk
+        .campaign
+        .platforms
+        .iter()
+        .map(|p| p.id.as_str())
+        .collect();
+    for id in [
+        "ptcl",
+        "ufone",
+        "insaf-pk",
+        "voa-urdu",
+        "voa-deewa",
+        "balochistan-post",
+    ] {
+        assert!(ids.contains(&id), "{id} missing");
+    }
+    assert!(pk.about.name_intl.contains_key("ur"));
+    assert!(pk.about.short_description_intl.contains_key("ur"));
+}
