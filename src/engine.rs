@@ -170,6 +170,8 @@ fn report(
     Report {
         schema: SCHEMA.into(),
         campaign: campaign.id.clone(),
+        #[cfg(not(target_arch = "wasm32"))]
+        campaign_revision: None,
         started_at: browser::iso_time(started),
         runtime_ms: elapsed_ms(t0),
         client: Client::from_user_agent(&browser::user_agent()),

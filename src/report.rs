@@ -15,6 +15,13 @@ pub const TIME_ROUNDING_MS: f64 = 3_600_000.0;
 pub struct Report {
     pub schema: String,
     pub campaign: String,
+    /// Set by the collector on the reports it stores: the revision of the campaign's
+    /// descriptor the report was checked against, so a revised campaign's older reports stay
+    /// attributable. The engine neither sends nor reads it (not compiled into the package:
+    /// 26 B of gzip for a field it would only carry).
+    #[cfg(not(target_arch = "wasm32"))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign_revision: Option<u32>,
     /// UTC, rounded down to the hour, e.g. `2026-11-22T21:00:00.000Z`.
     pub started_at: String,
     pub runtime_ms: u32,

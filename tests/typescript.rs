@@ -145,6 +145,7 @@ fn full_report() -> Report {
     Report {
         schema: SCHEMA.into(),
         campaign: "default".into(),
+        campaign_revision: None,
         started_at: "2026-11-22T21:00:00.000Z".into(),
         runtime_ms: 11_520,
         client: Client {

@@ -51,9 +51,11 @@ function showError(error) {
 }
 
 // The campaign comes from this site only: a link must not turn the page into a probe of
-// arbitrary hosts or a sender of reports to someone else's server.
+// arbitrary hosts or a sender of reports to someone else's server. `?campaign=pk` names a
+// campaign of this collector; a path of this site (`/v1/campaigns/pk`) is taken too.
 function campaignSources() {
   const asked = query.get("campaign");
+  if (asked && /^[A-Za-z0-9_-]{1,64}$/.test(asked)) return [new URL("/v1/campaigns/" + asked, location.href)];
   if (asked) {
     const url = new URL(asked, location.href);
     if (url.origin !== location.origin) {
@@ -69,6 +71,8 @@ async function loadCampaign() {
   for (const url of campaignSources()) {
     try {
       const response = await fetch(url, { cache: "no-store", credentials: "omit" });
+      // An ended campaign (410) is final: no fallback to a file that would run it anyway.
+      if (response.status === 410) return { ended: true };
       if (!response.ok) throw new Error(`HTTP ${response.status}: ${url.pathname}`);
       const loaded = await response.json();
       const fromCollector = url.pathname.startsWith("/v1/campaigns/");
@@ -83,7 +87,29 @@ async function loadCampaign() {
   throw new PageError("error.campaign", { detail: last && last.message });
 }
 
+// A descriptor text in the visitor's language: its `_intl` translation for the page's
+// language when the campaign has one, else the text itself.
+function localized(field) {
+  const translations = campaign[field + "_intl"] || {};
+  const language = i18n.currentLanguage();
+  return translations[language] || translations[language.split("-")[0]] || campaign[field] || "";
+}
+
+function describeOrganisers() {
+  const name = localized("name");
+  const description = localized("short_description") || localized("description");
+  $("campaign-name").textContent = name;
+  $("campaign-description").textContent = description;
+  $("campaign-description").hidden = !description;
+  if (/^#[0-9A-Fa-f]{6}$/.test(campaign.color || "")) {
+    $("campaign-about").style.setProperty("--campaign-color", campaign.color);
+  }
+  $("campaign-about").hidden = !name;
+}
+
 function describeCampaign() {
+  describeOrganisers();
+  i18n.onChange(describeOrganisers);
   const list = $("platforms");
   list.replaceChildren(
     ...(campaign.platforms || []).map((p) => {
@@ -124,6 +150,10 @@ const ready = (async () => {
   loading.catch(() => {});
   await language;
   campaign = await loading;
+  if (campaign.ended) {
+    campaign = null;
+    throw new PageError("error.campaign_ended");
+  }
   describeCampaign();
   return engine;
 })();

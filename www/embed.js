@@ -41,7 +41,7 @@
   const id = script.dataset.campaign;
   // Only a plain campaign id: the frame loads campaigns from its own host, never from a URL.
   if (card === undefined && id && /^[A-Za-z0-9_-]{1,64}$/.test(id) && id !== "default") {
-    base.searchParams.set("campaign", "/v1/campaigns/" + id);
+    base.searchParams.set("campaign", id);
   }
   const lang = script.dataset.lang;
   if (lang && /^[a-z]{2,3}$/.test(lang)) base.searchParams.set("lang", lang);

@@ -92,6 +92,11 @@ export function country(cc) {
   }
 }
 
+/** The catalog's language code (`ur`, `fa`, `en`…), for texts that carry their own translations. */
+export function currentLanguage() {
+  return code;
+}
+
 export function currentLocale() {
   return locale;
 }

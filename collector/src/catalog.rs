@@ -298,6 +298,7 @@ mod tests {
         Report {
             schema: netreach::SCHEMA.into(),
             campaign: "c".into(),
+            campaign_revision: None,
             started_at: "2026-11-22T21:00:00.000Z".into(),
             runtime_ms: 1,
             client: Client {

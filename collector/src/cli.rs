@@ -51,6 +51,71 @@ pub enum Command {
     /// Pakistan, a one-network X block under way), ending with the current hour; serve the
     /// database they go into with `--demo`, never a real one.
     Demo(DemoArgs),
+    /// Manages the campaigns folder: validate a campaign file, add it, revise it (the revision
+    /// goes up when what is measured changes, and the earlier one is kept so its reports stay
+    /// attributable), expire it (its reports are then refused with 410), list them, or turn a
+    /// Citizen Lab test-list CSV into a campaign of websites. Exit 0: done; 1: refused (the
+    /// message says why); 2: bad usage.
+    Campaign(CampaignArgs),
+}
+
+/// The arguments of `netreach-collector campaign`.
+#[derive(Clone, Debug, Args)]
+pub struct CampaignArgs {
+    /// Folder of campaign files, as the server's `--campaigns`.
+    #[arg(long, default_value = "www/campaigns", global = true)]
+    pub campaigns: PathBuf,
+
+    #[command(subcommand)]
+    pub action: CampaignAction,
+}
+
+/// What `netreach-collector campaign` does.
+#[derive(Clone, Debug, Subcommand)]
+pub enum CampaignAction {
+    /// Checks a campaign file as `add` would (nothing written).
+    Validate {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Adds a new campaign (revision 1, `date_created` now unless given) as `{id}.json`.
+    Add {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Replaces a campaign with a new version of its file: when its controls, platforms or
+    /// trials change, the revision goes up by one and the current file is kept as
+    /// `{id}.r{revision}.json`; when only its descriptor changes, the revision stays.
+    Revise {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Ends a campaign at `--at` (default now): from then on it is not listed, the page says
+    /// it has ended and its reports are refused with 410; reports already stored stay counted.
+    Expire {
+        #[arg(value_name = "ID", value_parser = campaign_id)]
+        id: String,
+        /// A UTC date or date-time; default now.
+        #[arg(long, value_name = "DATE", value_parser = date_time)]
+        at: Option<i64>,
+    },
+    /// Lists the campaigns of the folder: id, revision, state, platforms, name.
+    List,
+    /// Writes a campaign of websites from a Citizen Lab test-list CSV
+    /// (`url,category_code,category_description,date_added,source,notes`) to stdout: one
+    /// target per host, probed at `https://HOST/favicon.ico` (a guess, to verify with `cargo
+    /// xtask catalog check` before `add`), with the controls of the folder's `default`
+    /// campaign. Bad rows are named by line on stderr and skipped.
+    ImportCitizenlab {
+        #[arg(value_name = "FILE.csv")]
+        file: PathBuf,
+        /// The id of the campaign written.
+        #[arg(long, value_name = "ID", value_parser = campaign_id)]
+        id: String,
+        /// Only rows of this category code (repeatable), e.g. `NEWS`, `POLR`, `HUMR`.
+        #[arg(long = "category", value_name = "CODE")]
+        categories: Vec<String>,
+    },
 }
 
 /// The arguments of `netreach-collector demo`.

@@ -266,6 +266,7 @@ pub fn report(
     Report {
         schema: netreach::SCHEMA.into(),
         campaign: campaign.id.clone(),
+        campaign_revision: None,
         started_at: format_utc(started_at).replace('Z', ".000Z"),
         runtime_ms: rng.between(6_000, 40_000),
         client,
@@ -500,7 +501,7 @@ pub fn run(args: crate::cli::DemoArgs) -> Result<(), String> {
         )
     })?;
     let now = args.now.unwrap_or_else(crate::time::now);
-    let lines = week(&campaign, args.seed, now);
+    let lines = week(&campaign.campaign, args.seed, now);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let written = lines.iter().try_for_each(|line| {
         serde_json::to_writer(&mut out, line).map_err(std::io::Error::from)?;

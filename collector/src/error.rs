@@ -39,10 +39,14 @@ pub enum AppError {
     TooLarge { limit: usize },
     /// A body that broke off or could not be read: 400.
     UnreadableBody,
-    /// Not an acceptable report: 400 (malformed JSON) or 422 (naming the field).
+    /// Not an acceptable report: 400 (malformed JSON), 422 (naming the field), or 410 for a
+    /// campaign that has ended.
     Rejected(Rejection),
-    /// A campaign that cannot be served: 404, or 500 for a file that is not a valid campaign.
+    /// A campaign that cannot be served: 404, 410 once it has ended, or 500 for a file that
+    /// is not a valid campaign.
     Campaign(CampaignLookupError),
+    /// The campaigns folder cannot be read: 500.
+    CampaignFolder(String),
     /// A query parameter out of range, or a query too large to answer: 400.
     BadQuery(String),
     /// The report could not be stored: 503, so the sender retries.
@@ -72,6 +76,8 @@ impl AppError {
             AppError::UnreadableBody | AppError::BadQuery(_) => StatusCode::BAD_REQUEST,
             AppError::Rejected(Rejection::Malformed(_)) => StatusCode::BAD_REQUEST,
             AppError::Rejected(Rejection::Schema { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Rejected(Rejection::Ended { .. })
+            | AppError::Campaign(CampaignLookupError::Ended { .. }) => StatusCode::GONE,
             AppError::Campaign(CampaignLookupError::Invalid { .. }) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -81,7 +87,7 @@ impl AppError {
             AppError::Storage(StorageError::Unavailable(_) | StorageError::Overloaded(_)) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
-            AppError::Encode(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Encode(_) | AppError::CampaignFolder(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -132,6 +138,9 @@ impl AppError {
             AppError::Campaign(CampaignLookupError::Invalid { id, .. }) => {
                 format!("campaign {id:?} is misconfigured on this server")
             }
+            AppError::Campaign(CampaignLookupError::Ended { id, at }) => {
+                crate::campaigns::ended_message(id, at)
+            }
             AppError::BadQuery(message) => message.clone(),
             AppError::NotStored(StorageError::Overloaded(_)) => {
                 "the collector is busy; the report was not stored, please retry in a moment".into()
@@ -146,6 +155,7 @@ impl AppError {
                 format!("storage holds data this collector cannot read: {what}")
             }
             AppError::Encode(e) => format!("cannot encode: {e}"),
+            AppError::CampaignFolder(_) => "the campaigns are misconfigured on this server".into(),
         }
     }
 
@@ -169,6 +179,9 @@ impl AppError {
                 eprintln!("netreach-collector: campaign file is invalid: {problem}");
             }
             AppError::Storage(e) => eprintln!("netreach-collector: storage read failed: {e}"),
+            AppError::CampaignFolder(e) => {
+                eprintln!("netreach-collector: cannot read the campaigns folder: {e}");
+            }
             // Storage logs its own write failures, with the batch they belong to.
             _ => {}
         }

@@ -6,7 +6,7 @@
 //! problem. Only the fields of [`Report`] are kept: anything else the body carries is dropped,
 //! so no identifier can ride along into storage.
 
-use crate::campaigns::{valid_id, Campaigns};
+use crate::campaigns::{valid_id, Campaigns, Descriptor};
 use crate::time::{self, HOUR};
 use netreach::campaign::{MAX_ENDPOINTS, MAX_PLATFORMS, MAX_URL_LEN};
 use netreach::classify::{controls_down, figures};
@@ -23,12 +23,14 @@ pub const MAX_ATTEMPT_MS: u32 = 600_000;
 /// Reports older than this are refused: they would rewrite history already published.
 pub const MAX_AGE_SECS: i64 = 30 * 86_400;
 /// A body that is not an acceptable report.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Rejection {
     /// Not JSON at all, or truncated: 400.
     Malformed(String),
     /// JSON, but a field is missing, of the wrong type, or out of bounds: 422.
     Schema { field: String, problem: String },
+    /// Its campaign has ended (`expiration_date`): 410.
+    Ended { campaign: String, at: String },
 }
 
 impl Rejection {
@@ -44,6 +46,7 @@ impl Rejection {
         match self {
             Rejection::Malformed(m) => format!("malformed JSON: {m}"),
             Rejection::Schema { field, problem } => format!("{field}: {problem}"),
+            Rejection::Ended { campaign, at } => crate::campaigns::ended_message(campaign, at),
         }
     }
 }
@@ -97,40 +100,86 @@ pub struct Accepted {
     pub started_at: i64,
 }
 
-/// Checks a parsed report in full: its header, its campaign (looked up in `campaigns`), its
-/// times and client, its endpoints against the campaign's, that it measured the whole campaign
-/// (see [`Extent`]), and last its verdicts against the classifier.
+/// Checks a parsed report in full: its header, its campaign (looked up in `campaigns`, and
+/// not ended at `now`), its times and client, its endpoints against the campaign's, that it
+/// measured the whole campaign (see [`Extent`]), and last its verdicts against the classifier.
+/// The accepted report records the campaign revision it matched in `campaign_revision`: the
+/// current one, or for a page that loaded the campaign before it was revised, the latest
+/// earlier revision kept in the folder whose endpoints the report measured.
 ///
 /// # Errors
-/// [`Rejection::Schema`] naming the first field out of bounds, not in the campaign, missing
-/// from it, or whose verdict does not follow from the report's own attempts.
+/// [`Rejection::Ended`] for a campaign that has ended; [`Rejection::Schema`] naming the first
+/// field out of bounds, not in the campaign, missing from it, or whose verdict does not follow
+/// from the report's own attempts.
 pub fn check(report: Report, campaigns: &Campaigns, now: i64) -> Result<Accepted, Rejection> {
     check_aged(report, campaigns, now, Some(MAX_AGE_SECS))
 }
 
 /// [`check`] with another age bound: runs started more than `max_age` seconds before `now`
 /// are refused, none when `None` (`netreach-collector import --any-age`, restoring a backup).
+/// Restoring, a campaign that has ended refuses only the runs started after its end: the
+/// others are the reports it was run for.
 ///
 /// # Errors
 /// As [`check`].
 pub fn check_aged(
-    mut report: Report,
+    report: Report,
     campaigns: &Campaigns,
     now: i64,
     max_age: Option<i64>,
 ) -> Result<Accepted, Rejection> {
     check_header(&report)?;
-    let campaign = campaigns.get(&report.campaign).map_err(|_| {
+    let current = campaigns.get(&report.campaign).map_err(|_| {
         Rejection::field(
             "campaign",
             format!("no campaign {:?} on this collector", report.campaign),
         )
     })?;
+    if let Some(end) = current.expires_at() {
+        let at = if max_age.is_none() {
+            time::parse_hour(&report.started_at).unwrap_or(now)
+        } else {
+            now
+        };
+        if at >= end {
+            return Err(Rejection::Ended {
+                campaign: report.campaign.clone(),
+                at: time::format_utc(end),
+            });
+        }
+    }
+    // Kept only when an earlier revision may still match (a clone per report otherwise).
+    let retry = (current.revision() > 1).then(|| report.clone());
+    let first = check_against(report, &current, now, max_age);
+    let (Err(rejection), Some(report)) = (&first, retry) else {
+        return first;
+    };
+    for revision in (1..current.revision()).rev() {
+        let Ok(earlier) = campaigns.archived(&report.campaign, revision) else {
+            continue;
+        };
+        if let Ok(accepted) = check_against(report.clone(), &earlier, now, max_age) {
+            return Ok(accepted);
+        }
+    }
+    Err(rejection.clone())
+}
+
+/// The checks of [`check_aged`] against one revision of the campaign.
+fn check_against(
+    mut report: Report,
+    descriptor: &Descriptor,
+    now: i64,
+    max_age: Option<i64>,
+) -> Result<Accepted, Rejection> {
+    let campaign = &descriptor.campaign;
     let started_at = check_times(&mut report, now, max_age)?;
     check_client(&report)?;
-    check_results(&mut report, &campaign)?;
-    check_complete(&report, &campaign)?;
+    check_results(&mut report, campaign)?;
+    check_complete(&report, campaign)?;
     check_verdicts(&mut report)?;
+    // Whatever the sender wrote there, the revision is the one the report was checked against.
+    report.campaign_revision = Some(descriptor.revision());
     Ok(Accepted { report, started_at })
 }
 

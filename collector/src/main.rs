@@ -13,6 +13,7 @@ async fn main() -> std::process::ExitCode {
         Some(Command::Demo(args)) => netreach_collector::demo::run(args),
         // Its exit code tells bad lines (1) from bad usage (2).
         Some(Command::Import(args)) => return netreach_collector::jsonl::import(args).await,
+        Some(Command::Campaign(args)) => netreach_collector::campaigns::admin::run(args),
     };
     match done {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -499,6 +499,25 @@ pub fn all() -> Vec<Scenario> {
             ..Scenario::default()
         },
         Scenario {
+            name: "drop-website",
+            about: "every packet to a website target (insaf.pk and www.insaf.pk, as in the \
+                    Pakistan campaign) dropped: judged as a platform is, blocked within 10 s",
+            censors: vec![Censor::Drop(Targets::Platform("insaf-pk"))],
+            expect: vec![("insaf-pk", Expect::Is(Blocked))],
+            verdicts_within: Some(Duration::from_secs(10)),
+            ..Scenario::default()
+        },
+        Scenario {
+            name: "nxdomain-website",
+            about: "the lab's DNS answers NXDOMAIN for the website's two names (DNS blocking, \
+                    as Pakistan's PTA orders it) over a 100 ms round trip: blocked, as X is in \
+                    nxdomain-x",
+            round_trip: Duration::from_millis(100),
+            censors: vec![Censor::Nxdomain(Targets::Platform("insaf-pk"))],
+            expect: vec![("insaf-pk", Expect::Is(Blocked))],
+            ..Scenario::default()
+        },
+        Scenario {
             name: "reset-x",
             about: "connections to X's hosts reset after the TCP handshake",
             censors: vec![Censor::Reset(x)],
@@ -679,6 +698,7 @@ mod tests {
             ("youtube", "reachable"),
             ("facebook", "reachable"),
             ("telegram", "reachable"),
+            ("insaf-pk", "reachable"),
         ];
         let mut seen = observation(&good);
         assert_eq!(
@@ -726,6 +746,7 @@ mod tests {
             ("youtube", "reachable"),
             ("facebook", "reachable"),
             ("telegram", "reachable"),
+            ("insaf-pk", "reachable"),
         ];
         assert!(drop_x.problems(&observation(&good)).is_empty());
 
@@ -750,6 +771,7 @@ mod tests {
             ("youtube", "reachable"),
             ("facebook", "reachable"),
             ("telegram", "reachable"),
+            ("insaf-pk", "reachable"),
         ];
         assert!(healthy.problems(&observation(&all)).is_empty());
         let mut early = observation(&all);
@@ -771,6 +793,7 @@ mod tests {
             ("youtube", "reachable"),
             ("facebook", "reachable"),
             ("telegram", "reachable"),
+            ("insaf-pk", "reachable"),
         ];
         let report = |ms: u32| {
             serde_json::from_value::<netreach::Report>(serde_json::json!({
@@ -808,11 +831,12 @@ mod tests {
         }
     }
 
-    const HEALTHY_VERDICTS: [(&str, &str); 4] = [
+    const HEALTHY_VERDICTS: [(&str, &str); 5] = [
         ("x", "reachable"),
         ("youtube", "reachable"),
         ("facebook", "reachable"),
         ("telegram", "reachable"),
+        ("insaf-pk", "reachable"),
     ];
 
     #[test]
@@ -912,6 +936,7 @@ mod tests {
             ("youtube", "inconclusive"),
             ("facebook", "throttled"),
             ("telegram", "reachable"),
+            ("insaf-pk", "reachable"),
         ];
         assert!(loss.problems(&observation(&fine)).is_empty());
         let bad = [
@@ -919,6 +944,7 @@ mod tests {
             ("youtube", "reachable"),
             ("facebook", "reachable"),
             ("telegram", "reachable"),
+            ("insaf-pk", "reachable"),
         ];
         assert_eq!(loss.problems(&observation(&bad)).len(), 1);
     }

@@ -35,7 +35,8 @@ const fn host(name: &'static str, last: u8, platform: Option<&'static str>) -> H
     }
 }
 
-/// Every host the lab serves: two controls and each platform's main site and CDN.
+/// Every host the lab serves: two controls, each platform's main site and CDN, and a website
+/// under its two names (a target as the Pakistan campaign has them: no CDN of its own).
 pub const HOSTS: &[Host] = &[
     host("cdnjs.cloudflare.com", 10, None),
     host("www.microsoft.com", 11, None),
@@ -47,10 +48,12 @@ pub const HOSTS: &[Host] = &[
     host("static.xx.fbcdn.net", 41, Some("facebook")),
     host("web.telegram.org", 50, Some("telegram")),
     host("telegram.org", 51, Some("telegram")),
+    host("insaf.pk", 60, Some("insaf-pk")),
+    host("www.insaf.pk", 61, Some("insaf-pk")),
 ];
 
 /// The platforms of the lab campaign, in campaign order.
-pub const PLATFORMS: &[&str] = &["x", "youtube", "facebook", "telegram"];
+pub const PLATFORMS: &[&str] = &["x", "youtube", "facebook", "telegram", "insaf-pk"];
 
 /// The larger objects (declared `bytes`): sized so a 128 kbit/s throttle costs ~6 s a trial.
 pub const LARGE_BYTES: u64 = 100_000;
@@ -151,6 +154,16 @@ pub fn campaign() -> Campaign {
                 vec![
                     endpoint("https://web.telegram.org/k/", Fetch, None),
                     endpoint("https://telegram.org/img/t_logo.png", Image, None),
+                ],
+            ),
+            // A website, with the endpoints www/campaigns/pk.json gives websites: its favicon
+            // as an image on one name, its front page fetched on the other.
+            platform(
+                "insaf-pk",
+                "PTI (insaf.pk)",
+                vec![
+                    endpoint("https://insaf.pk/favicon.ico", Image, None),
+                    endpoint("https://www.insaf.pk/", Fetch, None),
                 ],
             ),
         ],

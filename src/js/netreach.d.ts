@@ -78,6 +78,28 @@ export interface Campaign {
   trials?: number;
   /** Where `submit` sends reports (after consent); none: nothing is ever sent. */
   collector?: string | null;
+  // The descriptor (OONI Run v2's names): the engine ignores these; the collector checks
+  // them (collector/src/campaigns/descriptor.rs) and the page shows them.
+  /** The display name. */
+  name?: string;
+  /** Translations by language code (`ur`, `pt-BR`). */
+  name_intl?: Record<string, string>;
+  short_description?: string;
+  short_description_intl?: Record<string, string>;
+  description?: string;
+  description_intl?: Record<string, string>;
+  author?: string;
+  /** An icon id: letters, digits, `-` and `_`. */
+  icon?: string;
+  /** `#RRGGBB`. */
+  color?: string;
+  /** 1 and up: the collector bumps it when what is measured changes. */
+  revision?: number;
+  /** UTC date-times. */
+  date_created?: string;
+  date_updated?: string;
+  /** From then on the campaign is not run and its reports are refused. */
+  expiration_date?: string;
 }
 
 // A run (src/api.rs).
@@ -149,6 +171,8 @@ export interface Client {
 export interface Report {
   schema: Schema;
   campaign: string;
+  /** Set by the collector on stored reports: the campaign revision they were checked against. */
+  campaign_revision?: number;
   /** UTC, rounded down to the hour: `2026-11-22T21:00:00.000Z`. */
   started_at: string;
   runtime_ms: number;

@@ -98,6 +98,7 @@ pub fn router(state: State, config: &Config) -> Router {
     let synthetic = state.synthetic;
     let api = Router::new()
         .route("/v1/reports", post(reports::post_report))
+        .route("/v1/campaigns", get(campaigns::list_campaigns))
         .route("/v1/campaigns/{id}", get(campaigns::get_campaign))
         .route("/v1/aggregates", get(aggregates::get_aggregates))
         .route("/v1/disruptions", get(disruptions::get_disruptions))

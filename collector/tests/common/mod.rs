@@ -141,6 +141,7 @@ pub fn report(marker: u32, x: Outcome, yt: Outcome) -> Report {
     Report {
         schema: netreach::SCHEMA.into(),
         campaign: "t".into(),
+        campaign_revision: None,
         started_at: this_hour(),
         runtime_ms: marker,
         client: Client {
