@@ -21,6 +21,7 @@
 
 mod pg_tls;
 mod postgres;
+pub(crate) mod rollup;
 mod sqlite;
 
 use netreach::{Client, Reason, Verdict};
@@ -216,14 +217,21 @@ pub struct HourlyCounts {
     pub senders: Vec<SenderRow>,
 }
 
-/// The SQL of senders per hour, country and network, for runs started in `[from, to)` (the
-/// two placeholders, in `sqlite` or `postgres` style).
-pub(crate) fn senders_sql(from: &str, to: &str) -> String {
+/// The SQL of senders per hour, country and network, for runs started in `[from, to)`:
+/// the rollups' and the live reports' (received at or after `rolled`). Placeholders in
+/// `sqlite` or `postgres` style.
+pub(crate) fn senders_sql(from: &str, to: &str, rolled: &str) -> String {
     format!(
         // Distinct senders, as k counts them (see `crate::senders`).
-        "SELECT started_at, cc, asn, CAST(SUM(new_sender) AS BIGINT) FROM reports
-         WHERE started_at >= {from} AND started_at < {to}
-         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+        "SELECT started_at, cc, asn, CAST(SUM(senders) AS BIGINT) FROM (
+            SELECT started_at, cc, asn, senders FROM rollup_senders
+            WHERE started_at >= {from} AND started_at < {to}
+            UNION ALL
+            SELECT started_at, cc, asn, new_sender FROM reports
+            WHERE {live}
+         ) AS runs
+         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+        live = rollup::live(from, to, rolled)
     )
 }
 
@@ -318,9 +326,9 @@ pub struct StorageOptions {
 }
 
 /// The grouped aggregate query, the same on both storages; `mark(n)` writes the n-th
-/// parameter (`?n` or `$n`). Parameters: 1 the bucket width, 2 and 3 the range, 4 k, then
-/// one per filter named in `filters` (SQL conditions on `cc`, `asn`, `platform` using
-/// parameters from 5 on).
+/// parameter (`?n` or `$n`). Parameters: 1 the bucket width, 2 and 3 the range, 4 k, 5 the
+/// rollups' bound (see [`rollup`]), then one per filter named in `filters` (SQL conditions
+/// on `cc`, `asn`, `platform` using parameters from 6 on).
 ///
 /// The inner query makes hour cells (the finest: hour, country, network, platform) with their
 /// distinct senders (the sum of `new_sender` over the cell's reports); only those with at
@@ -328,21 +336,35 @@ pub struct StorageOptions {
 /// cell is the sum of that day's published hour cells: a day query minus the hour queries of
 /// that day is always zero, and no granularity opens a suppressed hour.
 pub(crate) fn published_rows_sql(mark: fn(usize) -> String, filters: &str) -> String {
-    let (bucket, from, to, k) = (mark(1), mark(2), mark(3), mark(4));
+    let (bucket, from, to, k, rolled) = (mark(1), mark(2), mark(3), mark(4), mark(5));
     format!(
         "SELECT (hour / {bucket}) * {bucket}, cc, asn, platform, verdict,
                 CAST(SUM(reports) AS BIGINT), CAST(SUM(senders) AS BIGINT)
          FROM (
             SELECT started_at AS hour, cc, asn, platform, verdict,
-                   COUNT(*) AS reports, SUM(new_sender) AS senders,
-                   CAST(SUM(SUM(new_sender)) OVER (PARTITION BY started_at, cc, asn, platform)
+                   SUM(reports) AS reports, SUM(senders) AS senders,
+                   CAST(SUM(SUM(senders)) OVER (PARTITION BY started_at, cc, asn, platform)
                         AS BIGINT) AS cell_senders
-            FROM verdicts
-            WHERE started_at >= {from} AND started_at < {to}{filters}
+            FROM ({cells}) AS cells
             GROUP BY started_at, cc, asn, platform, verdict
          ) AS hours
          WHERE cell_senders >= {k}
-         GROUP BY 1, 2, 3, 4, 5"
+         GROUP BY 1, 2, 3, 4, 5",
+        cells = rollup::cell_counts(&from, &to, &rolled, filters)
+    )
+}
+
+/// Verdict counts per cell of a query, every cell whether published or not (disruption
+/// detection applies k itself, from the senders per hour). Parameters: 1 the bucket width, 2
+/// and 3 the range, 4 the rollups' bound, then the filters' (from 5 on).
+pub(crate) fn all_rows_sql(mark: fn(usize) -> String, filters: &str) -> String {
+    let (bucket, from, to, rolled) = (mark(1), mark(2), mark(3), mark(4));
+    format!(
+        "SELECT (started_at / {bucket}) * {bucket}, cc, asn, platform, verdict,
+                CAST(SUM(reports) AS BIGINT), CAST(SUM(senders) AS BIGINT)
+         FROM ({cells}) AS cells
+         GROUP BY 1, 2, 3, 4, 5",
+        cells = rollup::cell_counts(&from, &to, &rolled, filters)
     )
 }
 
@@ -435,10 +457,16 @@ pub trait Storage: Send + Sync {
         query: ReportQuery,
         after: i64,
     ) -> BoxFuture<'_, Result<Vec<StoredReport>, StorageError>>;
-    /// Deletes the reports received before `cutoff` (Unix seconds, a whole hour) with their
-    /// verdict rows, a batch of [`EXPIRE_BATCH`] per transaction so that writers are held
+    /// Deletes the reports received before `cutoff` (Unix seconds, a whole hour) and
+    /// already in the rollups (which keep counting them) with their verdict rows, a batch of [`EXPIRE_BATCH`] per transaction so that writers are held
     /// back only briefly; resolves with how many reports went.
     fn delete_received_before(&self, cutoff: i64) -> BoxFuture<'_, Result<u64, StorageError>>;
+    /// Adds to the rollups the reports of the first hour received before `until` that they
+    /// do not hold yet, in one transaction that moves their bound past that hour (see
+    /// [`rollup`]); resolves with that hour, or `None` when every report received before
+    /// `until` is in them. Collectors sharing a database may run it at once: each hour is
+    /// added once.
+    fn roll_hour(&self, until: i64) -> BoxFuture<'_, Result<Option<i64>, StorageError>>;
     /// Checks that the database answers.
     fn health(&self) -> BoxFuture<'_, Result<(), StorageError>>;
     /// Stops taking writes and waits until every queued write has finished.

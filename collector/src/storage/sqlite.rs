@@ -82,6 +82,31 @@ const MIGRATIONS: &[(i64, &str)] = &[
             id INTEGER PRIMARY KEY CHECK (id = 1), k0 INTEGER NOT NULL, k1 INTEGER NOT NULL);
          DROP INDEX IF EXISTS reports_public_id;",
     ),
+    // Issue #11: hourly rollups, so that aggregates and detection do not group every raw row
+    // (see `super::rollup`). The first roll forward folds in every report stored before.
+    (
+        6,
+        "CREATE TABLE IF NOT EXISTS rollup_verdicts (
+            started_at INTEGER NOT NULL,
+            cc TEXT NOT NULL,
+            asn INTEGER NOT NULL,
+            platform TEXT NOT NULL,
+            verdict TEXT NOT NULL,
+            reports INTEGER NOT NULL,
+            senders INTEGER NOT NULL,
+            PRIMARY KEY (started_at, cc, asn, platform, verdict)
+         ) WITHOUT ROWID;
+         CREATE TABLE IF NOT EXISTS rollup_senders (
+            started_at INTEGER NOT NULL,
+            cc TEXT NOT NULL,
+            asn INTEGER NOT NULL,
+            senders INTEGER NOT NULL,
+            PRIMARY KEY (started_at, cc, asn)
+         ) WITHOUT ROWID;
+         CREATE TABLE IF NOT EXISTS rollup_state (
+            id INTEGER PRIMARY KEY CHECK (id = 1), rolled_before INTEGER NOT NULL);
+         INSERT OR IGNORE INTO rollup_state (id, rolled_before) VALUES (1, 0);",
+    ),
 ];
 
 struct Job {
@@ -91,10 +116,20 @@ struct Job {
     done: oneshot::Sender<Result<Option<i64>, StorageError>>,
 }
 
+/// What the writer thread does: store reports, or move the rollups forward by an hour (the
+/// single writer orders it after every report queued before it).
+enum Work {
+    Insert(Job),
+    RollHour {
+        until: i64,
+        done: oneshot::Sender<Result<Option<i64>, StorageError>>,
+    },
+}
+
 /// Reports in a SQLite file.
 pub struct SqliteStorage {
     path: PathBuf,
-    sender: Mutex<Option<mpsc::Sender<Job>>>,
+    sender: Mutex<Option<mpsc::Sender<Work>>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     readers: Arc<Mutex<Vec<Connection>>>,
     pool_size: usize,
@@ -191,6 +226,7 @@ fn write_batch(
     report_ids: ReportIds,
 ) -> Result<Vec<Option<i64>>, StorageError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let rolled: i64 = tx.query_row(super::rollup::ROLLED_SQL, [], |row| row.get(0))?;
     let mut ids = Vec::with_capacity(jobs.len());
     // The row ids SQLite would choose (the largest + 1; the write lock is held), chosen here to
     // store each row's public id with it.
@@ -210,6 +246,7 @@ fn write_batch(
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         let mut present_stmt = tx.prepare_cached(&super::present_sql(|n| format!("?{n}")))?;
+        let fold = super::rollup::fold_report("?1");
         for job in jobs {
             let r = &job.report;
             // Inside the batch's transaction: a twin earlier in the same batch counts too.
@@ -252,6 +289,12 @@ fn write_batch(
                     r.new_sender,
                 ])?;
             }
+            // Only an import stores a report received before the rollups' bound.
+            if r.received_at < rolled {
+                for sql in &fold {
+                    tx.prepare_cached(sql)?.execute([id])?;
+                }
+            }
             ids.push(Some(public_id));
         }
     }
@@ -259,10 +302,43 @@ fn write_batch(
     Ok(ids)
 }
 
-/// Deletes one batch of reports received before `cutoff`, with their verdict rows, in one
-/// transaction; returns how many reports went (0: none left).
+/// Folds the next received hour before `until` into the rollups (see [`Storage::roll_hour`]),
+/// in one transaction.
+fn roll_hour(conn: &mut Connection, until: i64) -> Result<Option<i64>, StorageError> {
+    use super::rollup;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let rolled: i64 = tx.query_row(rollup::ROLLED_SQL, [], |row| row.get(0))?;
+    if rolled >= until {
+        return Ok(None);
+    }
+    let next: Option<i64> =
+        tx.query_row(&rollup::next_hour_sql("?1", "?2"), [rolled, until], |row| {
+            row.get(0)
+        })?;
+    let folded = match next {
+        Some(hour) => {
+            let end = (hour + crate::time::HOUR).min(until);
+            for sql in rollup::fold_hour_sql("?1", "?2") {
+                tx.execute(&sql, [hour, end])?;
+            }
+            tx.execute(&rollup::set_rolled_sql("?1"), [end])?;
+            Some(hour)
+        }
+        None => {
+            tx.execute(&rollup::set_rolled_sql("?1"), [until])?;
+            None
+        }
+    };
+    tx.commit()?;
+    Ok(folded)
+}
+
+/// Deletes one batch of reports received before `cutoff` and already in the rollups, with
+/// their verdict rows, in one transaction; returns how many reports went (0: none left).
 fn expire_batch(conn: &mut Connection, cutoff: i64) -> Result<usize, StorageError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let rolled: i64 = tx.query_row(super::rollup::ROLLED_SQL, [], |row| row.get(0))?;
+    let cutoff = cutoff.min(rolled);
     tx.execute_batch(
         "CREATE TEMP TABLE IF NOT EXISTS expired (id INTEGER PRIMARY KEY); DELETE FROM expired;",
     )?;
@@ -285,6 +361,29 @@ fn expire_batch(conn: &mut Connection, cutoff: i64) -> Result<usize, StorageErro
     Ok(expired)
 }
 
+/// The conditions of `q`'s filters (` AND cc = ?n …`), their values pushed onto `args`.
+fn filters(q: &AggregateQuery, args: &mut Vec<rusqlite::types::Value>) -> String {
+    let mut filters = String::new();
+    if let Some(cc) = &q.cc {
+        args.push(cc.clone().into());
+        filters += &format!(" AND cc = ?{}", args.len());
+    }
+    if let Some(asn) = q.asn {
+        args.push(i64::from(asn).into());
+        filters += &format!(" AND asn = ?{}", args.len());
+    }
+    if let Some(platform) = &q.platform {
+        args.push(platform.clone().into());
+        filters += &format!(" AND platform = ?{}", args.len());
+    }
+    filters
+}
+
+/// The rollups' bound, read in the caller's transaction.
+fn rolled(conn: &Connection) -> Result<i64, StorageError> {
+    Ok(conn.query_row(super::rollup::ROLLED_SQL, [], |row| row.get(0))?)
+}
+
 /// Verdict counts per cell of `q`, every cell whether published or not (disruption detection
 /// applies k itself, from the senders per hour), ordered by cell; `None` over `max_rows` rows
 /// (counted by the database first).
@@ -293,24 +392,14 @@ fn all_rows(
     q: AggregateQuery,
     max_rows: usize,
 ) -> Result<Option<Vec<CountRow>>, StorageError> {
-    let mut grouped = String::from(
-        "SELECT (started_at / ?1) * ?1, cc, asn, platform, verdict, COUNT(*), SUM(new_sender)
-             FROM verdicts WHERE started_at >= ?2 AND started_at < ?3",
-    );
-    let mut args: Vec<rusqlite::types::Value> = vec![q.bucket.into(), q.from.into(), q.to.into()];
-    if let Some(cc) = q.cc {
-        args.push(cc.into());
-        grouped += &format!(" AND cc = ?{}", args.len());
-    }
-    if let Some(asn) = q.asn {
-        args.push(i64::from(asn).into());
-        grouped += &format!(" AND asn = ?{}", args.len());
-    }
-    if let Some(platform) = q.platform {
-        args.push(platform.into());
-        grouped += &format!(" AND platform = ?{}", args.len());
-    }
-    grouped += " GROUP BY 1, 2, 3, 4, 5";
+    let mut args: Vec<rusqlite::types::Value> = vec![
+        q.bucket.into(),
+        q.from.into(),
+        q.to.into(),
+        rolled(conn)?.into(),
+    ];
+    let filters = filters(&q, &mut args);
+    let grouped = super::all_rows_sql(|n| format!("?{n}"), &filters);
     capped_counts(conn, &grouped, args, max_rows)
 }
 
@@ -374,23 +463,38 @@ fn bound_wal(conn: &Connection, wal: &Path, limit: u64) -> Result<bool, StorageE
     Ok(busy? != 0)
 }
 
-/// The writer thread: takes what is queued (up to [`MAX_BATCH`]), commits it in one
-/// transaction, then answers every sender; every [`WAL_CHECK_EVERY`] it bounds the WAL. Ends
-/// when every sender is gone and the queue is empty, so closing drains it.
+/// The writer thread: takes the reports queued (up to [`MAX_BATCH`], up to a roll forward),
+/// commits them in one transaction, then answers every sender, and rolls forward in turn;
+/// every [`WAL_CHECK_EVERY`] it bounds the WAL. Ends when every sender is gone and the queue
+/// is empty, so closing drains it.
 fn run_writer(
     mut conn: Connection,
-    mut jobs: mpsc::Receiver<Job>,
+    mut queue: mpsc::Receiver<Work>,
     metrics: Arc<Metrics>,
     wal: &Path,
     ids: ReportIds,
 ) {
     let mut wal_checked = Instant::now();
     let mut wal_warned = false;
-    while let Some(first) = jobs.blocking_recv() {
+    let mut next = queue.blocking_recv();
+    while let Some(work) = next.take() {
+        let first = match work {
+            Work::RollHour { until, done } => {
+                let _ = done.send(roll_hour(&mut conn, until));
+                next = queue.blocking_recv();
+                continue;
+            }
+            Work::Insert(job) => job,
+        };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
+            match queue.try_recv() {
+                Ok(Work::Insert(job)) => batch.push(job),
+                // After this batch, in queue order.
+                Ok(roll) => {
+                    next = Some(roll);
+                    break;
+                }
                 Err(_) => break,
             }
         }
@@ -433,6 +537,9 @@ fn run_writer(
                     wal.display()
                 ),
             }
+        }
+        if next.is_none() {
+            next = queue.blocking_recv();
         }
     }
 }
@@ -563,11 +670,11 @@ impl SqliteStorage {
         self.metrics.queue(1);
         // A full queue refuses at once: a sender held waiting would hold its connection
         // and its memory for as long as the writer is behind.
-        let job = Job {
+        let job = Work::Insert(Job {
             report,
             unless_present,
             done,
-        };
+        });
         if let Err(e) = sender.try_send(job) {
             self.metrics.queue(-1);
             return Err(match e {
@@ -608,27 +715,20 @@ impl Storage for SqliteStorage {
         max_rows: usize,
     ) -> BoxFuture<'_, Result<Option<Vec<CountRow>>, StorageError>> {
         Box::pin(self.read(move |conn| {
-            let mut filters = String::new();
+            // One read transaction: the bound and the rows it splits agree.
+            let tx = conn.unchecked_transaction()?;
             let mut args: Vec<rusqlite::types::Value> = vec![
                 q.bucket.into(),
                 q.from.into(),
                 q.to.into(),
                 i64::from(k).into(),
+                rolled(&tx)?.into(),
             ];
-            if let Some(cc) = q.cc {
-                args.push(cc.into());
-                filters += &format!(" AND cc = ?{}", args.len());
-            }
-            if let Some(asn) = q.asn {
-                args.push(i64::from(asn).into());
-                filters += &format!(" AND asn = ?{}", args.len());
-            }
-            if let Some(platform) = q.platform {
-                args.push(platform.into());
-                filters += &format!(" AND platform = ?{}", args.len());
-            }
+            let filters = filters(&q, &mut args);
             let grouped = super::published_rows_sql(|n| format!("?{n}"), &filters);
-            capped_counts(conn, &grouped, args, max_rows)
+            let rows = capped_counts(&tx, &grouped, args, max_rows)?;
+            tx.finish()?;
+            Ok(rows)
         }))
     }
 
@@ -644,9 +744,9 @@ impl Storage for SqliteStorage {
             let Some(verdicts) = all_rows(&tx, AggregateQuery::hourly(from, to), max_rows)? else {
                 return Ok(None);
             };
-            let mut stmt = tx.prepare_cached(&super::senders_sql("?1", "?2"))?;
+            let mut stmt = tx.prepare_cached(&super::senders_sql("?1", "?2", "?3"))?;
             let senders = stmt
-                .query_map(params![from, to], |row| {
+                .query_map(params![from, to, rolled(&tx)?], |row| {
                     Ok(SenderRow {
                         hour: row.get(0)?,
                         cc: row.get(1)?,
@@ -686,6 +786,26 @@ impl Storage for SqliteStorage {
             )?;
             Ok(rows.collect::<Result<_, _>>()?)
         }))
+    }
+
+    fn roll_hour(&self, until: i64) -> BoxFuture<'_, Result<Option<i64>, StorageError>> {
+        Box::pin(async move {
+            let sender = self
+                .sender
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone()
+                .ok_or_else(|| StorageError::Unavailable("no writer (opened to read)".into()))?;
+            let (done, answer) = oneshot::channel();
+            // Waits for room in the queue rather than being refused: it is off the request path.
+            sender
+                .send(Work::RollHour { until, done })
+                .await
+                .map_err(|_| StorageError::Unavailable("the writer has stopped".into()))?;
+            answer
+                .await
+                .map_err(|_| StorageError::Unavailable("the writer has stopped".into()))?
+        })
     }
 
     fn delete_received_before(&self, cutoff: i64) -> BoxFuture<'_, Result<u64, StorageError>> {
