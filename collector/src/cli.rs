@@ -289,8 +289,8 @@ pub struct Config {
     pub max_aggregate_rows: u64,
 
     /// Days raw reports are kept, by the hour they arrived: older ones are deleted with their
-    /// verdict rows at start and then every hour (aggregates over older ranges then count
-    /// fewer reports). 0 keeps them forever.
+    /// verdict rows at start and then every hour, once in the hourly rollups, which keep
+    /// counting them in aggregates. 0 keeps them forever.
     #[arg(long, value_name = "DAYS", default_value_t = 90)]
     pub retain_days: u32,
 

@@ -8,7 +8,8 @@
 //!
 //! Both keep the same two tables: `reports` (one row per report, with the report's JSON as
 //! stored) and `verdicts` (one row per platform result, denormalized with the cell columns and
-//! the report's `new_sender` flag so aggregates read one table). Times are Unix seconds
+//! the report's `new_sender` flag), and aggregates read their counts from hourly rollups of
+//! them plus the reports received since ([`rollup`]). Times are Unix seconds
 //! rounded down to the hour; no column holds an address or anything derived from one but that
 //! flag (whether the report was its sender's first in its cells that hour, see
 //! [`crate::senders`]), and no column could. Stored reports are read back a page at a time
@@ -21,7 +22,7 @@
 
 mod pg_tls;
 mod postgres;
-pub(crate) mod rollup;
+pub mod rollup;
 mod sqlite;
 
 use netreach::{Client, Reason, Verdict};

@@ -34,11 +34,12 @@ pub(crate) fn live(from: &str, to: &str, rolled: &str) -> String {
 /// condition on `reports`), from their verdict rows, with the extra conditions `filters` on
 /// `verdicts` (` AND …`). Columns: started_at, cc, asn, platform, verdict, reports, senders.
 fn verdicts_of(which: &str, filters: &str) -> String {
-    // The runs' cells first (CROSS JOIN keeps that order in SQLite), then their rows.
+    // The runs' cells first (CROSS JOIN keeps that order in SQLite), then their rows. The `+`
+    // keeps SQLite from reading the whole `reports_run` index for the DISTINCT.
     format!(
         "SELECT started_at, cc, asn, platform, verdict, COUNT(*) AS reports,
                 SUM(new_sender) AS senders
-         FROM (SELECT DISTINCT started_at AS run_hour, cc AS run_cc, asn AS run_asn
+         FROM (SELECT DISTINCT +started_at AS run_hour, cc AS run_cc, asn AS run_asn
                FROM reports WHERE {which}) AS runs
          CROSS JOIN verdicts
          WHERE started_at = run_hour AND cc = run_cc AND asn = run_asn
