@@ -101,6 +101,9 @@ mod tests {
         assert_eq!(until(hour + HOUR + 9, five), hour);
         // Rounded up to whole seconds: 1.4 s is 2.
         assert_eq!(until(hour + HOUR + 1, Duration::from_millis(700)), hour);
-        assert_eq!(until(hour + HOUR + 2, Duration::from_millis(700)), hour + HOUR);
+        assert_eq!(
+            until(hour + HOUR + 2, Duration::from_millis(700)),
+            hour + HOUR
+        );
     }
 }

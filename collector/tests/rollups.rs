@@ -70,7 +70,7 @@ fn report(n: u32, received: i64, age: i64) -> NewReport {
                 reason: Reason::EndpointsLoaded,
             })
             .collect(),
-        new_sender: n % 3 != 0,
+        new_sender: !n.is_multiple_of(3),
         json: format!("{{\"n\":{n}}}"),
     }
 }
@@ -97,6 +97,26 @@ fn received_in(hours: std::ops::Range<i64>, first: u32) -> Vec<NewReport> {
 /// What the raw reports give, computed here from the reports themselves.
 struct Raw<'a>(&'a [NewReport]);
 
+/// Reports and senders per cell (hour or bucket, country, network, platform, verdict).
+type Cells = BTreeMap<(i64, String, u32, String, &'static str), (u64, u64)>;
+
+fn count_rows(cells: Cells) -> Vec<CountRow> {
+    cells
+        .into_iter()
+        .map(
+            |((bucket, cc, asn, platform, verdict), (count, senders))| CountRow {
+                bucket,
+                cc,
+                asn,
+                platform,
+                verdict: Verdict::from_name(verdict).unwrap(),
+                count,
+                senders,
+            },
+        )
+        .collect()
+}
+
 impl Raw<'_> {
     fn in_range(&self, from: i64, to: i64) -> impl Iterator<Item = &NewReport> {
         self.0
@@ -105,7 +125,7 @@ impl Raw<'_> {
     }
 
     fn hourly_counts(&self, from: i64, to: i64) -> HourlyCounts {
-        let mut cells: BTreeMap<(i64, String, u32, String, &str), (u64, u64)> = BTreeMap::new();
+        let mut cells = Cells::new();
         let mut senders: BTreeMap<(i64, String, u32), u64> = BTreeMap::new();
         for r in self.in_range(from, to) {
             for v in &r.verdicts {
@@ -121,22 +141,12 @@ impl Raw<'_> {
                 cell.0 += 1;
                 cell.1 += u64::from(r.new_sender);
             }
-            *senders.entry((r.started_at, r.cc.clone(), r.asn)).or_default() +=
-                u64::from(r.new_sender);
+            *senders
+                .entry((r.started_at, r.cc.clone(), r.asn))
+                .or_default() += u64::from(r.new_sender);
         }
         HourlyCounts {
-            verdicts: cells
-                .into_iter()
-                .map(|((bucket, cc, asn, platform, verdict), (count, senders))| CountRow {
-                    bucket,
-                    cc,
-                    asn,
-                    platform,
-                    verdict: Verdict::from_name(verdict).unwrap(),
-                    count,
-                    senders,
-                })
-                .collect(),
+            verdicts: count_rows(cells),
             senders: senders
                 .into_iter()
                 .map(|((hour, cc, asn), senders)| SenderRow {
@@ -158,10 +168,10 @@ impl Raw<'_> {
                 .entry((row.bucket, &row.cc, row.asn, &row.platform))
                 .or_default() += row.senders;
         }
-        let mut buckets: BTreeMap<(i64, String, u32, String, &str), (u64, u64)> =
-            BTreeMap::new();
+        let mut buckets = Cells::new();
         for row in &hourly {
-            let published = cell_senders[&(row.bucket, row.cc.as_str(), row.asn, row.platform.as_str())] >= k;
+            let published =
+                cell_senders[&(row.bucket, row.cc.as_str(), row.asn, row.platform.as_str())] >= k;
             let chosen = q.cc.as_ref().is_none_or(|cc| *cc == row.cc)
                 && q.asn.is_none_or(|asn| asn == row.asn)
                 && q.platform.as_ref().is_none_or(|p| *p == row.platform);
@@ -180,18 +190,7 @@ impl Raw<'_> {
                 sum.1 += row.senders;
             }
         }
-        buckets
-            .into_iter()
-            .map(|((bucket, cc, asn, platform, verdict), (count, senders))| CountRow {
-                bucket,
-                cc,
-                asn,
-                platform,
-                verdict: Verdict::from_name(verdict).unwrap(),
-                count,
-                senders,
-            })
-            .collect()
+        count_rows(buckets)
     }
 }
 
@@ -229,12 +228,7 @@ async fn answers_as_raw(storage: &dyn Storage, raw: &[NewReport], when: &str) {
             let rows = storage.aggregate(q.clone(), k, 100_000).await.unwrap();
             let want = raw.aggregate(&q, u64::from(k));
             assert!(!want.is_empty(), "a query with rows: {q:?} k={k}");
-            assert_eq!(
-                rows,
-                Some(want),
-                "{}: {q:?} k={k} {when}",
-                storage.kind()
-            );
+            assert_eq!(rows, Some(want), "{}: {q:?} k={k} {when}", storage.kind());
         }
     }
 }
@@ -280,8 +274,16 @@ fn the_rollups_and_the_live_reports_answer_as_the_raw_reports(store: Store) {
         // once (the same report again is not stored).
         let imported = received_in(1..2, 3000);
         for r in &imported {
-            assert!(storage.insert_unless_present(r.clone()).await.unwrap().is_some());
-            assert!(storage.insert_unless_present(r.clone()).await.unwrap().is_none());
+            assert!(storage
+                .insert_unless_present(r.clone())
+                .await
+                .unwrap()
+                .is_some());
+            assert!(storage
+                .insert_unless_present(r.clone())
+                .await
+                .unwrap()
+                .is_none());
         }
         stored.extend(imported);
         answers_as_raw(&*storage, &stored, "after an import before the bound").await;
@@ -295,7 +297,10 @@ fn the_rollups_and_the_live_reports_answer_as_the_raw_reports(store: Store) {
         stored.push(live);
         let all = stored.len() as u64;
         assert_eq!(
-            storage.delete_received_before(BASE + 50 * HOUR).await.unwrap(),
+            storage
+                .delete_received_before(BASE + 50 * HOUR)
+                .await
+                .unwrap(),
             all - 1
         );
         assert_eq!(store.query("SELECT runtime_ms FROM reports"), ["4000"]);

@@ -603,7 +603,10 @@ impl Storage for PostgresStorage {
             };
             let rolled = rolled(&*tx).await?;
             let senders = tx
-                .query(&super::senders_sql("$1", "$2", "$3"), &[&from, &to, &rolled])
+                .query(
+                    &super::senders_sql("$1", "$2", "$3"),
+                    &[&from, &to, &rolled],
+                )
                 .await?
                 .iter()
                 .map(|row| SenderRow {
