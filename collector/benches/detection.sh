@@ -45,7 +45,9 @@ mkdir -p "$WORK/campaigns"
 cp "$ROOT/www/campaigns/default.json" "$WORK/campaigns/"
 "$CARGO_TARGET_DIR/release/examples/sample_report" "$WORK/campaigns/default.json" > "$WORK/report.json"
 
-PORT=18192
+# PostgreSQL's port and the collector's (the next one); DETECTION_PORT when 18192 is taken.
+PORT=${DETECTION_PORT:-18192}
+HTTP_PORT=$((PORT + 1))
 PG_DATA="$WORK/pg"
 mkdir -p "$PG_DATA"; chown postgres:postgres "$PG_DATA" "$WORK" "$WORK/report.json"
 runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth=trust -E UTF8 >/dev/null
@@ -69,11 +71,11 @@ wait_for() { # URL
 # The collector, with its answer cache and read limit off so that every request is measured,
 # and limits (rows, database time) wide enough for the largest set.
 start_collector() {
-  "$BIN" --listen 127.0.0.1:18193 --database "$DB" --campaigns "$WORK/campaigns" --www "$ROOT/www" \
+  "$BIN" --listen 127.0.0.1:$HTTP_PORT --database "$DB" --campaigns "$WORK/campaigns" --www "$ROOT/www" \
     --aggregate-cache-seconds 0 --aggregate-rate-limit 0 --max-aggregate-rows 10000000 \
     --db-timeout-ms 600000 --request-timeout-ms 600000 > "$WORK/collector.log" 2>&1 &
   PID=$!
-  wait_for "http://127.0.0.1:18193/healthz"
+  wait_for "http://127.0.0.1:$HTTP_PORT/healthz"
 }
 stop_collector() { kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""; }
 
@@ -127,13 +129,12 @@ roll_up() {
 }
 
 drop_indexes() {
-  psql -c "ALTER TABLE verdicts DROP CONSTRAINT verdicts_pkey; DROP INDEX verdicts_cell, reports_public_id, reports_received, reports_run;"
+  psql -c "ALTER TABLE verdicts DROP CONSTRAINT verdicts_pkey; DROP INDEX verdicts_cell, reports_received, reports_run;"
 }
 # As the migrations in collector/src/storage/postgres.rs make them.
 make_indexes() {
   psql -c "ALTER TABLE verdicts ADD PRIMARY KEY (report_id, platform);
     CREATE INDEX verdicts_cell ON verdicts (started_at, cc, asn, platform);
-    CREATE UNIQUE INDEX reports_public_id ON reports (public_id);
     CREATE INDEX reports_received ON reports (received_at);
     CREATE INDEX reports_run ON reports (started_at, cc, asn, runtime_ms);"
   psql -c "VACUUM ANALYZE"
@@ -155,7 +156,7 @@ ROWS=()
 # Times the four queries on what is stored and adds a row to the table.
 measure() { # REPORTS SIZE LABEL
   start_collector
-  local base="http://127.0.0.1:18193" R D_MED D_MAX EVENTS FOUND DC_MED DC_MAX A_MED A_MAX AC_MED AC_MAX
+  local base="http://127.0.0.1:$HTTP_PORT" R D_MED D_MAX EVENTS FOUND DC_MED DC_MAX A_MED A_MAX AC_MED AC_MAX
   R=$(timed "$base/v1/disruptions") || exit 1
   read -r D_MED D_MAX <<<"$R"
   EVENTS=$( { grep -o '"scope"' "$WORK/answer.json" || true; } | wc -l)

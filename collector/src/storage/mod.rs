@@ -355,18 +355,61 @@ pub(crate) fn published_rows_sql(mark: fn(usize) -> String, filters: &str) -> St
     )
 }
 
-/// Verdict counts per cell of a query, every cell whether published or not (disruption
-/// detection applies k itself, from the senders per hour). Parameters: 1 the bucket width, 2
-/// and 3 the range, 4 the rollups' bound, then the filters' (from 5 on).
-pub(crate) fn all_rows_sql(mark: fn(usize) -> String, filters: &str) -> String {
-    let (bucket, from, to, rolled) = (mark(1), mark(2), mark(3), mark(4));
-    format!(
-        "SELECT (started_at / {bucket}) * {bucket}, cc, asn, platform, verdict,
-                CAST(SUM(reports) AS BIGINT), CAST(SUM(senders) AS BIGINT)
-         FROM ({cells}) AS cells
-         GROUP BY 1, 2, 3, 4, 5",
-        cells = rollup::cell_counts(&from, &to, &rolled, filters)
-    )
+/// The SQL of the hour cells detection reads (every cell, published or not: detection applies
+/// k itself, from the senders per hour), for runs started in `[from, to)`, ordered by cell:
+/// the rolled-up rows, at most `limit` (parameters 1 and 2), and the live rows (parameters 1
+/// to 3, the third the rollups' bound). Columns: hour, cc, asn, platform, verdict, reports,
+/// senders. [`merge_hour_cells`] sums them: a sort-free scan of the rollups' primary key and
+/// a small group, where summing both in SQL grouped every rolled-up row again (0.8 s for the
+/// 394,000 rows of 14 days at a million reports, against 0.25 s to read them).
+pub(crate) fn hour_cells_sql(mark: fn(usize) -> String, limit: usize) -> [String; 2] {
+    let (from, to, rolled) = (mark(1), mark(2), mark(3));
+    [
+        format!(
+            "SELECT started_at, cc, asn, platform, verdict, reports, senders FROM rollup_verdicts
+             WHERE started_at >= {from} AND started_at < {to}
+             ORDER BY started_at, cc, asn, platform, verdict LIMIT {limit}"
+        ),
+        rollup::live_cells(&from, &to, &rolled),
+    ]
+}
+
+/// The hour cells of the rollups and of the live reports summed, ordered by cell (hour,
+/// country, network, platform, verdict); `None` over `max_rows`.
+pub(crate) fn merge_hour_cells(
+    rolled: Vec<CountRow>,
+    live: Vec<CountRow>,
+    max_rows: usize,
+) -> Option<Vec<CountRow>> {
+    type Key = (i64, String, u32, String, Verdict);
+    let key =
+        |r: &CountRow| -> Key { (r.bucket, r.cc.clone(), r.asn, r.platform.clone(), r.verdict) };
+    let mut live: std::collections::HashMap<Key, CountRow> =
+        live.into_iter().map(|r| (key(&r), r)).collect();
+    let mut cells = rolled;
+    if !live.is_empty() {
+        for cell in &mut cells {
+            if let Some(more) = live.remove(&key(cell)) {
+                cell.count += more.count;
+                cell.senders += more.senders;
+            }
+        }
+        cells.extend(live.into_values());
+    }
+    if cells.len() > max_rows {
+        return None;
+    }
+    // One order on both storages, whatever the database's collation.
+    cells.sort_unstable_by(|a, b| {
+        (a.bucket, &a.cc, a.asn, &a.platform, a.verdict.as_str()).cmp(&(
+            b.bucket,
+            &b.cc,
+            b.asn,
+            &b.platform,
+            b.verdict.as_str(),
+        ))
+    });
+    Some(cells)
 }
 
 /// The SQL that counts, without reading them, the rows (cell and verdict) an aggregate query

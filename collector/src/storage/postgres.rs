@@ -271,20 +271,42 @@ async fn snapshot(
         .await?)
 }
 
-/// Verdict counts per cell of `q`, every cell whether published or not (disruption detection
-/// applies k itself, from the senders per hour), ordered by cell; `None` over `max_rows` rows
-/// (counted by the database first).
-async fn all_rows(
+/// The hour cells of runs started in `[from, to)` (see [`super::hour_cells_sql`]), every
+/// cell whether published or not, ordered by cell; `None` over `max_rows` rows.
+async fn hour_cells(
     client: &impl GenericClient,
-    q: AggregateQuery,
+    from: i64,
+    to: i64,
     max_rows: usize,
 ) -> Result<Option<Vec<CountRow>>, StorageError> {
-    let rolled = rolled(client).await?;
-    let asn = q.asn.map(i64::from);
-    let mut args: Vec<&(dyn ToSql + Sync)> = vec![&q.bucket, &q.from, &q.to, &rolled];
-    let filters = filters(&q, &asn, &mut args);
-    let grouped = super::all_rows_sql(|n| format!("${n}"), &filters);
-    capped_counts(client, &grouped, &args, max_rows).await
+    let [rolled_sql, live_sql] = super::hour_cells_sql(|n| format!("${n}"), max_rows + 1);
+    let rolled = client.query(&rolled_sql, &[&from, &to]).await?;
+    if rolled.len() > max_rows {
+        return Ok(None);
+    }
+    let bound = self::rolled(client).await?;
+    let live = client.query(&live_sql, &[&from, &to, &bound]).await?;
+    let rows = |rows: Vec<tokio_postgres::Row>| -> Result<Vec<CountRow>, StorageError> {
+        rows.iter().map(count_row).collect()
+    };
+    Ok(super::merge_hour_cells(
+        rows(rolled)?,
+        rows(live)?,
+        max_rows,
+    ))
+}
+
+/// A row of bucket, cc, asn, platform, verdict, count, senders.
+fn count_row(row: &tokio_postgres::Row) -> Result<CountRow, StorageError> {
+    Ok(CountRow {
+        bucket: row.get(0),
+        cc: row.get(1),
+        asn: row.get::<_, i64>(2) as u32,
+        platform: row.get(3),
+        verdict: stored_verdict(row.get::<_, &str>(4))?,
+        count: row.get::<_, i64>(5) as u64,
+        senders: row.get::<_, i64>(6) as u64,
+    })
 }
 
 /// The cell rows of `grouped` (a grouped SELECT of bucket, cc, asn, platform, verdict, count,
@@ -306,17 +328,7 @@ async fn capped_counts(
     let rows = client.query(&sql, args).await?;
     let counts = rows
         .iter()
-        .map(|row| {
-            Ok(CountRow {
-                bucket: row.get(0),
-                cc: row.get(1),
-                asn: row.get::<_, i64>(2) as u32,
-                platform: row.get(3),
-                verdict: stored_verdict(row.get::<_, &str>(4))?,
-                count: row.get::<_, i64>(5) as u64,
-                senders: row.get::<_, i64>(6) as u64,
-            })
-        })
+        .map(count_row)
         .collect::<Result<Vec<_>, StorageError>>()?;
     // Reports stored between the two statements may have added cells.
     Ok((counts.len() <= max_rows).then_some(counts))
@@ -597,8 +609,7 @@ impl Storage for PostgresStorage {
             let mut client = self.pool.get().await.map_err(pool_error)?;
             // One snapshot for both statements: they see the same reports.
             let tx = snapshot(&mut client).await?;
-            let Some(verdicts) = all_rows(&*tx, AggregateQuery::hourly(from, to), max_rows).await?
-            else {
+            let Some(verdicts) = hour_cells(&*tx, from, to, max_rows).await? else {
                 return Ok(None);
             };
             let rolled = rolled(&*tx).await?;

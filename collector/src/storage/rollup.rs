@@ -61,6 +61,15 @@ pub(crate) fn cell_counts(from: &str, to: &str, rolled: &str, filters: &str) -> 
     )
 }
 
+/// Per cell and verdict of runs started in `[from, to)`, the live reports and their senders,
+/// ordered by cell. Columns as [`verdicts_of`]'s.
+pub(crate) fn live_cells(from: &str, to: &str, rolled: &str) -> String {
+    format!(
+        "{} ORDER BY 1, 2, 3, 4, 5",
+        verdicts_of(&live(from, to, rolled), "")
+    )
+}
+
 /// The bound W (see the module's documentation).
 pub(crate) const ROLLED_SQL: &str = "SELECT rolled_before FROM rollup_state WHERE id = 1";
 

@@ -384,23 +384,46 @@ fn rolled(conn: &Connection) -> Result<i64, StorageError> {
     Ok(conn.query_row(super::rollup::ROLLED_SQL, [], |row| row.get(0))?)
 }
 
-/// Verdict counts per cell of `q`, every cell whether published or not (disruption detection
-/// applies k itself, from the senders per hour), ordered by cell; `None` over `max_rows` rows
-/// (counted by the database first).
-fn all_rows(
+/// The hour cells of runs started in `[from, to)` (see [`super::hour_cells_sql`]), every
+/// cell whether published or not, ordered by cell; `None` over `max_rows` rows.
+fn hour_cells(
     conn: &Connection,
-    q: AggregateQuery,
+    from: i64,
+    to: i64,
     max_rows: usize,
 ) -> Result<Option<Vec<CountRow>>, StorageError> {
-    let mut args: Vec<rusqlite::types::Value> = vec![
-        q.bucket.into(),
-        q.from.into(),
-        q.to.into(),
-        rolled(conn)?.into(),
-    ];
-    let filters = filters(&q, &mut args);
-    let grouped = super::all_rows_sql(|n| format!("?{n}"), &filters);
-    capped_counts(conn, &grouped, args, max_rows)
+    let [rolled_sql, live_sql] = super::hour_cells_sql(|n| format!("?{n}"), max_rows + 1);
+    let rolled = conn
+        .prepare_cached(&rolled_sql)?
+        .query_map(params![from, to], count_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    if rolled.len() > max_rows {
+        return Ok(None);
+    }
+    let live = conn
+        .prepare_cached(&live_sql)?
+        .query_map(params![from, to, self::rolled(conn)?], count_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    let rolled = rolled.into_iter().collect::<Result<_, _>>()?;
+    let live = live.into_iter().collect::<Result<_, _>>()?;
+    Ok(super::merge_hour_cells(rolled, live, max_rows))
+}
+
+/// A row of bucket, cc, asn, platform, verdict, count, senders; the verdict checked apart
+/// (rusqlite's row mapping takes only its own errors).
+fn count_row(row: &rusqlite::Row) -> rusqlite::Result<Result<CountRow, StorageError>> {
+    let verdict = row.get::<_, String>(4)?;
+    let (bucket, cc, asn, platform) = (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
+    let (count, senders) = (row.get::<_, i64>(5)? as u64, row.get::<_, i64>(6)? as u64);
+    Ok(stored_verdict(&verdict).map(|verdict| CountRow {
+        bucket,
+        cc,
+        asn,
+        platform,
+        verdict,
+        count,
+        senders,
+    }))
 }
 
 /// The cell rows of `grouped` (a grouped SELECT of bucket, cc, asn, platform, verdict, count,
@@ -421,19 +444,11 @@ fn capped_counts(
     }
     let sql = format!("{grouped} ORDER BY 1, 2, 3, 4, 5 LIMIT {}", max_rows + 1);
     let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query(params_from_iter(args))?;
-    let mut counts = Vec::new();
-    while let Some(row) = rows.next()? {
-        counts.push(CountRow {
-            bucket: row.get(0)?,
-            cc: row.get(1)?,
-            asn: row.get(2)?,
-            platform: row.get(3)?,
-            verdict: stored_verdict(&row.get::<_, String>(4)?)?,
-            count: row.get::<_, i64>(5)? as u64,
-            senders: row.get::<_, i64>(6)? as u64,
-        });
-    }
+    let counts = stmt
+        .query_map(params_from_iter(args), count_row)?
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
     // Reports stored between the two statements may have added cells.
     Ok((counts.len() <= max_rows).then_some(counts))
 }
@@ -741,7 +756,7 @@ impl Storage for SqliteStorage {
         Box::pin(self.read(move |conn| {
             // One read transaction: both statements see the same reports.
             let tx = conn.unchecked_transaction()?;
-            let Some(verdicts) = all_rows(&tx, AggregateQuery::hourly(from, to), max_rows)? else {
+            let Some(verdicts) = hour_cells(&tx, from, to, max_rows)? else {
                 return Ok(None);
             };
             let mut stmt = tx.prepare_cached(&super::senders_sql("?1", "?2", "?3"))?;
