@@ -271,29 +271,30 @@ async fn snapshot(
         .await?)
 }
 
-/// The hour cells of runs started in `[from, to)` (see [`super::hour_cells_sql`]), every
-/// cell whether published or not, ordered by cell; `None` over `max_rows` rows.
+/// The hour cells of `q`'s runs with its filters (see [`super::hour_cells_sql`]), every
+/// cell whether published or not, ordered by cell; `None` over `max_rows` rows. `q.bucket` is
+/// not read: these are hours.
 async fn hour_cells(
     client: &impl GenericClient,
-    from: i64,
-    to: i64,
+    q: &AggregateQuery,
     max_rows: usize,
 ) -> Result<Option<Vec<CountRow>>, StorageError> {
-    let [rolled_sql, live_sql] = super::hour_cells_sql(|n| format!("${n}"), max_rows + 1);
-    let rolled = client.query(&rolled_sql, &[&from, &to]).await?;
+    let asn = q.asn.map(i64::from);
+    let mut args: Vec<&(dyn ToSql + Sync)> = vec![&q.from, &q.to];
+    let filters = filters(q, &asn, &mut args);
+    let [rolled_sql, live_sql] =
+        super::hour_cells_sql(|n| format!("${n}"), &filters, args.len() + 1, max_rows + 1);
+    let read = |rows: Vec<tokio_postgres::Row>| -> Result<Vec<CountRow>, StorageError> {
+        rows.iter().map(count_row).collect()
+    };
+    let rolled = read(client.query(&rolled_sql, &args).await?)?;
     if rolled.len() > max_rows {
         return Ok(None);
     }
     let bound = self::rolled(client).await?;
-    let live = client.query(&live_sql, &[&from, &to, &bound]).await?;
-    let rows = |rows: Vec<tokio_postgres::Row>| -> Result<Vec<CountRow>, StorageError> {
-        rows.iter().map(count_row).collect()
-    };
-    Ok(super::merge_hour_cells(
-        rows(rolled)?,
-        rows(live)?,
-        max_rows,
-    ))
+    args.push(&bound);
+    let live = read(client.query(&live_sql, &args).await?)?;
+    Ok(super::merge_hour_cells(rolled, live, max_rows))
 }
 
 /// A row of bucket, cc, asn, platform, verdict, count, senders.
@@ -307,31 +308,6 @@ fn count_row(row: &tokio_postgres::Row) -> Result<CountRow, StorageError> {
         count: row.get::<_, i64>(5) as u64,
         senders: row.get::<_, i64>(6) as u64,
     })
-}
-
-/// The cell rows of `grouped` (a grouped SELECT of bucket, cc, asn, platform, verdict, count,
-/// senders), ordered by cell; `None` over `max_rows` rows, counted by the database first.
-async fn capped_counts(
-    client: &impl GenericClient,
-    grouped: &str,
-    args: &[&(dyn ToSql + Sync)],
-    max_rows: usize,
-) -> Result<Option<Vec<CountRow>>, StorageError> {
-    let rows: i64 = client
-        .query_one(&super::count_rows_sql(grouped, max_rows + 1), args)
-        .await?
-        .get(0);
-    if rows as usize > max_rows {
-        return Ok(None);
-    }
-    let sql = format!("{grouped} ORDER BY 1, 2, 3, 4, 5 LIMIT {}", max_rows + 1);
-    let rows = client.query(&sql, args).await?;
-    let counts = rows
-        .iter()
-        .map(count_row)
-        .collect::<Result<Vec<_>, StorageError>>()?;
-    // Reports stored between the two statements may have added cells.
-    Ok((counts.len() <= max_rows).then_some(counts))
 }
 
 /// How long `catalog` (which has no `--db-timeout-ms`) waits for the database.
@@ -587,15 +563,9 @@ impl Storage for PostgresStorage {
         Box::pin(within(self.timeout, async move {
             let mut client = self.pool.get().await.map_err(pool_error)?;
             let tx = snapshot(&mut client).await?;
-            let rolled = rolled(&*tx).await?;
-            let asn = q.asn.map(i64::from);
-            let k = i64::from(k);
-            let mut args: Vec<&(dyn ToSql + Sync)> = vec![&q.bucket, &q.from, &q.to, &k, &rolled];
-            let filters = filters(&q, &asn, &mut args);
-            let grouped = super::published_rows_sql(|n| format!("${n}"), &filters);
-            let rows = capped_counts(&*tx, &grouped, &args, max_rows).await?;
+            let hours = hour_cells(&*tx, &q, max_rows).await?;
             tx.commit().await?;
-            Ok(rows)
+            Ok(hours.map(|hours| super::publish(hours, k, q.bucket)))
         }))
     }
 
@@ -609,7 +579,8 @@ impl Storage for PostgresStorage {
             let mut client = self.pool.get().await.map_err(pool_error)?;
             // One snapshot for both statements: they see the same reports.
             let tx = snapshot(&mut client).await?;
-            let Some(verdicts) = hour_cells(&*tx, from, to, max_rows).await? else {
+            let hours = AggregateQuery::hourly(from, to);
+            let Some(verdicts) = hour_cells(&*tx, &hours, max_rows).await? else {
                 return Ok(None);
             };
             let rolled = rolled(&*tx).await?;

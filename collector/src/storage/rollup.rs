@@ -48,25 +48,13 @@ fn verdicts_of(which: &str, filters: &str) -> String {
     )
 }
 
-/// Per cell and verdict of runs started in `[from, to)`: the rollups' rows and the live
-/// part's, not yet summed (a cell may be in both). `filters` are conditions on `cc`, `asn`,
-/// `platform` (` AND …`). Columns as [`verdicts_of`]'s.
-pub(crate) fn cell_counts(from: &str, to: &str, rolled: &str, filters: &str) -> String {
-    format!(
-        "SELECT started_at, cc, asn, platform, verdict, reports, senders FROM rollup_verdicts
-         WHERE started_at >= {from} AND started_at < {to}{filters}
-         UNION ALL
-         {live}",
-        live = verdicts_of(&live(from, to, rolled), filters)
-    )
-}
-
 /// Per cell and verdict of runs started in `[from, to)`, the live reports and their senders,
-/// ordered by cell. Columns as [`verdicts_of`]'s.
-pub(crate) fn live_cells(from: &str, to: &str, rolled: &str) -> String {
+/// ordered by cell, with the conditions `filters` (` AND …`) on `cc`, `asn`, `platform`.
+/// Columns as [`verdicts_of`]'s.
+pub(crate) fn live_cells(from: &str, to: &str, rolled: &str, filters: &str) -> String {
     format!(
         "{} ORDER BY 1, 2, 3, 4, 5",
-        verdicts_of(&live(from, to, rolled), "")
+        verdicts_of(&live(from, to, rolled), filters)
     )
 }
 

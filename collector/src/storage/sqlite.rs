@@ -384,28 +384,31 @@ fn rolled(conn: &Connection) -> Result<i64, StorageError> {
     Ok(conn.query_row(super::rollup::ROLLED_SQL, [], |row| row.get(0))?)
 }
 
-/// The hour cells of runs started in `[from, to)` (see [`super::hour_cells_sql`]), every
-/// cell whether published or not, ordered by cell; `None` over `max_rows` rows.
+/// The hour cells of `q`'s runs with its filters (see [`super::hour_cells_sql`]), every
+/// cell whether published or not, ordered by cell; `None` over `max_rows` rows. `q.bucket` is
+/// not read: these are hours.
 fn hour_cells(
     conn: &Connection,
-    from: i64,
-    to: i64,
+    q: &AggregateQuery,
     max_rows: usize,
 ) -> Result<Option<Vec<CountRow>>, StorageError> {
-    let [rolled_sql, live_sql] = super::hour_cells_sql(|n| format!("?{n}"), max_rows + 1);
-    let rolled = conn
-        .prepare_cached(&rolled_sql)?
-        .query_map(params![from, to], count_row)?
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut args: Vec<rusqlite::types::Value> = vec![q.from.into(), q.to.into()];
+    let filters = filters(q, &mut args);
+    let [rolled_sql, live_sql] =
+        super::hour_cells_sql(|n| format!("?{n}"), &filters, args.len() + 1, max_rows + 1);
+    let read = |sql: &str, args: &[rusqlite::types::Value]| {
+        conn.prepare_cached(sql)?
+            .query_map(params_from_iter(args), count_row)?
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .collect::<Result<Vec<_>, StorageError>>()
+    };
+    let rolled = read(&rolled_sql, &args)?;
     if rolled.len() > max_rows {
         return Ok(None);
     }
-    let live = conn
-        .prepare_cached(&live_sql)?
-        .query_map(params![from, to, self::rolled(conn)?], count_row)?
-        .collect::<Result<Vec<_>, _>>()?;
-    let rolled = rolled.into_iter().collect::<Result<_, _>>()?;
-    let live = live.into_iter().collect::<Result<_, _>>()?;
+    args.push(self::rolled(conn)?.into());
+    let live = read(&live_sql, &args)?;
     Ok(super::merge_hour_cells(rolled, live, max_rows))
 }
 
@@ -424,33 +427,6 @@ fn count_row(row: &rusqlite::Row) -> rusqlite::Result<Result<CountRow, StorageEr
         count,
         senders,
     }))
-}
-
-/// The cell rows of `grouped` (a grouped SELECT of bucket, cc, asn, platform, verdict, count,
-/// senders), ordered by cell; `None` over `max_rows` rows, counted by the database first.
-fn capped_counts(
-    conn: &Connection,
-    grouped: &str,
-    args: Vec<rusqlite::types::Value>,
-    max_rows: usize,
-) -> Result<Option<Vec<CountRow>>, StorageError> {
-    let rows: i64 = conn.query_row(
-        &super::count_rows_sql(grouped, max_rows + 1),
-        params_from_iter(args.iter()),
-        |row| row.get(0),
-    )?;
-    if rows as usize > max_rows {
-        return Ok(None);
-    }
-    let sql = format!("{grouped} ORDER BY 1, 2, 3, 4, 5 LIMIT {}", max_rows + 1);
-    let mut stmt = conn.prepare(&sql)?;
-    let counts = stmt
-        .query_map(params_from_iter(args), count_row)?
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()?;
-    // Reports stored between the two statements may have added cells.
-    Ok((counts.len() <= max_rows).then_some(counts))
 }
 
 /// The WAL file SQLite keeps beside `database`.
@@ -732,18 +708,9 @@ impl Storage for SqliteStorage {
         Box::pin(self.read(move |conn| {
             // One read transaction: the bound and the rows it splits agree.
             let tx = conn.unchecked_transaction()?;
-            let mut args: Vec<rusqlite::types::Value> = vec![
-                q.bucket.into(),
-                q.from.into(),
-                q.to.into(),
-                i64::from(k).into(),
-                rolled(&tx)?.into(),
-            ];
-            let filters = filters(&q, &mut args);
-            let grouped = super::published_rows_sql(|n| format!("?{n}"), &filters);
-            let rows = capped_counts(&tx, &grouped, args, max_rows)?;
+            let hours = hour_cells(&tx, &q, max_rows)?;
             tx.finish()?;
-            Ok(rows)
+            Ok(hours.map(|hours| super::publish(hours, k, q.bucket)))
         }))
     }
 
@@ -756,7 +723,8 @@ impl Storage for SqliteStorage {
         Box::pin(self.read(move |conn| {
             // One read transaction: both statements see the same reports.
             let tx = conn.unchecked_transaction()?;
-            let Some(verdicts) = hour_cells(&tx, from, to, max_rows)? else {
+            let hours = AggregateQuery::hourly(from, to);
+            let Some(verdicts) = hour_cells(&tx, &hours, max_rows)? else {
                 return Ok(None);
             };
             let mut stmt = tx.prepare_cached(&super::senders_sql("?1", "?2", "?3"))?;
@@ -923,7 +891,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_aggregate_over_the_cap_is_counted_in_sql_and_refused() {
+    async fn an_aggregate_reading_more_hour_cells_than_the_cap_is_refused() {
         let path = temp_db("cap");
         let storage = SqliteStorage::open(&path, options(), Arc::default()).unwrap();
         // Three hours, two platforms: six rows (cell and verdict).
@@ -942,14 +910,33 @@ mod tests {
         let rows = storage.aggregate(q.clone(), 1, 6).await.unwrap();
         assert_eq!(rows.map(|r| r.len()), Some(6));
         assert!(storage.aggregate(q.clone(), 1, 5).await.unwrap().is_none());
+        // A day reads the same six hour cells: refused under six, two rows at six.
         let day = AggregateQuery {
             bucket: 86_400,
-            ..q
+            ..q.clone()
         };
+        assert!(storage
+            .aggregate(day.clone(), 1, 5)
+            .await
+            .unwrap()
+            .is_none());
         assert_eq!(
-            storage.aggregate(day, 1, 5).await.unwrap().map(|r| r.len()),
+            storage.aggregate(day, 1, 6).await.unwrap().map(|r| r.len()),
             Some(2)
         );
+        // The same with the hours rolled up.
+        crate::rollup::roll_forward(&storage, 1_795_000_000 + 4 * 3600)
+            .await
+            .unwrap();
+        assert_eq!(
+            storage
+                .aggregate(q.clone(), 1, 6)
+                .await
+                .unwrap()
+                .map(|r| r.len()),
+            Some(6)
+        );
+        assert!(storage.aggregate(q, 1, 5).await.unwrap().is_none());
         storage.close().await;
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
