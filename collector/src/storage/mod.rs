@@ -198,6 +198,20 @@ pub struct CountRow {
     pub senders: u64,
 }
 
+impl CountRow {
+    /// The row's cell and verdict, whose order is storage's (bucket, country, network,
+    /// platform, verdict).
+    pub fn cell(&self) -> (i64, &str, u32, &str, &'static str) {
+        (
+            self.bucket,
+            &self.cc,
+            self.asn,
+            &self.platform,
+            self.verdict.as_str(),
+        )
+    }
+}
+
 /// The senders of one hour in one country and network, as k counts them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SenderRow {
@@ -377,15 +391,7 @@ pub(crate) fn merge_hour_cells(
         return None;
     }
     // One order on both storages, whatever the database's collation.
-    cells.sort_unstable_by(|a, b| {
-        (a.bucket, &a.cc, a.asn, &a.platform, a.verdict.as_str()).cmp(&(
-            b.bucket,
-            &b.cc,
-            b.asn,
-            &b.platform,
-            b.verdict.as_str(),
-        ))
-    });
+    cells.sort_unstable_by(|a, b| a.cell().cmp(&b.cell()));
     Some(cells)
 }
 
