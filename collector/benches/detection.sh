@@ -11,7 +11,9 @@
 # network for the last 6 hours, so that detection has an event to find. The tables are the
 # collector's own (its migrations create them); rows are added with INSERT ... SELECT FROM
 # generate_series, the indexes dropped during the fill and then made again as the migrations
-# make them, then VACUUM ANALYZE. The cluster runs with fsync off to fill faster (reads are
+# make them, then VACUUM ANALYZE; then `netreach-collector rollup` folds every hour received
+# before the current one into the hourly rollups (timed: the first pass a collector makes over
+# an existing database). The cluster runs with fsync off to fill faster (reads are
 # not affected); the rest of its settings are PostgreSQL's defaults (shared_buffers 128 MB).
 #
 # Each query is asked REPEAT (default 5) times with the collector's answer cache off, and the median
@@ -43,7 +45,9 @@ mkdir -p "$WORK/campaigns"
 cp "$ROOT/www/campaigns/default.json" "$WORK/campaigns/"
 "$CARGO_TARGET_DIR/release/examples/sample_report" "$WORK/campaigns/default.json" > "$WORK/report.json"
 
-PORT=18192
+# PostgreSQL's port and the collector's (the next one); DETECTION_PORT when 18192 is taken.
+PORT=${DETECTION_PORT:-18192}
+HTTP_PORT=$((PORT + 1))
 PG_DATA="$WORK/pg"
 mkdir -p "$PG_DATA"; chown postgres:postgres "$PG_DATA" "$WORK" "$WORK/report.json"
 runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth=trust -E UTF8 >/dev/null
@@ -67,11 +71,11 @@ wait_for() { # URL
 # The collector, with its answer cache and read limit off so that every request is measured,
 # and limits (rows, database time) wide enough for the largest set.
 start_collector() {
-  "$BIN" --listen 127.0.0.1:18193 --database "$DB" --campaigns "$WORK/campaigns" --www "$ROOT/www" \
+  "$BIN" --listen 127.0.0.1:$HTTP_PORT --database "$DB" --campaigns "$WORK/campaigns" --www "$ROOT/www" \
     --aggregate-cache-seconds 0 --aggregate-rate-limit 0 --max-aggregate-rows 10000000 \
     --db-timeout-ms 600000 --request-timeout-ms 600000 > "$WORK/collector.log" 2>&1 &
   PID=$!
-  wait_for "http://127.0.0.1:18193/healthz"
+  wait_for "http://127.0.0.1:$HTTP_PORT/healthz"
 }
 stop_collector() { kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""; }
 
@@ -114,14 +118,23 @@ SQL
   )
 }
 
+# The fill adds reports received in hours the rollups already hold (a collector never stores
+# one like that), so the rollups are made afresh after each fill.
+roll_up() {
+  psql -c "TRUNCATE rollup_verdicts, rollup_senders; UPDATE rollup_state SET rolled_before = 0;"
+  local start
+  start=$(date +%s)
+  "$BIN" rollup --database "$DB" --db-timeout-ms 60000 >&2
+  ROLLED=$(( $(date +%s) - start ))
+}
+
 drop_indexes() {
-  psql -c "ALTER TABLE verdicts DROP CONSTRAINT verdicts_pkey; DROP INDEX verdicts_cell, reports_public_id, reports_received, reports_run;"
+  psql -c "ALTER TABLE verdicts DROP CONSTRAINT verdicts_pkey; DROP INDEX verdicts_cell, reports_received, reports_run;"
 }
 # As the migrations in collector/src/storage/postgres.rs make them.
 make_indexes() {
   psql -c "ALTER TABLE verdicts ADD PRIMARY KEY (report_id, platform);
     CREATE INDEX verdicts_cell ON verdicts (started_at, cc, asn, platform);
-    CREATE UNIQUE INDEX reports_public_id ON reports (public_id);
     CREATE INDEX reports_received ON reports (received_at);
     CREATE INDEX reports_run ON reports (started_at, cc, asn, runtime_ms);"
   psql -c "VACUUM ANALYZE"
@@ -143,7 +156,7 @@ ROWS=()
 # Times the four queries on what is stored and adds a row to the table.
 measure() { # REPORTS SIZE LABEL
   start_collector
-  local base="http://127.0.0.1:18193" R D_MED D_MAX EVENTS FOUND DC_MED DC_MAX A_MED A_MAX AC_MED AC_MAX
+  local base="http://127.0.0.1:$HTTP_PORT" R D_MED D_MAX EVENTS FOUND DC_MED DC_MAX A_MED A_MAX AC_MED AC_MAX
   R=$(timed "$base/v1/disruptions") || exit 1
   read -r D_MED D_MAX <<<"$R"
   EVENTS=$( { grep -o '"scope"' "$WORK/answer.json" || true; } | wc -l)
@@ -156,8 +169,8 @@ measure() { # REPORTS SIZE LABEL
   R=$(timed "$base/v1/aggregates?bucket=hour&cc=PK&asn=1000") || exit 1
   read -r AC_MED AC_MAX <<<"$R"
   stop_collector
-  echo "$1 reports$3: database $2; disruptions $D_MED/$D_MAX s ($EVENTS events: $FOUND); disruptions?cc=PK $DC_MED/$DC_MAX s; aggregates 7 days hourly $A_MED/$A_MAX s; aggregates one network $AC_MED/$AC_MAX s; load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-  ROWS+=("| $1$3 | $2 | $D_MED / $D_MAX | $DC_MED / $DC_MAX | $A_MED / $A_MAX | $AC_MED / $AC_MAX | $EVENTS |")
+  echo "$1 reports$3: database $2; rollups made in ${ROLLED} s; disruptions $D_MED/$D_MAX s ($EVENTS events: $FOUND); disruptions?cc=PK $DC_MED/$DC_MAX s; aggregates 7 days hourly $A_MED/$A_MAX s; aggregates one network $AC_MED/$AC_MAX s; load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  ROWS+=("| $1$3 | $2 | $ROLLED | $D_MED / $D_MAX | $DC_MED / $DC_MAX | $A_MED / $A_MAX | $AC_MED / $AC_MAX | $EVENTS |")
 }
 STORED=0
 for N in "${SIZES[@]}"; do
@@ -169,8 +182,9 @@ for N in "${SIZES[@]}"; do
   make_indexes
   STORED=$N
   FILLED=$(( $(date +%s) - START ))
-  SIZE=$(psql -Atc "SELECT pg_size_pretty(pg_database_size('bench'))")
   echo "filled in ${FILLED} s" >&2
+  roll_up
+  SIZE=$(psql -Atc "SELECT pg_size_pretty(pg_database_size('bench'))")
   measure "$N" "$SIZE" ""
   if [ -n "${COVERING:-}" ]; then
     # An experiment: indexes that cover every column the two grouped queries read, so that
@@ -187,7 +201,7 @@ cat <<TABLE
 
 PostgreSQL $PG_VERSION, $(nproc) cores; reports over 30 days, 40 networks in 10 countries, 12 platforms; $REPEAT requests each, answer cache off; seconds, median / max.
 
-| reports | database | GET /v1/disruptions (7 days) | ?cc=PK | GET /v1/aggregates (7 days, hourly, all) | one network | events |
-| ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| reports | database | rollups made (s) | GET /v1/disruptions (7 days) | ?cc=PK | GET /v1/aggregates (7 days, hourly, all) | one network | events |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 TABLE
 printf '%s\n' "${ROWS[@]}"

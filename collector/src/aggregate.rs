@@ -4,8 +4,9 @@
 //! The unit of suppression is the hour cell (hour, country, network, platform), the finest
 //! grouping there is. An hour cell is published only when at least k distinct senders
 //! reported in it (the sum of the reports' `new_sender` flags, see [`crate::senders`]); a day
-//! cell is the sum of that day's published hour cells, never of suppressed ones (the SQL is
-//! [`crate::storage::published_rows_sql`]). Every answer is thus a sum of published hour cells:
+//! cell is the sum of that day's published hour cells, never of suppressed ones (one function
+//! for both storages, [`crate::storage::publish`]). Every answer is thus a sum of published
+//! hour cells:
 //! no difference of two answers (an hour and its day, two ranges, two filters) can single
 //! out a suppressed hour.
 //!

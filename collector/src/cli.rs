@@ -46,6 +46,10 @@ pub enum Command {
     /// already stored are not stored again. Exit 0: every line stored or present; 1: some
     /// skipped (or the database failed); 2: bad usage.
     Import(ImportArgs),
+    /// Folds every report received in an hour that is over into the hourly rollups that
+    /// aggregates and disruptions read (the server does it every minute): after loading
+    /// reports in bulk, or to make the first pass over a large database before serving.
+    Rollup(RollupArgs),
     /// Writes a simulated week of SYNTHETIC reports to stdout as JSON lines for `import`
     /// (a steady background in four countries, a nation-scale social-media disruption in
     /// Pakistan, a one-network X block under way), ending with the current hour; serve the
@@ -132,6 +136,24 @@ pub struct DemoArgs {
     /// The last hour of the week (UTC date-time); default now.
     #[arg(long, value_name = "DATE", value_parser = date_time)]
     pub now: Option<i64>,
+}
+
+/// The arguments of `netreach-collector rollup`.
+#[derive(Clone, Debug, Args)]
+pub struct RollupArgs {
+    /// The storage: `sqlite://PATH` or `postgres://…` (migrated first, as the server does).
+    #[arg(long, default_value = DEFAULT_DATABASE)]
+    pub database: String,
+
+    /// PostgreSQL: the CA (PEM) that signed the server's certificate.
+    #[arg(long, value_name = "FILE.pem")]
+    pub db_ca: Option<PathBuf>,
+
+    /// The longest statement, as the server's `--db-timeout-ms`: each received hour is
+    /// folded in one transaction within it, and an hour is folded once it ended more than
+    /// twice this ago.
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub db_timeout_ms: u64,
 }
 
 /// The arguments of `netreach-collector export`.
@@ -332,8 +354,8 @@ pub struct Config {
     pub max_aggregate_rows: u64,
 
     /// Days raw reports are kept, by the hour they arrived: older ones are deleted with their
-    /// verdict rows at start and then every hour (aggregates over older ranges then count
-    /// fewer reports). 0 keeps them forever.
+    /// verdict rows at start and then every hour, once in the hourly rollups, which keep
+    /// counting them in aggregates. 0 keeps them forever.
     #[arg(long, value_name = "DAYS", default_value_t = 90)]
     pub retain_days: u32,
 

@@ -697,15 +697,7 @@ mod tests {
         }
 
         fn detect(&mut self, to: i64) -> Vec<Disruption> {
-            self.0.verdicts.sort_by(|a, b| {
-                (a.bucket, &a.cc, a.asn, &a.platform, a.verdict.as_str()).cmp(&(
-                    b.bucket,
-                    &b.cc,
-                    b.asn,
-                    &b.platform,
-                    b.verdict.as_str(),
-                ))
-            });
+            self.0.verdicts.sort_by(|a, b| a.cell().cmp(&b.cell()));
             let window = Window {
                 from: T - 24 * HOUR,
                 to,

@@ -24,6 +24,7 @@
 //!   verdict re-derived with the engine's classifier.
 //! - [`geo`]: country and network (ASN) of the sender, from a MaxMind database, in memory only.
 //! - [`storage`]: one trait, two stores (`sqlite`, `postgres`), chosen by the database URL;
+//!   [`rollup`] folds each received hour into the hourly rollups that aggregates read, and
 //!   [`retention`] deletes reports older than `--retain-days`.
 //! - [`aggregate`]: verdict counts per cell with every cell under k left out, as JSON or CSV;
 //!   [`aggregate_guard`]: the cache, concurrency cap and per-client allowance of those reads
@@ -58,6 +59,7 @@ pub mod origin;
 pub mod proxy;
 pub mod rate_limit;
 pub mod retention;
+pub mod rollup;
 pub mod routes;
 pub mod senders;
 pub mod server;

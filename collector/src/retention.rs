@@ -1,6 +1,7 @@
 //! `--retain-days`: raw reports are deleted once they are older than the retention, by the
-//! hour they arrived; at start, then every hour. Aggregates over an older range then simply
-//! count fewer (or no) reports.
+//! hour they arrived; at start, then every hour. Only reports already in the hourly rollups
+//! go (see `storage::rollup`), and the rollups keep counting them: aggregates over an older
+//! range are unchanged, `catalog` and `export` find fewer (or no) reports.
 
 use crate::storage::Storage;
 use crate::time::{self, DAY, HOUR};

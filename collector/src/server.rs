@@ -60,6 +60,10 @@ pub async fn run(config: Config) -> Result<(), String> {
     let storage = storage::open(&config.database, options, metrics.clone())
         .await
         .map_err(|e| format!("database: {e}"))?;
+    tokio::spawn(crate::rollup::run(
+        storage.clone(),
+        Duration::from_millis(config.db_timeout_ms),
+    ));
     tokio::spawn(crate::retention::run(storage.clone(), config.retain_days));
     let geo = Geo::open(config.geo_country.as_deref(), config.geo_asn.as_deref())?;
     let clients = config.rate_limit_clients as usize;

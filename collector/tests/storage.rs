@@ -68,7 +68,7 @@ fn stores_reports_and_aggregates_them_k_anonymously(store: Store) {
     let collector = start(&store, &dir, "3", "second.log");
     assert_eq!(
         store.query("SELECT version FROM schema_migrations ORDER BY version"),
-        ["1", "2", "3", "4", "5"]
+        ["1", "2", "3", "4", "5", "6"]
     );
     let agg = collector.get("/v1/aggregates?platform=x").json();
     let cells = agg["cells"].as_array().unwrap();

@@ -333,6 +333,9 @@ mod concurrency {
         ) -> BoxFuture<'_, Result<Vec<StoredReport>, StorageError>> {
             Box::pin(async { Ok(Vec::new()) })
         }
+        fn roll_hour(&self, _: i64) -> BoxFuture<'_, Result<Option<i64>, StorageError>> {
+            Box::pin(async { Ok(None) })
+        }
         fn delete_received_before(&self, _: i64) -> BoxFuture<'_, Result<u64, StorageError>> {
             Box::pin(async { Ok(0) })
         }

@@ -8,7 +8,8 @@
 //!
 //! Both keep the same two tables: `reports` (one row per report, with the report's JSON as
 //! stored) and `verdicts` (one row per platform result, denormalized with the cell columns and
-//! the report's `new_sender` flag so aggregates read one table). Times are Unix seconds
+//! the report's `new_sender` flag), and aggregates read their counts from hourly rollups of
+//! them plus the reports received since ([`rollup`]). Times are Unix seconds
 //! rounded down to the hour; no column holds an address or anything derived from one but that
 //! flag (whether the report was its sender's first in its cells that hour, see
 //! [`crate::senders`]), and no column could. Stored reports are read back a page at a time
@@ -21,6 +22,7 @@
 
 mod pg_tls;
 mod postgres;
+pub mod rollup;
 mod sqlite;
 
 use netreach::{Client, Reason, Verdict};
@@ -196,6 +198,20 @@ pub struct CountRow {
     pub senders: u64,
 }
 
+impl CountRow {
+    /// The row's cell and verdict, whose order is storage's (bucket, country, network,
+    /// platform, verdict).
+    pub fn cell(&self) -> (i64, &str, u32, &str, &'static str) {
+        (
+            self.bucket,
+            &self.cc,
+            self.asn,
+            &self.platform,
+            self.verdict.as_str(),
+        )
+    }
+}
+
 /// The senders of one hour in one country and network, as k counts them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SenderRow {
@@ -216,14 +232,21 @@ pub struct HourlyCounts {
     pub senders: Vec<SenderRow>,
 }
 
-/// The SQL of senders per hour, country and network, for runs started in `[from, to)` (the
-/// two placeholders, in `sqlite` or `postgres` style).
-pub(crate) fn senders_sql(from: &str, to: &str) -> String {
+/// The SQL of senders per hour, country and network, for runs started in `[from, to)`:
+/// the rollups' and the live reports' (received at or after `rolled`). Placeholders in
+/// `sqlite` or `postgres` style.
+pub(crate) fn senders_sql(from: &str, to: &str, rolled: &str) -> String {
     format!(
         // Distinct senders, as k counts them (see `crate::senders`).
-        "SELECT started_at, cc, asn, CAST(SUM(new_sender) AS BIGINT) FROM reports
-         WHERE started_at >= {from} AND started_at < {to}
-         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+        "SELECT started_at, cc, asn, CAST(SUM(senders) AS BIGINT) FROM (
+            SELECT started_at, cc, asn, senders FROM rollup_senders
+            WHERE started_at >= {from} AND started_at < {to}
+            UNION ALL
+            SELECT started_at, cc, asn, new_sender FROM reports
+            WHERE {live}
+         ) AS runs
+         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+        live = rollup::live(from, to, rolled)
     )
 }
 
@@ -317,39 +340,99 @@ pub struct StorageOptions {
     pub timeout: std::time::Duration,
 }
 
-/// The grouped aggregate query, the same on both storages; `mark(n)` writes the n-th
-/// parameter (`?n` or `$n`). Parameters: 1 the bucket width, 2 and 3 the range, 4 k, then
-/// one per filter named in `filters` (SQL conditions on `cc`, `asn`, `platform` using
-/// parameters from 5 on).
-///
-/// The inner query makes hour cells (the finest: hour, country, network, platform) with their
-/// distinct senders (the sum of `new_sender` over the cell's reports); only those with at
-/// least k are kept, and the outer query sums what is kept into the query's buckets. So a day
-/// cell is the sum of that day's published hour cells: a day query minus the hour queries of
-/// that day is always zero, and no granularity opens a suppressed hour.
-pub(crate) fn published_rows_sql(mark: fn(usize) -> String, filters: &str) -> String {
-    let (bucket, from, to, k) = (mark(1), mark(2), mark(3), mark(4));
-    format!(
-        "SELECT (hour / {bucket}) * {bucket}, cc, asn, platform, verdict,
-                CAST(SUM(reports) AS BIGINT), CAST(SUM(senders) AS BIGINT)
-         FROM (
-            SELECT started_at AS hour, cc, asn, platform, verdict,
-                   COUNT(*) AS reports, SUM(new_sender) AS senders,
-                   CAST(SUM(SUM(new_sender)) OVER (PARTITION BY started_at, cc, asn, platform)
-                        AS BIGINT) AS cell_senders
-            FROM verdicts
-            WHERE started_at >= {from} AND started_at < {to}{filters}
-            GROUP BY started_at, cc, asn, platform, verdict
-         ) AS hours
-         WHERE cell_senders >= {k}
-         GROUP BY 1, 2, 3, 4, 5"
-    )
+/// The SQL of the hour cells (hour, country, network, platform, verdict: reports and the
+/// sum of their `new_sender`) of runs started in `[from, to)`, every cell whether published or
+/// not, in two statements: the rolled-up rows in key order, at most `limit`, and the live rows
+/// (see [`rollup`]). `mark(n)` writes the n-th parameter (`?n` or `$n`): 1 and 2 the range,
+/// then one per condition of `filters` (on `cc`, `asn`, `platform`), and the live statement's
+/// last, `rolled`, the rollups' bound. [`merge_hour_cells`] sums the two: the rollups' rows
+/// are read as stored, where summing both in SQL grouped every rolled-up row again (0.8 s
+/// for the 394,000 rows of 14 days at a million reports, against 0.25 s to read them).
+pub(crate) fn hour_cells_sql(
+    mark: fn(usize) -> String,
+    filters: &str,
+    rolled: usize,
+    limit: usize,
+) -> [String; 2] {
+    let (from, to, rolled) = (mark(1), mark(2), mark(rolled));
+    [
+        format!(
+            "SELECT started_at, cc, asn, platform, verdict, reports, senders FROM rollup_verdicts
+             WHERE started_at >= {from} AND started_at < {to}{filters}
+             ORDER BY started_at, cc, asn, platform, verdict LIMIT {limit}"
+        ),
+        rollup::live_cells(&from, &to, &rolled, filters),
+    ]
 }
 
-/// The SQL that counts, without reading them, the rows (cell and verdict) an aggregate query
-/// would return, stopping at `limit`: `{rows}` is the grouped query.
-pub(crate) fn count_rows_sql(rows: &str, limit: usize) -> String {
-    format!("SELECT COUNT(*) FROM ({rows} LIMIT {limit}) AS capped")
+/// The hour cells of the rollups and of the live reports summed, ordered by cell (hour,
+/// country, network, platform, verdict); `None` over `max_rows`.
+pub(crate) fn merge_hour_cells(
+    rolled: Vec<CountRow>,
+    live: Vec<CountRow>,
+    max_rows: usize,
+) -> Option<Vec<CountRow>> {
+    type Key = (i64, String, u32, String, Verdict);
+    let key =
+        |r: &CountRow| -> Key { (r.bucket, r.cc.clone(), r.asn, r.platform.clone(), r.verdict) };
+    let mut live: std::collections::HashMap<Key, CountRow> =
+        live.into_iter().map(|r| (key(&r), r)).collect();
+    let mut cells = rolled;
+    if !live.is_empty() {
+        for cell in &mut cells {
+            if let Some(more) = live.remove(&key(cell)) {
+                cell.count += more.count;
+                cell.senders += more.senders;
+            }
+        }
+        cells.extend(live.into_values());
+    }
+    if cells.len() > max_rows {
+        return None;
+    }
+    // One order on both storages, whatever the database's collation.
+    cells.sort_unstable_by(|a, b| a.cell().cmp(&b.cell()));
+    Some(cells)
+}
+
+/// What an aggregate publishes of its hour cells (ordered by cell, as [`merge_hour_cells`]
+/// gives them): only hour cells (hour, country, network, platform) with at least k distinct
+/// senders (the sum of `new_sender` over the cell's reports) are kept, and what is kept is
+/// summed into buckets of `bucket` seconds. So a day cell is the sum of that day's published
+/// hour cells: a day query minus the hour queries of that day is always zero, and no
+/// granularity opens a suppressed hour. Ordered by bucket, country, network, platform,
+/// verdict.
+pub(crate) fn publish(hours: Vec<CountRow>, k: u32, bucket: i64) -> Vec<CountRow> {
+    let same_cell = |a: &CountRow, b: &CountRow| {
+        (a.bucket, a.asn, &a.cc, &a.platform) == (b.bucket, b.asn, &b.cc, &b.platform)
+    };
+    let mut buckets: std::collections::BTreeMap<(i64, String, u32, String, &str), CountRow> =
+        std::collections::BTreeMap::new();
+    for cell in hours.chunk_by(same_cell) {
+        let senders: u64 = cell.iter().map(|row| row.senders).sum();
+        if senders < u64::from(k) {
+            continue;
+        }
+        for row in cell {
+            let start = row.bucket.div_euclid(bucket) * bucket;
+            let key = (
+                start,
+                row.cc.clone(),
+                row.asn,
+                row.platform.clone(),
+                row.verdict.as_str(),
+            );
+            let sum = buckets.entry(key).or_insert_with(|| CountRow {
+                bucket: start,
+                count: 0,
+                senders: 0,
+                ..row.clone()
+            });
+            sum.count += row.count;
+            sum.senders += row.senders;
+        }
+    }
+    buckets.into_values().collect()
 }
 
 /// Which stored reports to read back: those of runs started in a range, optionally of one
@@ -410,9 +493,9 @@ pub trait Storage: Send + Sync {
     ) -> BoxFuture<'_, Result<Option<i64>, StorageError>>;
     /// Verdict counts per published cell, ordered by bucket, country, ASN, platform,
     /// verdict: only hour cells with at least `k` distinct senders are counted, and a day
-    /// cell is the sum of its published hours (see [`published_rows_sql`]). `None` when there
-    /// would be more than `max_rows` rows, which the database counts (up to `max_rows + 1`)
-    /// before any row is read.
+    /// cell is the sum of its published hours (see [`publish`]). `None` when the query's
+    /// hour cells (published or not) are more than `max_rows`: the database stops at
+    /// `max_rows + 1` rows.
     fn aggregate(
         &self,
         query: AggregateQuery,
@@ -421,7 +504,7 @@ pub trait Storage: Send + Sync {
     ) -> BoxFuture<'_, Result<Option<Vec<CountRow>>, StorageError>>;
     /// Verdict counts per hour, country, network and platform, and senders per hour, country
     /// and network, for runs started in `[from, to)`; `None` when the verdict counts would be
-    /// more than `max_rows` rows (counted first, as for [`Storage::aggregate`]).
+    /// more than `max_rows` rows (as for [`Storage::aggregate`]).
     fn hourly_counts(
         &self,
         from: i64,
@@ -435,10 +518,16 @@ pub trait Storage: Send + Sync {
         query: ReportQuery,
         after: i64,
     ) -> BoxFuture<'_, Result<Vec<StoredReport>, StorageError>>;
-    /// Deletes the reports received before `cutoff` (Unix seconds, a whole hour) with their
-    /// verdict rows, a batch of [`EXPIRE_BATCH`] per transaction so that writers are held
+    /// Deletes the reports received before `cutoff` (Unix seconds, a whole hour) and
+    /// already in the rollups (which keep counting them) with their verdict rows, a batch of [`EXPIRE_BATCH`] per transaction so that writers are held
     /// back only briefly; resolves with how many reports went.
     fn delete_received_before(&self, cutoff: i64) -> BoxFuture<'_, Result<u64, StorageError>>;
+    /// Adds to the rollups the reports of the first hour received before `until` that they
+    /// do not hold yet, in one transaction that moves their bound past that hour (see
+    /// [`rollup`]); resolves with that hour, or `None` when every report received before
+    /// `until` is in them. Collectors sharing a database may run it at once: each hour is
+    /// added once.
+    fn roll_hour(&self, until: i64) -> BoxFuture<'_, Result<Option<i64>, StorageError>>;
     /// Checks that the database answers.
     fn health(&self) -> BoxFuture<'_, Result<(), StorageError>>;
     /// Stops taking writes and waits until every queued write has finished.

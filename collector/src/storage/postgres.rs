@@ -79,6 +79,31 @@ const MIGRATIONS: &[(i64, &str)] = &[
             id INTEGER PRIMARY KEY CHECK (id = 1), k0 BIGINT NOT NULL, k1 BIGINT NOT NULL);
          DROP INDEX IF EXISTS reports_public_id;",
     ),
+    // Issue #11: hourly rollups, so that aggregates and detection do not group every raw row
+    // (see `super::rollup`). The first roll forward folds in every report stored before.
+    (
+        6,
+        "CREATE TABLE IF NOT EXISTS rollup_verdicts (
+            started_at BIGINT NOT NULL,
+            cc TEXT NOT NULL,
+            asn BIGINT NOT NULL,
+            platform TEXT NOT NULL,
+            verdict TEXT NOT NULL,
+            reports BIGINT NOT NULL,
+            senders BIGINT NOT NULL,
+            PRIMARY KEY (started_at, cc, asn, platform, verdict)
+         );
+         CREATE TABLE IF NOT EXISTS rollup_senders (
+            started_at BIGINT NOT NULL,
+            cc TEXT NOT NULL,
+            asn BIGINT NOT NULL,
+            senders BIGINT NOT NULL,
+            PRIMARY KEY (started_at, cc, asn)
+         );
+         CREATE TABLE IF NOT EXISTS rollup_state (
+            id INTEGER PRIMARY KEY CHECK (id = 1), rolled_before BIGINT NOT NULL);
+         INSERT INTO rollup_state (id, rolled_before) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;",
+    ),
 ];
 
 /// Reports in PostgreSQL.
@@ -230,70 +255,86 @@ async fn within<T>(
         })
 }
 
-/// Verdict counts per cell of `q`, every cell whether published or not (disruption detection
-/// applies k itself, from the senders per hour), ordered by cell; `None` over `max_rows` rows
-/// (counted by the database first).
-async fn all_rows(
-    client: &impl GenericClient,
-    q: AggregateQuery,
-    max_rows: usize,
-) -> Result<Option<Vec<CountRow>>, StorageError> {
-    let mut grouped = String::from(
-        "SELECT (started_at / $1) * $1, cc, asn, platform, verdict, COUNT(*),
-                CAST(SUM(new_sender) AS BIGINT)
-             FROM verdicts WHERE started_at >= $2 AND started_at < $3",
-    );
-    let asn = q.asn.map(i64::from);
-    let mut args: Vec<&(dyn ToSql + Sync)> = vec![&q.bucket, &q.from, &q.to];
+/// The conditions of `q`'s filters (` AND cc = $n …`), their values pushed onto `args`
+/// (`asn` is the filter's network as PostgreSQL stores it).
+fn filters<'a>(
+    q: &'a AggregateQuery,
+    asn: &'a Option<i64>,
+    args: &mut Vec<&'a (dyn ToSql + Sync)>,
+) -> String {
+    let mut filters = String::new();
     if let Some(cc) = &q.cc {
         args.push(cc);
-        grouped += &format!(" AND cc = ${}", args.len());
+        filters += &format!(" AND cc = ${}", args.len());
     }
-    if let Some(asn) = &asn {
+    if let Some(asn) = asn {
         args.push(asn);
-        grouped += &format!(" AND asn = ${}", args.len());
+        filters += &format!(" AND asn = ${}", args.len());
     }
     if let Some(platform) = &q.platform {
         args.push(platform);
-        grouped += &format!(" AND platform = ${}", args.len());
+        filters += &format!(" AND platform = ${}", args.len());
     }
-    grouped += " GROUP BY 1, 2, 3, 4, 5";
-    capped_counts(client, &grouped, &args, max_rows).await
+    filters
 }
 
-/// The cell rows of `grouped` (a grouped SELECT of bucket, cc, asn, platform, verdict, count,
-/// senders), ordered by cell; `None` over `max_rows` rows, counted by the database first.
-async fn capped_counts(
+/// The rollups' bound, read in the caller's transaction.
+async fn rolled(client: &impl GenericClient) -> Result<i64, StorageError> {
+    Ok(client
+        .query_one(super::rollup::ROLLED_SQL, &[])
+        .await?
+        .get(0))
+}
+
+/// A read-only transaction on one snapshot: the rollups' bound and the rows it splits agree.
+async fn snapshot(
+    client: &mut deadpool_postgres::Client,
+) -> Result<deadpool_postgres::Transaction<'_>, StorageError> {
+    Ok(client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await?)
+}
+
+/// The hour cells of `q`'s runs with its filters (see [`super::hour_cells_sql`]), every
+/// cell whether published or not, ordered by cell; `None` over `max_rows` rows. `q.bucket` is
+/// not read: these are hours.
+async fn hour_cells(
     client: &impl GenericClient,
-    grouped: &str,
-    args: &[&(dyn ToSql + Sync)],
+    q: &AggregateQuery,
     max_rows: usize,
 ) -> Result<Option<Vec<CountRow>>, StorageError> {
-    let rows: i64 = client
-        .query_one(&super::count_rows_sql(grouped, max_rows + 1), args)
-        .await?
-        .get(0);
-    if rows as usize > max_rows {
+    let asn = q.asn.map(i64::from);
+    let mut args: Vec<&(dyn ToSql + Sync)> = vec![&q.from, &q.to];
+    let filters = filters(q, &asn, &mut args);
+    let [rolled_sql, live_sql] =
+        super::hour_cells_sql(|n| format!("${n}"), &filters, args.len() + 1, max_rows + 1);
+    let read = |rows: Vec<tokio_postgres::Row>| -> Result<Vec<CountRow>, StorageError> {
+        rows.iter().map(count_row).collect()
+    };
+    let rolled = read(client.query(&rolled_sql, &args).await?)?;
+    if rolled.len() > max_rows {
         return Ok(None);
     }
-    let sql = format!("{grouped} ORDER BY 1, 2, 3, 4, 5 LIMIT {}", max_rows + 1);
-    let rows = client.query(&sql, args).await?;
-    let counts = rows
-        .iter()
-        .map(|row| {
-            Ok(CountRow {
-                bucket: row.get(0),
-                cc: row.get(1),
-                asn: row.get::<_, i64>(2) as u32,
-                platform: row.get(3),
-                verdict: stored_verdict(row.get::<_, &str>(4))?,
-                count: row.get::<_, i64>(5) as u64,
-                senders: row.get::<_, i64>(6) as u64,
-            })
-        })
-        .collect::<Result<Vec<_>, StorageError>>()?;
-    // Reports stored between the two statements may have added cells.
-    Ok((counts.len() <= max_rows).then_some(counts))
+    let bound = self::rolled(client).await?;
+    args.push(&bound);
+    let live = read(client.query(&live_sql, &args).await?)?;
+    Ok(super::merge_hour_cells(rolled, live, max_rows))
+}
+
+/// A row of bucket, cc, asn, platform, verdict, count, senders.
+fn count_row(row: &tokio_postgres::Row) -> Result<CountRow, StorageError> {
+    Ok(CountRow {
+        bucket: row.get(0),
+        cc: row.get(1),
+        asn: row.get::<_, i64>(2) as u32,
+        platform: row.get(3),
+        verdict: stored_verdict(row.get::<_, &str>(4))?,
+        count: row.get::<_, i64>(5) as u64,
+        senders: row.get::<_, i64>(6) as u64,
+    })
 }
 
 /// How long `catalog` (which has no `--db-timeout-ms`) waits for the database.
@@ -393,34 +434,23 @@ impl PostgresStorage {
         Ok(id)
     }
 
-    /// The row id (`next_row_id`), then one statement, so one implicit transaction: the report row and its
-    /// verdict rows commit together or not at all. tokio-postgres resolves the query only at
-    /// the server's ReadyForQuery, which follows the commit (and its WAL flush).
+    /// The row id (`next_row_id`), then one statement, so one implicit transaction: the report
+    /// row and its verdict rows commit together or not at all. tokio-postgres resolves the
+    /// query only at the server's ReadyForQuery, which follows the commit (and its WAL flush).
     ///
-    /// With `unless_present`, a report already stored is looked up first and, if found,
-    /// nothing is written (`None`). Two imports of the same file at once may both miss it and
-    /// both store it: run one import at a time.
+    /// With `unless_present` (`import`), a report already stored is looked up first and, if
+    /// found, nothing is written (`None`); and a report received before the rollups' bound is
+    /// folded into them in the same transaction. Two imports of the same file at once may both
+    /// miss it and both store it: run one import at a time.
     async fn insert_now(
         &self,
         r: NewReport,
         unless_present: bool,
     ) -> Result<Option<i64>, StorageError> {
-        let client = self.pool.get().await.map_err(pool_error)?;
+        let mut client = self.pool.get().await.map_err(pool_error)?;
         let started = Instant::now();
         let asn = i64::from(r.asn);
         let runtime = i64::from(r.runtime_ms);
-        if unless_present {
-            let present: bool = client
-                .query_one(
-                    &super::present_sql(|n| format!("${n}")),
-                    &[&r.started_at, &r.cc, &asn, &runtime, &r.json],
-                )
-                .await?
-                .get(0);
-            if present {
-                return Ok(None);
-            }
-        }
         let insert = client
             .prepare_cached(
                 "WITH r AS (
@@ -449,31 +479,89 @@ impl PostgresStorage {
             .ok_or_else(|| StorageError::Unavailable("postgres: opened to read".into()))?;
         let id = self.next_row_id(&client).await?;
         let public_id = ids.public(id);
-        client
-            .query_one(
-                &insert,
-                &[
-                    &r.received_at,
-                    &r.started_at,
-                    &r.campaign,
-                    &r.cc,
-                    &asn,
-                    &browser,
-                    &version,
-                    &os,
-                    &runtime,
-                    &r.json,
-                    &platforms,
-                    &verdicts,
-                    &reasons,
-                    &new_sender,
-                    &public_id,
-                    &id,
-                ],
-            )
-            .await?;
+        let params: [&(dyn ToSql + Sync); 16] = [
+            &r.received_at,
+            &r.started_at,
+            &r.campaign,
+            &r.cc,
+            &asn,
+            &browser,
+            &version,
+            &os,
+            &runtime,
+            &r.json,
+            &platforms,
+            &verdicts,
+            &reasons,
+            &new_sender,
+            &public_id,
+            &id,
+        ];
+        if unless_present {
+            let tx = client.transaction().await?;
+            // FOR SHARE until the commit: a roll forward (FOR UPDATE) waits for it, so the
+            // bound does not move past this report between the check and the fold.
+            let rolled: i64 = tx
+                .query_one(&format!("{} FOR SHARE", super::rollup::ROLLED_SQL), &[])
+                .await?
+                .get(0);
+            let present: bool = tx
+                .query_one(
+                    &super::present_sql(|n| format!("${n}")),
+                    &[&r.started_at, &r.cc, &asn, &runtime, &r.json],
+                )
+                .await?
+                .get(0);
+            if present {
+                return Ok(None);
+            }
+            tx.query_one(&insert, &params).await?;
+            if r.received_at < rolled {
+                for sql in super::rollup::fold_report("$1") {
+                    tx.execute(&sql, &[&id]).await?;
+                }
+            }
+            tx.commit().await?;
+        } else {
+            client.query_one(&insert, &params).await?;
+        }
         self.metrics.write_committed(started.elapsed(), 1);
         Ok(Some(public_id))
+    }
+
+    /// [`Storage::roll_hour`] in one transaction; the state row, locked first, makes
+    /// collectors that roll forward at once take turns.
+    async fn roll_hour_now(&self, until: i64) -> Result<Option<i64>, StorageError> {
+        use super::rollup;
+        let mut client = self.pool.get().await.map_err(pool_error)?;
+        let tx = client.transaction().await?;
+        let rolled: i64 = tx
+            .query_one(&format!("{} FOR UPDATE", rollup::ROLLED_SQL), &[])
+            .await?
+            .get(0);
+        if rolled >= until {
+            return Ok(None);
+        }
+        let next: Option<i64> = tx
+            .query_one(&rollup::next_hour_sql("$1", "$2"), &[&rolled, &until])
+            .await?
+            .get(0);
+        let folded = match next {
+            Some(hour) => {
+                let end = (hour + crate::time::HOUR).min(until);
+                for sql in rollup::fold_hour_sql("$1", "$2") {
+                    tx.execute(&sql, &[&hour, &end]).await?;
+                }
+                tx.execute(&rollup::set_rolled_sql("$1"), &[&end]).await?;
+                Some(hour)
+            }
+            None => {
+                tx.execute(&rollup::set_rolled_sql("$1"), &[&until]).await?;
+                None
+            }
+        };
+        tx.commit().await?;
+        Ok(folded)
     }
 }
 
@@ -506,25 +594,11 @@ impl Storage for PostgresStorage {
         max_rows: usize,
     ) -> BoxFuture<'_, Result<Option<Vec<CountRow>>, StorageError>> {
         Box::pin(within(self.timeout, async move {
-            let client = self.pool.get().await.map_err(pool_error)?;
-            let mut filters = String::new();
-            let asn = q.asn.map(i64::from);
-            let k = i64::from(k);
-            let mut args: Vec<&(dyn ToSql + Sync)> = vec![&q.bucket, &q.from, &q.to, &k];
-            if let Some(cc) = &q.cc {
-                args.push(cc);
-                filters += &format!(" AND cc = ${}", args.len());
-            }
-            if let Some(asn) = &asn {
-                args.push(asn);
-                filters += &format!(" AND asn = ${}", args.len());
-            }
-            if let Some(platform) = &q.platform {
-                args.push(platform);
-                filters += &format!(" AND platform = ${}", args.len());
-            }
-            let grouped = super::published_rows_sql(|n| format!("${n}"), &filters);
-            capped_counts(&**client, &grouped, &args, max_rows).await
+            let mut client = self.pool.get().await.map_err(pool_error)?;
+            let tx = snapshot(&mut client).await?;
+            let hours = hour_cells(&*tx, &q, max_rows).await?;
+            tx.commit().await?;
+            Ok(hours.map(|hours| super::publish(hours, k, q.bucket)))
         }))
     }
 
@@ -537,18 +611,17 @@ impl Storage for PostgresStorage {
         Box::pin(within(self.timeout, async move {
             let mut client = self.pool.get().await.map_err(pool_error)?;
             // One snapshot for both statements: they see the same reports.
-            let tx = client
-                .build_transaction()
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()
-                .await?;
-            let Some(verdicts) = all_rows(&*tx, AggregateQuery::hourly(from, to), max_rows).await?
-            else {
+            let tx = snapshot(&mut client).await?;
+            let hours = AggregateQuery::hourly(from, to);
+            let Some(verdicts) = hour_cells(&*tx, &hours, max_rows).await? else {
                 return Ok(None);
             };
+            let rolled = rolled(&*tx).await?;
             let senders = tx
-                .query(&super::senders_sql("$1", "$2"), &[&from, &to])
+                .query(
+                    &super::senders_sql("$1", "$2", "$3"),
+                    &[&from, &to, &rolled],
+                )
                 .await?
                 .iter()
                 .map(|row| SenderRow {
@@ -591,6 +664,10 @@ impl Storage for PostgresStorage {
         }))
     }
 
+    fn roll_hour(&self, until: i64) -> BoxFuture<'_, Result<Option<i64>, StorageError>> {
+        Box::pin(within(self.timeout, self.roll_hour_now(until)))
+    }
+
     fn delete_received_before(&self, cutoff: i64) -> BoxFuture<'_, Result<u64, StorageError>> {
         Box::pin(async move {
             let mut deleted = 0;
@@ -602,7 +679,9 @@ impl Storage for PostgresStorage {
                     Ok(client
                         .execute(
                             "WITH expired AS (
-                                SELECT id FROM reports WHERE received_at < $1 LIMIT $2
+                                SELECT id FROM reports
+                                WHERE received_at < LEAST($1, (SELECT rolled_before FROM rollup_state))
+                                LIMIT $2
                              ), v AS (
                                 DELETE FROM verdicts WHERE report_id IN (SELECT id FROM expired)
                              )

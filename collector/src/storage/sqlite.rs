@@ -82,6 +82,31 @@ const MIGRATIONS: &[(i64, &str)] = &[
             id INTEGER PRIMARY KEY CHECK (id = 1), k0 INTEGER NOT NULL, k1 INTEGER NOT NULL);
          DROP INDEX IF EXISTS reports_public_id;",
     ),
+    // Issue #11: hourly rollups, so that aggregates and detection do not group every raw row
+    // (see `super::rollup`). The first roll forward folds in every report stored before.
+    (
+        6,
+        "CREATE TABLE IF NOT EXISTS rollup_verdicts (
+            started_at INTEGER NOT NULL,
+            cc TEXT NOT NULL,
+            asn INTEGER NOT NULL,
+            platform TEXT NOT NULL,
+            verdict TEXT NOT NULL,
+            reports INTEGER NOT NULL,
+            senders INTEGER NOT NULL,
+            PRIMARY KEY (started_at, cc, asn, platform, verdict)
+         ) WITHOUT ROWID;
+         CREATE TABLE IF NOT EXISTS rollup_senders (
+            started_at INTEGER NOT NULL,
+            cc TEXT NOT NULL,
+            asn INTEGER NOT NULL,
+            senders INTEGER NOT NULL,
+            PRIMARY KEY (started_at, cc, asn)
+         ) WITHOUT ROWID;
+         CREATE TABLE IF NOT EXISTS rollup_state (
+            id INTEGER PRIMARY KEY CHECK (id = 1), rolled_before INTEGER NOT NULL);
+         INSERT OR IGNORE INTO rollup_state (id, rolled_before) VALUES (1, 0);",
+    ),
 ];
 
 struct Job {
@@ -91,10 +116,20 @@ struct Job {
     done: oneshot::Sender<Result<Option<i64>, StorageError>>,
 }
 
+/// What the writer thread does: store reports, or move the rollups forward by an hour (the
+/// single writer orders it after every report queued before it).
+enum Work {
+    Insert(Job),
+    RollHour {
+        until: i64,
+        done: oneshot::Sender<Result<Option<i64>, StorageError>>,
+    },
+}
+
 /// Reports in a SQLite file.
 pub struct SqliteStorage {
     path: PathBuf,
-    sender: Mutex<Option<mpsc::Sender<Job>>>,
+    sender: Mutex<Option<mpsc::Sender<Work>>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     readers: Arc<Mutex<Vec<Connection>>>,
     pool_size: usize,
@@ -191,6 +226,7 @@ fn write_batch(
     report_ids: ReportIds,
 ) -> Result<Vec<Option<i64>>, StorageError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let rolled: i64 = tx.query_row(super::rollup::ROLLED_SQL, [], |row| row.get(0))?;
     let mut ids = Vec::with_capacity(jobs.len());
     // The row ids SQLite would choose (the largest + 1; the write lock is held), chosen here to
     // store each row's public id with it.
@@ -210,6 +246,7 @@ fn write_batch(
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         let mut present_stmt = tx.prepare_cached(&super::present_sql(|n| format!("?{n}")))?;
+        let fold = super::rollup::fold_report("?1");
         for job in jobs {
             let r = &job.report;
             // Inside the batch's transaction: a twin earlier in the same batch counts too.
@@ -252,6 +289,12 @@ fn write_batch(
                     r.new_sender,
                 ])?;
             }
+            // Only an import stores a report received before the rollups' bound.
+            if r.received_at < rolled {
+                for sql in &fold {
+                    tx.prepare_cached(sql)?.execute([id])?;
+                }
+            }
             ids.push(Some(public_id));
         }
     }
@@ -259,10 +302,43 @@ fn write_batch(
     Ok(ids)
 }
 
-/// Deletes one batch of reports received before `cutoff`, with their verdict rows, in one
-/// transaction; returns how many reports went (0: none left).
+/// Folds the next received hour before `until` into the rollups (see [`Storage::roll_hour`]),
+/// in one transaction.
+fn roll_hour(conn: &mut Connection, until: i64) -> Result<Option<i64>, StorageError> {
+    use super::rollup;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let rolled: i64 = tx.query_row(rollup::ROLLED_SQL, [], |row| row.get(0))?;
+    if rolled >= until {
+        return Ok(None);
+    }
+    let next: Option<i64> =
+        tx.query_row(&rollup::next_hour_sql("?1", "?2"), [rolled, until], |row| {
+            row.get(0)
+        })?;
+    let folded = match next {
+        Some(hour) => {
+            let end = (hour + crate::time::HOUR).min(until);
+            for sql in rollup::fold_hour_sql("?1", "?2") {
+                tx.execute(&sql, [hour, end])?;
+            }
+            tx.execute(&rollup::set_rolled_sql("?1"), [end])?;
+            Some(hour)
+        }
+        None => {
+            tx.execute(&rollup::set_rolled_sql("?1"), [until])?;
+            None
+        }
+    };
+    tx.commit()?;
+    Ok(folded)
+}
+
+/// Deletes one batch of reports received before `cutoff` and already in the rollups, with
+/// their verdict rows, in one transaction; returns how many reports went (0: none left).
 fn expire_batch(conn: &mut Connection, cutoff: i64) -> Result<usize, StorageError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let rolled: i64 = tx.query_row(super::rollup::ROLLED_SQL, [], |row| row.get(0))?;
+    let cutoff = cutoff.min(rolled);
     tx.execute_batch(
         "CREATE TEMP TABLE IF NOT EXISTS expired (id INTEGER PRIMARY KEY); DELETE FROM expired;",
     )?;
@@ -285,68 +361,72 @@ fn expire_batch(conn: &mut Connection, cutoff: i64) -> Result<usize, StorageErro
     Ok(expired)
 }
 
-/// Verdict counts per cell of `q`, every cell whether published or not (disruption detection
-/// applies k itself, from the senders per hour), ordered by cell; `None` over `max_rows` rows
-/// (counted by the database first).
-fn all_rows(
-    conn: &Connection,
-    q: AggregateQuery,
-    max_rows: usize,
-) -> Result<Option<Vec<CountRow>>, StorageError> {
-    let mut grouped = String::from(
-        "SELECT (started_at / ?1) * ?1, cc, asn, platform, verdict, COUNT(*), SUM(new_sender)
-             FROM verdicts WHERE started_at >= ?2 AND started_at < ?3",
-    );
-    let mut args: Vec<rusqlite::types::Value> = vec![q.bucket.into(), q.from.into(), q.to.into()];
-    if let Some(cc) = q.cc {
-        args.push(cc.into());
-        grouped += &format!(" AND cc = ?{}", args.len());
+/// The conditions of `q`'s filters (` AND cc = ?n …`), their values pushed onto `args`.
+fn filters(q: &AggregateQuery, args: &mut Vec<rusqlite::types::Value>) -> String {
+    let mut filters = String::new();
+    if let Some(cc) = &q.cc {
+        args.push(cc.clone().into());
+        filters += &format!(" AND cc = ?{}", args.len());
     }
     if let Some(asn) = q.asn {
         args.push(i64::from(asn).into());
-        grouped += &format!(" AND asn = ?{}", args.len());
+        filters += &format!(" AND asn = ?{}", args.len());
     }
-    if let Some(platform) = q.platform {
-        args.push(platform.into());
-        grouped += &format!(" AND platform = ?{}", args.len());
+    if let Some(platform) = &q.platform {
+        args.push(platform.clone().into());
+        filters += &format!(" AND platform = ?{}", args.len());
     }
-    grouped += " GROUP BY 1, 2, 3, 4, 5";
-    capped_counts(conn, &grouped, args, max_rows)
+    filters
 }
 
-/// The cell rows of `grouped` (a grouped SELECT of bucket, cc, asn, platform, verdict, count,
-/// senders), ordered by cell; `None` over `max_rows` rows, counted by the database first.
-fn capped_counts(
+/// The rollups' bound, read in the caller's transaction.
+fn rolled(conn: &Connection) -> Result<i64, StorageError> {
+    Ok(conn.query_row(super::rollup::ROLLED_SQL, [], |row| row.get(0))?)
+}
+
+/// The hour cells of `q`'s runs with its filters (see [`super::hour_cells_sql`]), every
+/// cell whether published or not, ordered by cell; `None` over `max_rows` rows. `q.bucket` is
+/// not read: these are hours.
+fn hour_cells(
     conn: &Connection,
-    grouped: &str,
-    args: Vec<rusqlite::types::Value>,
+    q: &AggregateQuery,
     max_rows: usize,
 ) -> Result<Option<Vec<CountRow>>, StorageError> {
-    let rows: i64 = conn.query_row(
-        &super::count_rows_sql(grouped, max_rows + 1),
-        params_from_iter(args.iter()),
-        |row| row.get(0),
-    )?;
-    if rows as usize > max_rows {
+    let mut args: Vec<rusqlite::types::Value> = vec![q.from.into(), q.to.into()];
+    let filters = filters(q, &mut args);
+    let [rolled_sql, live_sql] =
+        super::hour_cells_sql(|n| format!("?{n}"), &filters, args.len() + 1, max_rows + 1);
+    let read = |sql: &str, args: &[rusqlite::types::Value]| {
+        conn.prepare_cached(sql)?
+            .query_map(params_from_iter(args), count_row)?
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .collect::<Result<Vec<_>, StorageError>>()
+    };
+    let rolled = read(&rolled_sql, &args)?;
+    if rolled.len() > max_rows {
         return Ok(None);
     }
-    let sql = format!("{grouped} ORDER BY 1, 2, 3, 4, 5 LIMIT {}", max_rows + 1);
-    let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query(params_from_iter(args))?;
-    let mut counts = Vec::new();
-    while let Some(row) = rows.next()? {
-        counts.push(CountRow {
-            bucket: row.get(0)?,
-            cc: row.get(1)?,
-            asn: row.get(2)?,
-            platform: row.get(3)?,
-            verdict: stored_verdict(&row.get::<_, String>(4)?)?,
-            count: row.get::<_, i64>(5)? as u64,
-            senders: row.get::<_, i64>(6)? as u64,
-        });
-    }
-    // Reports stored between the two statements may have added cells.
-    Ok((counts.len() <= max_rows).then_some(counts))
+    args.push(self::rolled(conn)?.into());
+    let live = read(&live_sql, &args)?;
+    Ok(super::merge_hour_cells(rolled, live, max_rows))
+}
+
+/// A row of bucket, cc, asn, platform, verdict, count, senders; the verdict checked apart
+/// (rusqlite's row mapping takes only its own errors).
+fn count_row(row: &rusqlite::Row) -> rusqlite::Result<Result<CountRow, StorageError>> {
+    let verdict = row.get::<_, String>(4)?;
+    let (bucket, cc, asn, platform) = (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
+    let (count, senders) = (row.get::<_, i64>(5)? as u64, row.get::<_, i64>(6)? as u64);
+    Ok(stored_verdict(&verdict).map(|verdict| CountRow {
+        bucket,
+        cc,
+        asn,
+        platform,
+        verdict,
+        count,
+        senders,
+    }))
 }
 
 /// The WAL file SQLite keeps beside `database`.
@@ -374,23 +454,38 @@ fn bound_wal(conn: &Connection, wal: &Path, limit: u64) -> Result<bool, StorageE
     Ok(busy? != 0)
 }
 
-/// The writer thread: takes what is queued (up to [`MAX_BATCH`]), commits it in one
-/// transaction, then answers every sender; every [`WAL_CHECK_EVERY`] it bounds the WAL. Ends
-/// when every sender is gone and the queue is empty, so closing drains it.
+/// The writer thread: takes the reports queued (up to [`MAX_BATCH`], up to a roll forward),
+/// commits them in one transaction, then answers every sender, and rolls forward in turn;
+/// every [`WAL_CHECK_EVERY`] it bounds the WAL. Ends when every sender is gone and the queue
+/// is empty, so closing drains it.
 fn run_writer(
     mut conn: Connection,
-    mut jobs: mpsc::Receiver<Job>,
+    mut queue: mpsc::Receiver<Work>,
     metrics: Arc<Metrics>,
     wal: &Path,
     ids: ReportIds,
 ) {
     let mut wal_checked = Instant::now();
     let mut wal_warned = false;
-    while let Some(first) = jobs.blocking_recv() {
+    let mut next = queue.blocking_recv();
+    while let Some(work) = next.take() {
+        let first = match work {
+            Work::RollHour { until, done } => {
+                let _ = done.send(roll_hour(&mut conn, until));
+                next = queue.blocking_recv();
+                continue;
+            }
+            Work::Insert(job) => job,
+        };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
+            match queue.try_recv() {
+                Ok(Work::Insert(job)) => batch.push(job),
+                // After this batch, in queue order.
+                Ok(roll) => {
+                    next = Some(roll);
+                    break;
+                }
                 Err(_) => break,
             }
         }
@@ -433,6 +528,9 @@ fn run_writer(
                     wal.display()
                 ),
             }
+        }
+        if next.is_none() {
+            next = queue.blocking_recv();
         }
     }
 }
@@ -563,11 +661,11 @@ impl SqliteStorage {
         self.metrics.queue(1);
         // A full queue refuses at once: a sender held waiting would hold its connection
         // and its memory for as long as the writer is behind.
-        let job = Job {
+        let job = Work::Insert(Job {
             report,
             unless_present,
             done,
-        };
+        });
         if let Err(e) = sender.try_send(job) {
             self.metrics.queue(-1);
             return Err(match e {
@@ -608,27 +706,11 @@ impl Storage for SqliteStorage {
         max_rows: usize,
     ) -> BoxFuture<'_, Result<Option<Vec<CountRow>>, StorageError>> {
         Box::pin(self.read(move |conn| {
-            let mut filters = String::new();
-            let mut args: Vec<rusqlite::types::Value> = vec![
-                q.bucket.into(),
-                q.from.into(),
-                q.to.into(),
-                i64::from(k).into(),
-            ];
-            if let Some(cc) = q.cc {
-                args.push(cc.into());
-                filters += &format!(" AND cc = ?{}", args.len());
-            }
-            if let Some(asn) = q.asn {
-                args.push(i64::from(asn).into());
-                filters += &format!(" AND asn = ?{}", args.len());
-            }
-            if let Some(platform) = q.platform {
-                args.push(platform.into());
-                filters += &format!(" AND platform = ?{}", args.len());
-            }
-            let grouped = super::published_rows_sql(|n| format!("?{n}"), &filters);
-            capped_counts(conn, &grouped, args, max_rows)
+            // One read transaction: the bound and the rows it splits agree.
+            let tx = conn.unchecked_transaction()?;
+            let hours = hour_cells(&tx, &q, max_rows)?;
+            tx.finish()?;
+            Ok(hours.map(|hours| super::publish(hours, k, q.bucket)))
         }))
     }
 
@@ -641,12 +723,13 @@ impl Storage for SqliteStorage {
         Box::pin(self.read(move |conn| {
             // One read transaction: both statements see the same reports.
             let tx = conn.unchecked_transaction()?;
-            let Some(verdicts) = all_rows(&tx, AggregateQuery::hourly(from, to), max_rows)? else {
+            let hours = AggregateQuery::hourly(from, to);
+            let Some(verdicts) = hour_cells(&tx, &hours, max_rows)? else {
                 return Ok(None);
             };
-            let mut stmt = tx.prepare_cached(&super::senders_sql("?1", "?2"))?;
+            let mut stmt = tx.prepare_cached(&super::senders_sql("?1", "?2", "?3"))?;
             let senders = stmt
-                .query_map(params![from, to], |row| {
+                .query_map(params![from, to, rolled(&tx)?], |row| {
                     Ok(SenderRow {
                         hour: row.get(0)?,
                         cc: row.get(1)?,
@@ -686,6 +769,26 @@ impl Storage for SqliteStorage {
             )?;
             Ok(rows.collect::<Result<_, _>>()?)
         }))
+    }
+
+    fn roll_hour(&self, until: i64) -> BoxFuture<'_, Result<Option<i64>, StorageError>> {
+        Box::pin(async move {
+            let sender = self
+                .sender
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone()
+                .ok_or_else(|| StorageError::Unavailable("no writer (opened to read)".into()))?;
+            let (done, answer) = oneshot::channel();
+            // Waits for room in the queue rather than being refused: it is off the request path.
+            sender
+                .send(Work::RollHour { until, done })
+                .await
+                .map_err(|_| StorageError::Unavailable("the writer has stopped".into()))?;
+            answer
+                .await
+                .map_err(|_| StorageError::Unavailable("the writer has stopped".into()))?
+        })
     }
 
     fn delete_received_before(&self, cutoff: i64) -> BoxFuture<'_, Result<u64, StorageError>> {
@@ -788,7 +891,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_aggregate_over_the_cap_is_counted_in_sql_and_refused() {
+    async fn an_aggregate_reading_more_hour_cells_than_the_cap_is_refused() {
         let path = temp_db("cap");
         let storage = SqliteStorage::open(&path, options(), Arc::default()).unwrap();
         // Three hours, two platforms: six rows (cell and verdict).
@@ -807,14 +910,33 @@ mod tests {
         let rows = storage.aggregate(q.clone(), 1, 6).await.unwrap();
         assert_eq!(rows.map(|r| r.len()), Some(6));
         assert!(storage.aggregate(q.clone(), 1, 5).await.unwrap().is_none());
+        // A day reads the same six hour cells: refused under six, two rows at six.
         let day = AggregateQuery {
             bucket: 86_400,
-            ..q
+            ..q.clone()
         };
+        assert!(storage
+            .aggregate(day.clone(), 1, 5)
+            .await
+            .unwrap()
+            .is_none());
         assert_eq!(
-            storage.aggregate(day, 1, 5).await.unwrap().map(|r| r.len()),
+            storage.aggregate(day, 1, 6).await.unwrap().map(|r| r.len()),
             Some(2)
         );
+        // The same with the hours rolled up.
+        crate::rollup::roll_forward(&storage, 1_795_000_000 + 4 * 3600)
+            .await
+            .unwrap();
+        assert_eq!(
+            storage
+                .aggregate(q.clone(), 1, 6)
+                .await
+                .unwrap()
+                .map(|r| r.len()),
+            Some(6)
+        );
+        assert!(storage.aggregate(q, 1, 5).await.unwrap().is_none());
         storage.close().await;
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
@@ -830,6 +952,9 @@ mod tests {
             let at = if i < old_count { old } else { recent };
             storage.insert(report(at, &["x", "yt"])).await.unwrap();
         }
+        // Only what the rollups hold is deleted: nothing before a roll forward.
+        assert_eq!(storage.delete_received_before(recent).await.unwrap(), 0);
+        crate::rollup::roll_forward(&storage, recent).await.unwrap();
         let deleted = storage.delete_received_before(recent).await.unwrap();
         assert_eq!(deleted, old_count as u64);
         let conn = Connection::open(&path).unwrap();
