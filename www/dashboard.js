@@ -14,7 +14,7 @@ const DAY = 24 * HOUR;
 const SVG = "http://www.w3.org/2000/svg";
 
 const $ = (id) => document.getElementById(id);
-const controls = { cc: $("cc"), asn: $("asn"), range: $("range"), bucket: $("bucket") };
+const controls = { campaign: $("campaign"), cc: $("cc"), asn: $("asn"), range: $("range"), bucket: $("bucket") };
 
 // What was fetched last, drawn again when the language changes.
 let last = null;
@@ -315,9 +315,27 @@ function table(rows, bucket) {
   }
 }
 
+/** The active campaigns (GET /v1/campaigns), fetched once; none when the list fails. */
+let campaigns = null;
+async function activeCampaigns() {
+  if (!campaigns) campaigns = api("/v1/campaigns", {}).then(({ body }) => body.campaigns || [], () => []);
+  return campaigns;
+}
+
+/** The campaign filter: every active campaign by its name in the visitor's language, and the
+ * one the address asks for even when it has ended (its reports stay counted). */
+function fillCampaigns(list) {
+  const wanted = controls.campaign.value || new URLSearchParams(location.search).get("campaign") || "";
+  const lang = i18n.currentLanguage();
+  const options = list.map((c) => [c.id, (c.name_intl && c.name_intl[lang]) || c.name || c.id]);
+  if (wanted && !options.some(([id]) => id === wanted)) options.push([wanted, wanted]);
+  fillSelect(controls.campaign, [["", t("dash.all_campaigns")], ...options], wanted);
+}
+
 /** Fills the filters and draws the fetched view in the current language. */
 function draw() {
-  const { all, view, range, bucket, win, disruptions } = last;
+  const { all, view, range, bucket, win, disruptions, campaign } = last;
+  fillCampaigns(last.campaigns);
   const wantedCc = controls.cc.value || new URLSearchParams(location.search).get("cc");
   const countries = [...reportsBy(all.cells, (c) => c.cc)].sort((a, b) => b[1] - a[1]);
   fillSelect(controls.cc, countries.map(([cc, n]) => [cc, t("dash.country_option", {
@@ -339,6 +357,7 @@ function draw() {
   $("events-error").hidden = !disruptions.error;
   if (disruptions.error) say($("events-error"), "dash.events_error", { detail: disruptions.error });
   const feed = new URL("/v1/disruptions.atom", location.href);
+  if (campaign) feed.searchParams.set("campaign", campaign);
   if (cc) feed.searchParams.set("cc", cc);
   if (asn) feed.searchParams.set("asn", asn);
   $("feed").href = feed.pathname + feed.search;
@@ -363,7 +382,7 @@ function draw() {
   $("csv").download = $("synthetic").hidden ? "netreach-aggregates.csv" : "netreach-aggregates-synthetic-demo.csv";
 
   const state = new URLSearchParams(location.search);
-  for (const [name, value] of Object.entries({ cc, asn, range: String(range), bucket })) state.set(name, value);
+  for (const [name, value] of Object.entries({ campaign, cc, asn, range: String(range), bucket })) state.set(name, value);
   history.replaceState(null, "", `${location.pathname}?${state}`);
 }
 
@@ -374,17 +393,20 @@ async function render() {
   const from = new Date(win.from).toISOString();
   const to = new Date(win.to).toISOString();
 
+  const list = await activeCampaigns();
+  fillCampaigns(list);
+  const campaign = controls.campaign.value;
   // Everything published in the period, to offer the countries and networks that have data.
-  const [all] = await Promise.all([aggregates({ bucket, from, to }).then((a) => a.body), platformNames()]);
-  last = { all, view: { body: { cells: [], k: all.k }, url: null }, range, bucket, win, disruptions: {} };
+  const [all] = await Promise.all([aggregates({ bucket, from, to, campaign }).then((a) => a.body), platformNames()]);
+  last = { all, view: { body: { cells: [], k: all.k }, url: null }, range, bucket, win, disruptions: {}, campaign, campaigns: list };
   draw();
   const cc = controls.cc.value;
   const asn = controls.asn.value;
 
   // The chosen view, and the disruptions of its country (its network's are chosen in draw).
   const [view, disruptions] = await Promise.all([
-    cc ? aggregates({ bucket, from, to, cc, asn }) : last.view,
-    api("/v1/disruptions", { from, to, cc }).then(
+    cc ? aggregates({ bucket, from, to, campaign, cc, asn }) : last.view,
+    api("/v1/disruptions", { from, to, cc, campaign }).then(
       ({ body }) => ({ events: body.disruptions || [], synthetic: body.synthetic }),
       (e) => ({ error: e.message })),
   ]);
@@ -411,6 +433,7 @@ for (const name of ["range", "bucket"]) {
 }
 controls.cc.addEventListener("change", () => { controls.asn.dataset.touched = "1"; controls.asn.value = ""; update(); });
 controls.asn.addEventListener("change", () => { controls.asn.dataset.touched = "1"; update(); });
+controls.campaign.addEventListener("change", update);
 controls.range.addEventListener("change", update);
 controls.bucket.addEventListener("change", update);
 i18n.onChange(() => {

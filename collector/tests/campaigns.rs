@@ -322,6 +322,8 @@ fn the_api_lists_active_campaigns_ends_expired_ones_and_keeps_revisions() {
             d.join("campaigns").to_str().unwrap(),
             "--rate-limit",
             "0",
+            "--k",
+            "1",
         ],
         &d.join("log"),
     );
@@ -398,6 +400,25 @@ fn the_api_lists_active_campaigns_ends_expired_ones_and_keeps_revisions() {
         })
         .collect();
     assert_eq!(revisions, [(2, 1), (3, 2)]);
+
+    // Its organisers see its results: both revisions counted under the campaign, and a
+    // campaign without reports has none (k = 1 here).
+    let x_reports = |query: &str| -> u64 {
+        let answer = collector.get(&format!("/v1/aggregates?platform=x&{query}"));
+        assert_eq!(answer.status, 200, "{query}: {}", answer.body);
+        answer.json()["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|cell| cell["reports"].as_u64().unwrap())
+            .sum()
+    };
+    assert_eq!(x_reports("campaign=t"), 2);
+    assert_eq!(x_reports("campaign=gone"), 0);
+    assert_eq!(x_reports(""), 2);
+    for path in ["/v1/disruptions?campaign=t", "/v1/export/ooni?campaign=t"] {
+        assert_eq!(collector.get(path).status, 200, "{path}");
+    }
 }
 
 #[test]

@@ -150,6 +150,28 @@ fn the_demo_week_shows_its_two_events_and_nothing_else_labelled_synthetic() {
         "{card}"
     );
     assert!(text(&card).contains("Blocked on network AS9541"), "{card}");
+
+    // The dashboard filtered by campaign: its reports (all of the demo's) and events, the
+    // campaign offered by name, and kept in the feed's address.
+    let dashboard = rendered(&format!(
+        "http://{}/dashboard?cc=PK&campaign=default",
+        collector.addr
+    ));
+    assert!(dashboard.contains(r#"data-state="ready""#), "{dashboard}");
+    assert!(
+        dashboard.contains(r#"href="/v1/disruptions.atom?campaign=default&amp;cc=PK""#),
+        "{dashboard}"
+    );
+    assert!(text(&dashboard).contains("AS9541"), "{dashboard}");
+    let other = rendered(&format!(
+        "http://{}/dashboard?cc=PK&campaign=elsewhere",
+        collector.addr
+    ));
+    assert!(other.contains(r#"data-state="ready""#), "{other}");
+    assert!(
+        !text(&other).contains("AS9541"),
+        "no report of that campaign: {other}"
+    );
 }
 
 #[test]

@@ -359,6 +359,10 @@ fn bad_parameters_get_400_with_their_message() {
         ("asn=x", "asn: must be a number like 17557"),
         ("platform=../x", "platform: must be a platform id"),
         (
+            "campaign=../pk",
+            "campaign: must be a campaign id (letters, digits, - and _)",
+        ),
+        (
             "from=yesterday",
             "from: must be a UTC date (2026-11-22) or date-time (2026-11-22T21:00:00Z)",
         ),

@@ -2,7 +2,8 @@
 //! counts detection reads are exactly what the raw reports give, before, during and after
 //! roll forwards, with late reports of old runs and imported reports received before the
 //! rollups' bound; two collectors rolling one PostgreSQL forward at once count every report
-//! once; retention deletes only what the rollups hold, and they keep counting it.
+//! once; retention deletes only what the rollups hold, and they keep counting it; one
+//! campaign's counts are only its reports'.
 
 mod common;
 
@@ -52,7 +53,8 @@ fn report(n: u32, received: i64, age: i64) -> NewReport {
     NewReport {
         received_at: received,
         started_at: received - age * HOUR,
-        campaign: "t".into(),
+        // Two campaigns: the rollups keep a row per campaign, summed unless one is asked for.
+        campaign: if n.is_multiple_of(4) { "pk" } else { "t" }.into(),
         cc: cc.into(),
         asn,
         client: Client {
@@ -118,16 +120,21 @@ fn count_rows(cells: Cells) -> Vec<CountRow> {
 }
 
 impl Raw<'_> {
-    fn in_range(&self, from: i64, to: i64) -> impl Iterator<Item = &NewReport> {
-        self.0
-            .iter()
-            .filter(move |r| (from..to).contains(&r.started_at))
+    fn in_range<'a>(
+        &'a self,
+        from: i64,
+        to: i64,
+        campaign: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a NewReport> {
+        self.0.iter().filter(move |r| {
+            (from..to).contains(&r.started_at) && campaign.is_none_or(|c| c == r.campaign)
+        })
     }
 
-    fn hourly_counts(&self, from: i64, to: i64) -> HourlyCounts {
+    fn hourly_counts(&self, from: i64, to: i64, campaign: Option<&str>) -> HourlyCounts {
         let mut cells = Cells::new();
         let mut senders: BTreeMap<(i64, String, u32), u64> = BTreeMap::new();
-        for r in self.in_range(from, to) {
+        for r in self.in_range(from, to, campaign) {
             for v in &r.verdicts {
                 let cell = cells
                     .entry((
@@ -161,7 +168,9 @@ impl Raw<'_> {
 
     /// The published rows of `q`: hour cells with at least k senders, summed into buckets.
     fn aggregate(&self, q: &AggregateQuery, k: u64) -> Vec<CountRow> {
-        let hourly = self.hourly_counts(q.from, q.to).verdicts;
+        let hourly = self
+            .hourly_counts(q.from, q.to, q.campaign.as_deref())
+            .verdicts;
         let mut cell_senders: BTreeMap<(i64, &str, u32, &str), u64> = BTreeMap::new();
         for row in &hourly {
             *cell_senders
@@ -199,13 +208,18 @@ impl Raw<'_> {
 async fn answers_as_raw(storage: &dyn Storage, raw: &[NewReport], when: &str) {
     let raw = Raw(raw);
     let (from, to) = (BASE - 4 * DAY, BASE + 2 * DAY);
-    let counts = storage.hourly_counts(from, to, 100_000).await.unwrap();
-    assert_eq!(
-        counts,
-        Some(raw.hourly_counts(from, to)),
-        "{}: hourly counts {when}",
-        storage.kind()
-    );
+    for campaign in [None, Some("pk")] {
+        let counts = storage
+            .hourly_counts(from, to, campaign.map(str::to_owned), 100_000)
+            .await
+            .unwrap();
+        assert_eq!(
+            counts,
+            Some(raw.hourly_counts(from, to, campaign)),
+            "{}: hourly counts of {campaign:?} {when}",
+            storage.kind()
+        );
+    }
     let queries = [
         AggregateQuery::hourly(from, to),
         AggregateQuery {
@@ -221,6 +235,16 @@ async fn answers_as_raw(storage: &dyn Storage, raw: &[NewReport], when: &str) {
             asn: Some(38193),
             bucket: DAY,
             ..AggregateQuery::hourly(BASE - DAY, to)
+        },
+        AggregateQuery {
+            campaign: Some("pk".into()),
+            ..AggregateQuery::hourly(from, to)
+        },
+        AggregateQuery {
+            campaign: Some("t".into()),
+            cc: Some("PK".into()),
+            bucket: DAY,
+            ..AggregateQuery::hourly(from, to)
         },
     ];
     for q in queries {

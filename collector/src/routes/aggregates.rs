@@ -32,6 +32,7 @@ const MAX_RANGE: i64 = 400 * DAY;
 /// The filters and range shared by aggregates and disruptions.
 #[derive(Debug, Default, Deserialize)]
 pub struct Filters {
+    campaign: Option<String>,
     cc: Option<String>,
     asn: Option<String>,
     platform: Option<String>,
@@ -88,6 +89,15 @@ impl Filters {
             ),
             None => None,
         };
+        let campaign = match nonempty(&p.campaign) {
+            Some(id) if crate::campaigns::valid_id(id) => Some(id.to_owned()),
+            Some(_) => {
+                return Err(AppError::BadQuery(
+                    "campaign: must be a campaign id (letters, digits, - and _)".into(),
+                ))
+            }
+            None => None,
+        };
         let platform = match nonempty(&p.platform) {
             Some(id) if crate::campaigns::valid_id(id) => Some(id.to_owned()),
             Some(_) => return Err(AppError::BadQuery("platform: must be a platform id".into())),
@@ -115,6 +125,7 @@ impl Filters {
             ));
         }
         Ok(AggregateQuery {
+            campaign,
             cc,
             asn,
             platform,
@@ -322,6 +333,7 @@ mod concurrency {
             &self,
             _: i64,
             _: i64,
+            _: Option<String>,
             _: usize,
         ) -> BoxFuture<'_, Result<Option<HourlyCounts>, StorageError>> {
             Box::pin(async { Ok(Some(HourlyCounts::default())) })

@@ -1,4 +1,4 @@
-//! `GET /v1/disruptions?cc=&asn=&platform=&from=&to=` (JSON) and `GET /v1/disruptions.atom`
+//! `GET /v1/disruptions?campaign=&cc=&asn=&platform=&from=&to=` (JSON) and `GET /v1/disruptions.atom`
 //! (the same events as an Atom 1.0 feed).
 //!
 //! The filters and range are parsed as for aggregates (`from` and `to` widened to whole
@@ -6,6 +6,8 @@
 //! Detection always runs over every country (the global rule needs them all), reading the
 //! 7 days before `from` as baseline; the filters then choose events: `cc` keeps that
 //! country's events and global ones, `asn` that network's, `platform` those that include it.
+//! `campaign` is different: detection then reads only that campaign's reports (its baseline
+//! too), so its organisers see the events their own measurements show.
 //! Both routes share the aggregates' allowance per client, their query slots and the length
 //! of their cache (see [`crate::aggregate_guard`]).
 
@@ -85,7 +87,7 @@ async fn matching(
 ) -> Result<Vec<Disruption>, AppError> {
     allow_read(state, peer, headers)?;
     let q = filters.query(HOUR, time::now())?;
-    let all = detected(state, q.from, q.to).await?;
+    let all = detected(state, q.from, q.to, q.campaign.clone()).await?;
     Ok(all.iter().filter(|e| chosen(e, &q)).cloned().collect())
 }
 
@@ -102,16 +104,24 @@ fn chosen(event: &Disruption, q: &AggregateQuery) -> bool {
 }
 
 /// Every event of `[from, to)`: from the cache, or detected from storage when a slot is free.
-async fn detected(state: &State, from: i64, to: i64) -> Result<Arc<Vec<Disruption>>, AppError> {
+async fn detected(
+    state: &State,
+    from: i64,
+    to: i64,
+    campaign: Option<String>,
+) -> Result<Arc<Vec<Disruption>>, AppError> {
     let guard = &state.aggregates;
-    let key = AggregateQuery::hourly(from, to);
+    let key = AggregateQuery {
+        campaign: campaign.clone(),
+        ..AggregateQuery::hourly(from, to)
+    };
     if let Some(cached) = guard.disruptions.get(&key, Instant::now()) {
         return Ok(cached);
     }
     let _slot = guard.slot().ok_or(AppError::Busy)?;
     let counts = state
         .storage
-        .hourly_counts(from - BASELINE_HOURS * HOUR, to, guard.max_rows)
+        .hourly_counts(from - BASELINE_HOURS * HOUR, to, campaign, guard.max_rows)
         .await?
         .ok_or(AppError::TooManyHours {
             max: guard.max_rows,

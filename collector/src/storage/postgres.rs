@@ -81,30 +81,43 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     // Issue #11: hourly rollups, so that aggregates and detection do not group every raw row
     // (see `super::rollup`). The first roll forward folds in every report stored before.
+    // Verdict rows carry their report's campaign, which the rollups keep (issue #12: results
+    // filtered by campaign).
     (
         6,
-        "CREATE TABLE IF NOT EXISTS rollup_verdicts (
+        "ALTER TABLE verdicts ADD COLUMN IF NOT EXISTS campaign TEXT NOT NULL DEFAULT '';
+         UPDATE verdicts SET campaign = reports.campaign FROM reports WHERE reports.id = verdicts.report_id;
+         CREATE TABLE IF NOT EXISTS rollup_verdicts (
             started_at BIGINT NOT NULL,
             cc TEXT NOT NULL,
             asn BIGINT NOT NULL,
             platform TEXT NOT NULL,
             verdict TEXT NOT NULL,
+            campaign TEXT NOT NULL,
             reports BIGINT NOT NULL,
             senders BIGINT NOT NULL,
-            PRIMARY KEY (started_at, cc, asn, platform, verdict)
+            PRIMARY KEY (started_at, cc, asn, platform, verdict, campaign)
          );
          CREATE TABLE IF NOT EXISTS rollup_senders (
             started_at BIGINT NOT NULL,
             cc TEXT NOT NULL,
             asn BIGINT NOT NULL,
+            campaign TEXT NOT NULL,
             senders BIGINT NOT NULL,
-            PRIMARY KEY (started_at, cc, asn)
+            PRIMARY KEY (started_at, cc, asn, campaign)
          );
          CREATE TABLE IF NOT EXISTS rollup_state (
             id INTEGER PRIMARY KEY CHECK (id = 1), rolled_before BIGINT NOT NULL);
          INSERT INTO rollup_state (id, rolled_before) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;",
     ),
+    // Nothing reads verdict rows by cell since the rollups (reads and folds find them by
+    // report, `super::rollup::Lookup::ByReport`): the cell index only cost 13 entries per
+    // insert.
+    (7, "DROP INDEX IF EXISTS verdicts_cell;"),
 ];
+
+/// How reads and roll forwards find verdict rows here.
+const LOOKUP: super::rollup::Lookup = super::rollup::Lookup::ByReport;
 
 /// Reports in PostgreSQL.
 pub struct PostgresStorage {
@@ -263,6 +276,10 @@ fn filters<'a>(
     args: &mut Vec<&'a (dyn ToSql + Sync)>,
 ) -> String {
     let mut filters = String::new();
+    if let Some(campaign) = &q.campaign {
+        args.push(campaign);
+        filters += &format!(" AND campaign = ${}", args.len());
+    }
     if let Some(cc) = &q.cc {
         args.push(cc);
         filters += &format!(" AND cc = ${}", args.len());
@@ -309,8 +326,13 @@ async fn hour_cells(
     let asn = q.asn.map(i64::from);
     let mut args: Vec<&(dyn ToSql + Sync)> = vec![&q.from, &q.to];
     let filters = filters(q, &asn, &mut args);
-    let [rolled_sql, live_sql] =
-        super::hour_cells_sql(|n| format!("${n}"), &filters, args.len() + 1, max_rows + 1);
+    let [rolled_sql, live_sql] = super::hour_cells_sql(
+        LOOKUP,
+        |n| format!("${n}"),
+        &filters,
+        args.len() + 1,
+        max_rows + 1,
+    );
     let read = |rows: Vec<tokio_postgres::Row>| -> Result<Vec<CountRow>, StorageError> {
         rows.iter().map(count_row).collect()
     };
@@ -460,8 +482,8 @@ impl PostgresStorage {
                     RETURNING id
                  ), v AS (
                     INSERT INTO verdicts (report_id, platform, started_at, cc, asn, verdict, reason,
-                        new_sender)
-                    SELECT r.id, t.platform, $2, $4, $5, t.verdict, t.reason, $14
+                        new_sender, campaign)
+                    SELECT r.id, t.platform, $2, $4, $5, t.verdict, t.reason, $14, $3
                     FROM r, UNNEST($11::TEXT[], $12::TEXT[], $13::TEXT[])
                         AS t(platform, verdict, reason)
                  )
@@ -517,7 +539,7 @@ impl PostgresStorage {
             }
             tx.query_one(&insert, &params).await?;
             if r.received_at < rolled {
-                for sql in super::rollup::fold_report("$1") {
+                for sql in super::rollup::fold_report(LOOKUP, "$1") {
                     tx.execute(&sql, &[&id]).await?;
                 }
             }
@@ -549,7 +571,7 @@ impl PostgresStorage {
         let folded = match next {
             Some(hour) => {
                 let end = (hour + crate::time::HOUR).min(until);
-                for sql in rollup::fold_hour_sql("$1", "$2") {
+                for sql in rollup::fold_hour_sql(LOOKUP, "$1", "$2") {
                     tx.execute(&sql, &[&hour, &end]).await?;
                 }
                 tx.execute(&rollup::set_rolled_sql("$1"), &[&end]).await?;
@@ -606,22 +628,28 @@ impl Storage for PostgresStorage {
         &self,
         from: i64,
         to: i64,
+        campaign: Option<String>,
         max_rows: usize,
     ) -> BoxFuture<'_, Result<Option<HourlyCounts>, StorageError>> {
         Box::pin(within(self.timeout, async move {
             let mut client = self.pool.get().await.map_err(pool_error)?;
             // One snapshot for both statements: they see the same reports.
             let tx = snapshot(&mut client).await?;
-            let hours = AggregateQuery::hourly(from, to);
+            let hours = AggregateQuery {
+                campaign,
+                ..AggregateQuery::hourly(from, to)
+            };
             let Some(verdicts) = hour_cells(&*tx, &hours, max_rows).await? else {
                 return Ok(None);
             };
             let rolled = rolled(&*tx).await?;
+            let mut args: Vec<&(dyn ToSql + Sync)> = vec![&from, &to, &rolled];
+            if let Some(campaign) = &hours.campaign {
+                args.push(campaign);
+            }
+            let only = hours.campaign.as_ref().map(|_| "$4");
             let senders = tx
-                .query(
-                    &super::senders_sql("$1", "$2", "$3"),
-                    &[&from, &to, &rolled],
-                )
+                .query(&super::senders_sql("$1", "$2", "$3", only), &args)
                 .await?
                 .iter()
                 .map(|row| SenderRow {

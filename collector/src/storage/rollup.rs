@@ -4,9 +4,9 @@
 //! million reports on PostgreSQL. Three tables, made by migration 6 of both storages, hold
 //! the same counts already grouped:
 //!
-//! - `rollup_verdicts`: per run hour (`started_at`), country, network, platform and verdict,
-//!   the reports and the sum of their `new_sender`;
-//! - `rollup_senders`: per run hour, country and network, the sum of `new_sender`;
+//! - `rollup_verdicts`: per run hour (`started_at`), country, network, platform, verdict and
+//!   campaign, the reports and the sum of their `new_sender`;
+//! - `rollup_senders`: per run hour, country, network and campaign, the sum of `new_sender`;
 //! - `rollup_state`: one row, `rolled_before` (W): every report received before W is in the
 //!   rollups, none received at or after it is.
 //!
@@ -19,9 +19,12 @@
 //! stores reports received long ago: one received before W is counted into the rollups in
 //! its own transaction ([`fold_report`]).
 //!
-//! `received_at` is indexed (`reports_received`), and a report's verdict rows are found
-//! through its run's cell, the leading columns of both storages' verdict indexes, so the
-//! live part and each fold read only the rows of the reports concerned.
+//! Rows of one cell and verdict from several campaigns are adjacent in the rollups' key order
+//! and summed by the reader (`super::merge_hour_cells`), unless a query asks for one campaign.
+//!
+//! `received_at` is indexed (`reports_received`), so the live part and each fold read only
+//! the rows of the reports concerned: SQLite finds their verdict rows through their runs'
+//! cells (its verdicts table is clustered by cell), PostgreSQL by report id ([`Lookup`]).
 
 /// The condition on `reports` that picks the live reports of runs started in `[from, to)`.
 /// The unary `+` keeps SQLite's planner off the `started_at` index (`reports_run`): the
@@ -30,31 +33,59 @@ pub(crate) fn live(from: &str, to: &str, rolled: &str) -> String {
     format!("received_at >= {rolled} AND +started_at >= {from} AND +started_at < {to}")
 }
 
+/// How a storage finds the verdict rows of given reports.
+#[derive(Clone, Copy)]
+pub(crate) enum Lookup {
+    /// SQLite: verdict rows are clustered by their run's cell (the table's primary key leads
+    /// with started_at, cc, asn), so the runs' cells are found first.
+    ByCell,
+    /// PostgreSQL: by `report_id`, the leading column of `verdicts_pkey`, its only index
+    /// (the cell index went in migration 7: nothing reads verdicts by cell since the rollups,
+    /// and it cost 13 index entries per report).
+    ByReport,
+}
+
 /// Per cell and verdict, the reports and their senders of the reports picked by `which` (a
 /// condition on `reports`), from their verdict rows, with the extra conditions `filters` on
-/// `verdicts` (` AND …`). Columns: started_at, cc, asn, platform, verdict, reports, senders.
-fn verdicts_of(which: &str, filters: &str) -> String {
-    // The runs' cells first (CROSS JOIN keeps that order in SQLite), then their rows. The `+`
-    // keeps SQLite from reading the whole `reports_run` index for the DISTINCT.
-    format!(
-        "SELECT started_at, cc, asn, platform, verdict, COUNT(*) AS reports,
-                SUM(new_sender) AS senders
-         FROM (SELECT DISTINCT +started_at AS run_hour, cc AS run_cc, asn AS run_asn
+/// `verdicts` (` AND …`). Columns: started_at, cc, asn, platform, verdict, (with
+/// `by_campaign`) campaign, reports, senders.
+fn verdicts_of(lookup: Lookup, which: &str, filters: &str, by_campaign: bool) -> String {
+    let campaign = if by_campaign { ", campaign" } else { "" };
+    let rows = match lookup {
+        // The runs' cells first (CROSS JOIN keeps that order in SQLite), then their rows. The
+        // `+` keeps SQLite from reading the whole `reports_run` index for the DISTINCT.
+        Lookup::ByCell => format!(
+            "(SELECT DISTINCT +started_at AS run_hour, cc AS run_cc, asn AS run_asn
                FROM reports WHERE {which}) AS runs
-         CROSS JOIN verdicts
-         WHERE started_at = run_hour AND cc = run_cc AND asn = run_asn
-           AND report_id IN (SELECT id FROM reports WHERE {which}){filters}
-         GROUP BY started_at, cc, asn, platform, verdict"
+             CROSS JOIN verdicts
+             WHERE started_at = run_hour AND cc = run_cc AND asn = run_asn
+               AND report_id IN (SELECT id FROM reports WHERE {which})"
+        ),
+        Lookup::ByReport => {
+            format!("verdicts WHERE report_id IN (SELECT id FROM reports WHERE {which})")
+        }
+    };
+    format!(
+        "SELECT started_at, cc, asn, platform, verdict{campaign}, COUNT(*) AS reports,
+                SUM(new_sender) AS senders
+         FROM {rows}{filters}
+         GROUP BY started_at, cc, asn, platform, verdict{campaign}"
     )
 }
 
 /// Per cell and verdict of runs started in `[from, to)`, the live reports and their senders,
 /// ordered by cell, with the conditions `filters` (` AND …`) on `cc`, `asn`, `platform`.
 /// Columns as [`verdicts_of`]'s.
-pub(crate) fn live_cells(from: &str, to: &str, rolled: &str, filters: &str) -> String {
+pub(crate) fn live_cells(
+    lookup: Lookup,
+    from: &str,
+    to: &str,
+    rolled: &str,
+    filters: &str,
+) -> String {
     format!(
         "{} ORDER BY 1, 2, 3, 4, 5",
-        verdicts_of(&live(from, to, rolled), filters)
+        verdicts_of(lookup, &live(from, to, rolled), filters, false)
     )
 }
 
@@ -77,33 +108,37 @@ pub(crate) fn set_rolled_sql(to: &str) -> String {
 /// The two statements that add the reports picked by `which` (a condition on `reports`)
 /// to the rollups. Run in the transaction that moves W past them (or, for
 /// [`fold_report`], one that holds W still), so that they are counted once.
-pub(crate) fn fold_sql(which: &str) -> [String; 2] {
+pub(crate) fn fold_sql(lookup: Lookup, which: &str) -> [String; 2] {
     [
         format!(
-            "INSERT INTO rollup_verdicts (started_at, cc, asn, platform, verdict, reports, senders)
+            "INSERT INTO rollup_verdicts
+                (started_at, cc, asn, platform, verdict, campaign, reports, senders)
              {counts}
-             ON CONFLICT (started_at, cc, asn, platform, verdict) DO UPDATE
+             ON CONFLICT (started_at, cc, asn, platform, verdict, campaign) DO UPDATE
              SET reports = rollup_verdicts.reports + excluded.reports,
                  senders = rollup_verdicts.senders + excluded.senders",
-            counts = verdicts_of(which, "")
+            counts = verdicts_of(lookup, which, "", true)
         ),
         format!(
-            "INSERT INTO rollup_senders (started_at, cc, asn, senders)
-             SELECT started_at, cc, asn, SUM(new_sender) FROM reports WHERE {which}
-             GROUP BY started_at, cc, asn
-             ON CONFLICT (started_at, cc, asn) DO UPDATE
+            "INSERT INTO rollup_senders (started_at, cc, asn, campaign, senders)
+             SELECT started_at, cc, asn, campaign, SUM(new_sender) FROM reports WHERE {which}
+             GROUP BY started_at, cc, asn, campaign
+             ON CONFLICT (started_at, cc, asn, campaign) DO UPDATE
              SET senders = rollup_senders.senders + excluded.senders"
         ),
     ]
 }
 
 /// The statements that fold the reports received in `[from, to)` (two placeholders).
-pub(crate) fn fold_hour_sql(from: &str, to: &str) -> [String; 2] {
-    fold_sql(&format!("received_at >= {from} AND received_at < {to}"))
+pub(crate) fn fold_hour_sql(lookup: Lookup, from: &str, to: &str) -> [String; 2] {
+    fold_sql(
+        lookup,
+        &format!("received_at >= {from} AND received_at < {to}"),
+    )
 }
 
 /// The statements that fold the one report whose row id is the placeholder: an imported
 /// report received before W.
-pub(crate) fn fold_report(id: &str) -> [String; 2] {
-    fold_sql(&format!("id = {id}"))
+pub(crate) fn fold_report(lookup: Lookup, id: &str) -> [String; 2] {
+    fold_sql(lookup, &format!("id = {id}"))
 }

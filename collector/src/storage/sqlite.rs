@@ -27,6 +27,9 @@ const WAL_TRUNCATE_WAIT: Duration = Duration::from_secs(1);
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Versioned schema; each step runs once, in a transaction with its version row.
+/// How reads and roll forwards find verdict rows here.
+const LOOKUP: super::rollup::Lookup = super::rollup::Lookup::ByCell;
+
 const MIGRATIONS: &[(i64, &str)] = &[
     (
         1,
@@ -84,24 +87,30 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     // Issue #11: hourly rollups, so that aggregates and detection do not group every raw row
     // (see `super::rollup`). The first roll forward folds in every report stored before.
+    // Verdict rows carry their report's campaign, which the rollups keep (issue #12: results
+    // filtered by campaign).
     (
         6,
-        "CREATE TABLE IF NOT EXISTS rollup_verdicts (
+        "ALTER TABLE verdicts ADD COLUMN campaign TEXT NOT NULL DEFAULT '';
+         UPDATE verdicts SET campaign = (SELECT campaign FROM reports WHERE reports.id = verdicts.report_id);
+         CREATE TABLE IF NOT EXISTS rollup_verdicts (
             started_at INTEGER NOT NULL,
             cc TEXT NOT NULL,
             asn INTEGER NOT NULL,
             platform TEXT NOT NULL,
             verdict TEXT NOT NULL,
+            campaign TEXT NOT NULL,
             reports INTEGER NOT NULL,
             senders INTEGER NOT NULL,
-            PRIMARY KEY (started_at, cc, asn, platform, verdict)
+            PRIMARY KEY (started_at, cc, asn, platform, verdict, campaign)
          ) WITHOUT ROWID;
          CREATE TABLE IF NOT EXISTS rollup_senders (
             started_at INTEGER NOT NULL,
             cc TEXT NOT NULL,
             asn INTEGER NOT NULL,
+            campaign TEXT NOT NULL,
             senders INTEGER NOT NULL,
-            PRIMARY KEY (started_at, cc, asn)
+            PRIMARY KEY (started_at, cc, asn, campaign)
          ) WITHOUT ROWID;
          CREATE TABLE IF NOT EXISTS rollup_state (
             id INTEGER PRIMARY KEY CHECK (id = 1), rolled_before INTEGER NOT NULL);
@@ -242,11 +251,11 @@ fn write_batch(
         )?;
         let mut verdict_stmt = tx.prepare_cached(
             "INSERT INTO verdicts (report_id, platform, started_at, cc, asn, verdict, reason,
-                new_sender)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                new_sender, campaign)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?;
         let mut present_stmt = tx.prepare_cached(&super::present_sql(|n| format!("?{n}")))?;
-        let fold = super::rollup::fold_report("?1");
+        let fold = super::rollup::fold_report(LOOKUP, "?1");
         for job in jobs {
             let r = &job.report;
             // Inside the batch's transaction: a twin earlier in the same batch counts too.
@@ -287,6 +296,7 @@ fn write_batch(
                     v.verdict.as_str(),
                     v.reason.as_str(),
                     r.new_sender,
+                    r.campaign,
                 ])?;
             }
             // Only an import stores a report received before the rollups' bound.
@@ -318,7 +328,7 @@ fn roll_hour(conn: &mut Connection, until: i64) -> Result<Option<i64>, StorageEr
     let folded = match next {
         Some(hour) => {
             let end = (hour + crate::time::HOUR).min(until);
-            for sql in rollup::fold_hour_sql("?1", "?2") {
+            for sql in rollup::fold_hour_sql(LOOKUP, "?1", "?2") {
                 tx.execute(&sql, [hour, end])?;
             }
             tx.execute(&rollup::set_rolled_sql("?1"), [end])?;
@@ -364,6 +374,10 @@ fn expire_batch(conn: &mut Connection, cutoff: i64) -> Result<usize, StorageErro
 /// The conditions of `q`'s filters (` AND cc = ?n …`), their values pushed onto `args`.
 fn filters(q: &AggregateQuery, args: &mut Vec<rusqlite::types::Value>) -> String {
     let mut filters = String::new();
+    if let Some(campaign) = &q.campaign {
+        args.push(campaign.clone().into());
+        filters += &format!(" AND campaign = ?{}", args.len());
+    }
     if let Some(cc) = &q.cc {
         args.push(cc.clone().into());
         filters += &format!(" AND cc = ?{}", args.len());
@@ -394,8 +408,13 @@ fn hour_cells(
 ) -> Result<Option<Vec<CountRow>>, StorageError> {
     let mut args: Vec<rusqlite::types::Value> = vec![q.from.into(), q.to.into()];
     let filters = filters(q, &mut args);
-    let [rolled_sql, live_sql] =
-        super::hour_cells_sql(|n| format!("?{n}"), &filters, args.len() + 1, max_rows + 1);
+    let [rolled_sql, live_sql] = super::hour_cells_sql(
+        LOOKUP,
+        |n| format!("?{n}"),
+        &filters,
+        args.len() + 1,
+        max_rows + 1,
+    );
     let read = |sql: &str, args: &[rusqlite::types::Value]| {
         conn.prepare_cached(sql)?
             .query_map(params_from_iter(args), count_row)?
@@ -718,18 +737,28 @@ impl Storage for SqliteStorage {
         &self,
         from: i64,
         to: i64,
+        campaign: Option<String>,
         max_rows: usize,
     ) -> BoxFuture<'_, Result<Option<HourlyCounts>, StorageError>> {
         Box::pin(self.read(move |conn| {
             // One read transaction: both statements see the same reports.
             let tx = conn.unchecked_transaction()?;
-            let hours = AggregateQuery::hourly(from, to);
+            let hours = AggregateQuery {
+                campaign,
+                ..AggregateQuery::hourly(from, to)
+            };
             let Some(verdicts) = hour_cells(&tx, &hours, max_rows)? else {
                 return Ok(None);
             };
-            let mut stmt = tx.prepare_cached(&super::senders_sql("?1", "?2", "?3"))?;
+            let only = hours.campaign.as_ref().map(|_| "?4");
+            let mut stmt = tx.prepare_cached(&super::senders_sql("?1", "?2", "?3", only))?;
+            let mut args: Vec<rusqlite::types::Value> =
+                vec![from.into(), to.into(), rolled(&tx)?.into()];
+            if let Some(campaign) = &hours.campaign {
+                args.push(campaign.clone().into());
+            }
             let senders = stmt
-                .query_map(params![from, to, rolled(&tx)?], |row| {
+                .query_map(rusqlite::params_from_iter(args), |row| {
                     Ok(SenderRow {
                         hour: row.get(0)?,
                         cc: row.get(1)?,
