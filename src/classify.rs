@@ -704,6 +704,7 @@ mod tests {
         let mut report = Report {
             schema: crate::vocabulary::SCHEMA.into(),
             campaign: "t".into(),
+            #[cfg(not(target_arch = "wasm32"))]
             campaign_revision: None,
             started_at: "2026-11-22T21:00:00.000Z".into(),
             runtime_ms: 1,
