@@ -97,7 +97,8 @@ SELECT :first + (i % :hours) * 3600, :first + (i % :hours) * 3600, 'default',
        (ARRAY['PK','IR','TR','RU','BR','IN','EG','ET','MM','US'])[((i / :hours) % 40) / 4 + 1],
        1000 + (i / :hours) % 40, 'chrome', 156, 'android', i, :'doc', 1
 FROM generate_series(:from::BIGINT, :to::BIGINT - 1) AS i;
-INSERT INTO verdicts (report_id, platform, started_at, cc, asn, verdict, reason, new_sender)
+INSERT INTO verdicts (report_id, platform, started_at, cc, asn, verdict, reason, new_sender,
+                      campaign)
 SELECT r.id, p.platform, r.started_at, r.cc, r.asn,
        CASE
          WHEN r.asn = 1000 AND p.platform = 'x' AND r.started_at > :now - 6 * 3600 THEN 'blocked'
@@ -106,7 +107,7 @@ SELECT r.id, p.platform, r.started_at, r.cc, r.asn,
          WHEN p.x < 6 THEN 'inconclusive'
          ELSE 'reachable'
        END,
-       'endpoints_loaded', 1
+       'endpoints_loaded', 1, r.campaign
 FROM reports r,
      LATERAL (SELECT platform, floor(random() * 100) AS x
               FROM unnest(ARRAY['x','facebook','instagram','youtube','tiktok','whatsapp',
@@ -129,12 +130,11 @@ roll_up() {
 }
 
 drop_indexes() {
-  psql -c "ALTER TABLE verdicts DROP CONSTRAINT verdicts_pkey; DROP INDEX verdicts_cell, reports_received, reports_run;"
+  psql -c "ALTER TABLE verdicts DROP CONSTRAINT verdicts_pkey; DROP INDEX reports_received, reports_run;"
 }
 # As the migrations in collector/src/storage/postgres.rs make them.
 make_indexes() {
   psql -c "ALTER TABLE verdicts ADD PRIMARY KEY (report_id, platform);
-    CREATE INDEX verdicts_cell ON verdicts (started_at, cc, asn, platform);
     CREATE INDEX reports_received ON reports (received_at);
     CREATE INDEX reports_run ON reports (started_at, cc, asn, runtime_ms);"
   psql -c "VACUUM ANALYZE"

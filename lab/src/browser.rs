@@ -5,7 +5,7 @@
 pub mod firefox;
 
 use crate::error::{bail, Context, Result};
-use crate::scenarios::{Judged, LayoutSeen};
+use crate::scenarios::{CardSeen, Judged, LayoutSeen};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -512,6 +512,46 @@ impl Browser {
     /// If there is no such element.
     async fn message_in(&self, css: &str) -> Result<String> {
         Ok(self.element(css).await?.text().await.unwrap_or_default())
+    }
+
+    /// Opens the live status card at `url` in a tab of its own and reads what it settled on:
+    /// its state (`disrupted`, `clear`, `thin` or `error`), headline and basis line; then
+    /// closes that tab and is back on the page, as it was.
+    ///
+    /// # Errors
+    /// If no tab can be opened, or the card does not settle within 20 s.
+    pub async fn card(&self, url: &str) -> Result<CardSeen> {
+        let c = &self.client;
+        let page = c.window().await.context("the page's tab")?;
+        let tab = c.new_window(true).await.context("a tab for the card")?;
+        c.switch_to_window(tab.handle)
+            .await
+            .context("switching to the card's tab")?;
+        let seen = self.settled_card(url).await;
+        let _ = c.close_window().await;
+        c.switch_to_window(page).await.context("back to the page")?;
+        seen
+    }
+
+    async fn settled_card(&self, url: &str) -> Result<CardSeen> {
+        self.navigate(url).await?;
+        let body = self
+            .wait_for(
+                "body[data-state=disrupted], body[data-state=clear], body[data-state=thin], \
+                 body[data-state=error]",
+                PAGE_LIMIT,
+                "the status card to settle",
+            )
+            .await?;
+        Ok(CardSeen {
+            state: body
+                .attr("data-state")
+                .await
+                .context("reading the card's data-state")?
+                .unwrap_or_default(),
+            headline: self.message_in("#headline").await?,
+            basis: self.message_in("#basis").await?,
+        })
     }
 
     /// A PNG of the results, as a person would see them.

@@ -153,6 +153,16 @@ async fn observe(scenario: &Scenario, setup: &Setup<'_>, seen: &mut Observation)
         record_stored(&collector, id, seen)?;
     }
     seen.aggregated = collector.aggregated().await?;
+    if scenario.card {
+        let lang = scenario
+            .language
+            .map_or(String::new(), |l| format!("&lang={l}"));
+        seen.card = Some(
+            browser
+                .card(&format!("http://{listen}/card.html?cc=ZZ{lang}"))
+                .await?,
+        );
+    }
 
     match &setup.afterwards {
         Afterwards::Finish => {}

@@ -93,6 +93,9 @@ pub struct Scenario {
     /// The page opened with `?lang=` this catalog's code: its text, direction and mirrored
     /// layout are checked against the catalog (`www/i18n/CODE.json`).
     pub language: Option<&'static str>,
+    /// After Submit, the live status card of the lab's country (ZZ) is opened in the same
+    /// browser: it must settle on what the collector now holds (the stored report).
+    pub card: bool,
 }
 
 /// No latency, no censor, every platform reachable, no time limit, on the page: each scenario
@@ -114,6 +117,7 @@ impl Default for Scenario {
             tracking_list: &[],
             delivery: Delivery::Direct,
             language: None,
+            card: false,
         }
     }
 }
@@ -215,6 +219,9 @@ impl Scenario {
         }
         problems.extend(self.waiting_problems(seen));
         problems.extend(self.language_problems(seen));
+        if self.card {
+            problems.extend(card_problems(seen.card.as_ref()));
+        }
         if seen.page.len() != PLATFORMS.len() {
             problems.push(format!(
                 "the page shows {} platforms, the campaign has {}",
@@ -241,6 +248,23 @@ impl Scenario {
             }
         }
         problems
+    }
+}
+
+/// What is wrong with the status card after a stored report: it must have loaded the
+/// collector's events and aggregates and drawn a verdict on them, `clear` or `disrupted` with
+/// its basis (the lab's collector publishes from one sender, `--k 1`), not `thin` (no
+/// report seen) or `error`.
+fn card_problems(card: Option<&CardSeen>) -> Vec<String> {
+    let Some(card) = card else {
+        return vec!["the status card was not read".into()];
+    };
+    match card.state.as_str() {
+        "clear" | "disrupted" if !card.basis.is_empty() => vec![],
+        _ => vec![format!(
+            "the status card settled on {:?}: {:?} / {:?}",
+            card.state, card.headline, card.basis
+        )],
     }
 }
 
@@ -424,8 +448,19 @@ pub struct Observation {
     /// The page's language and layout, in the scenarios that ask for a language.
     #[serde(default)]
     pub layout: Option<LayoutSeen>,
+    /// The status card, in the scenarios that open it.
+    #[serde(default)]
+    pub card: Option<CardSeen>,
     /// Why the run did not get as far as verdicts.
     pub error: Option<String>,
+}
+
+/// What the live status card settled on.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct CardSeen {
+    pub state: String,
+    pub headline: String,
+    pub basis: String,
 }
 
 /// How the page showed itself in the language a scenario asked for, beside what its catalog
@@ -467,7 +502,10 @@ pub fn all() -> Vec<Scenario> {
             latency: Duration::from_millis(50),
             ..Scenario::default()
         },
-        drop_x.clone(),
+        Scenario {
+            card: true,
+            ..drop_x.clone()
+        },
         Scenario {
             name: "urdu-drop-x",
             about: "drop-x on the page in Urdu (?lang=ur): right-to-left, mirrored, the \
@@ -673,6 +711,11 @@ mod tests {
             rows: list,
             verdicts_ms: 5_000,
             connections_after_run: 40,
+            card: Some(CardSeen {
+                state: "clear".into(),
+                headline: "No disruption detected".into(),
+                basis: "Based on 1 reports in 1 of the last 24 hours".into(),
+            }),
             ..Observation::default()
         }
     }
@@ -727,6 +770,47 @@ mod tests {
         assert!(problems[1].contains("\"Results\""), "{problems:?}");
         // No language asked: nothing is checked.
         assert!(find("drop-x").unwrap().problems(&seen).is_empty());
+    }
+
+    #[test]
+    fn a_status_card_not_read_or_without_the_report_is_a_problem() {
+        let drop_x = find("drop-x").unwrap();
+        assert!(drop_x.card, "drop-x opens the status card");
+        let mut seen = observation(&[
+            ("x", "blocked"),
+            ("youtube", "reachable"),
+            ("facebook", "reachable"),
+            ("telegram", "reachable"),
+            ("insaf-pk", "reachable"),
+        ]);
+        seen.card = None;
+        assert_eq!(drop_x.problems(&seen), ["the status card was not read"]);
+        let card = |state: &str, basis: &str| CardSeen {
+            state: state.into(),
+            headline: "h".into(),
+            basis: basis.into(),
+        };
+        for bad in [
+            card("thin", "An hour counts only once"),
+            card("error", ""),
+            card("clear", ""),
+        ] {
+            seen.card = Some(bad);
+            assert_eq!(drop_x.problems(&seen).len(), 1, "{:?}", seen.card);
+        }
+        seen.card = Some(card(
+            "clear",
+            "Based on 1 reports in 1 of the last 24 hours",
+        ));
+        assert!(
+            drop_x.problems(&seen).is_empty(),
+            "{:?}",
+            drop_x.problems(&seen)
+        );
+        // Scenarios that do not open it ask nothing of it.
+        seen.card = None;
+        let urdu = find("urdu-drop-x").unwrap().problems(&seen);
+        assert!(!urdu.iter().any(|p| p.contains("card")), "{urdu:?}");
     }
 
     #[test]
