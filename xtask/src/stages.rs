@@ -383,7 +383,11 @@ pub fn in_browser(
         .args(args)
         .env("NETREACH_FIXTURES", format!("http://{address}"))
         .env(driver_variable, driver)
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "180");
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "180")
+        // The runner gives a driver 5 s to listen by default: a chromedriver started right
+        // after the native stage once took longer (CI failed: "driver failed to bind port
+        // during startup"). It retries a stuck driver every 10 s within this budget.
+        .env("WASM_BINDGEN_TEST_DRIVER_TIMEOUT", "60");
     if !isolated {
         // The runner serves its page cross-origin isolated unless told not to; the engine is
         // tested as ordinary pages run it.
