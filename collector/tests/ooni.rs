@@ -170,24 +170,7 @@ fn bad_parameters_get_400_naming_them() {
     let dir = TempDir::new("ooni-bad");
     let store = Store::sqlite(dir.path());
     let collector = start(&store, &dir, &["--aggregate-rate-limit", "0"]);
-    for (query, message) in [
-        ("cc=PAK", "cc: must be a two-letter country code"),
-        ("asn=x", "asn: must be a number like 17557"),
-        ("platform=../x", "platform: must be a platform id"),
-        (
-            "campaign=../pk",
-            "campaign: must be a campaign id (letters, digits, - and _)",
-        ),
-        (
-            "from=yesterday",
-            "from: must be a UTC date (2026-11-22) or date-time (2026-11-22T21:00:00Z)",
-        ),
-        ("from=2026-11-22&to=2026-11-21", "from: must be before to"),
-        (
-            "from=2024-01-01&to=2026-01-01",
-            "from: the range is limited to 400 days",
-        ),
-    ] {
+    for &(query, message) in common::BAD_FILTERS {
         let answer = collector.get(&format!("/v1/export/ooni?{query}"));
         assert_eq!(answer.status, 400, "{query}: {}", answer.body);
         assert_eq!(answer.error(), message, "{query}");

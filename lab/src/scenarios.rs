@@ -691,6 +691,15 @@ pub fn find(name: &str) -> Option<Scenario> {
 mod tests {
     use super::*;
 
+    /// X blocked, every other platform of the lab's campaign reachable: drop-x's verdicts.
+    const X_BLOCKED: [(&str, &str); 5] = [
+        ("x", "blocked"),
+        ("youtube", "reachable"),
+        ("facebook", "reachable"),
+        ("telegram", "reachable"),
+        ("insaf-pk", "reachable"),
+    ];
+
     fn judged(platform: &str, verdict: &str) -> Judged {
         Judged {
             platform: platform.into(),
@@ -736,13 +745,7 @@ mod tests {
     #[test]
     fn a_page_not_in_the_asked_language_or_not_mirrored_is_a_problem() {
         let urdu = find("urdu-drop-x").unwrap();
-        let good = [
-            ("x", "blocked"),
-            ("youtube", "reachable"),
-            ("facebook", "reachable"),
-            ("telegram", "reachable"),
-            ("insaf-pk", "reachable"),
-        ];
+        let good = X_BLOCKED;
         let mut seen = observation(&good);
         assert_eq!(
             urdu.problems(&seen),
@@ -776,13 +779,7 @@ mod tests {
     fn a_status_card_not_read_or_without_the_report_is_a_problem() {
         let drop_x = find("drop-x").unwrap();
         assert!(drop_x.card, "drop-x opens the status card");
-        let mut seen = observation(&[
-            ("x", "blocked"),
-            ("youtube", "reachable"),
-            ("facebook", "reachable"),
-            ("telegram", "reachable"),
-            ("insaf-pk", "reachable"),
-        ]);
+        let mut seen = observation(&X_BLOCKED);
         seen.card = None;
         assert_eq!(drop_x.problems(&seen), ["the status card was not read"]);
         let card = |state: &str, basis: &str| CardSeen {
@@ -825,13 +822,7 @@ mod tests {
     #[test]
     fn a_wrong_verdict_a_stored_mismatch_and_slowness_are_problems() {
         let drop_x = find("drop-x").unwrap();
-        let good = [
-            ("x", "blocked"),
-            ("youtube", "reachable"),
-            ("facebook", "reachable"),
-            ("telegram", "reachable"),
-            ("insaf-pk", "reachable"),
-        ];
+        let good = X_BLOCKED;
         assert!(drop_x.problems(&observation(&good)).is_empty());
 
         let mut wrong = good;
@@ -872,13 +863,7 @@ mod tests {
     #[test]
     fn a_control_faster_than_the_round_trip_means_the_delay_was_missing() {
         let far = find("reset-x-far").unwrap();
-        let verdicts = [
-            ("x", "blocked"),
-            ("youtube", "reachable"),
-            ("facebook", "reachable"),
-            ("telegram", "reachable"),
-            ("insaf-pk", "reachable"),
-        ];
+        let verdicts = X_BLOCKED;
         let report = |ms: u32| {
             serde_json::from_value::<netreach::Report>(serde_json::json!({
                 "schema": netreach::SCHEMA, "campaign": "lab",
@@ -1023,13 +1008,7 @@ mod tests {
             ("insaf-pk", "reachable"),
         ];
         assert!(loss.problems(&observation(&fine)).is_empty());
-        let bad = [
-            ("x", "blocked"),
-            ("youtube", "reachable"),
-            ("facebook", "reachable"),
-            ("telegram", "reachable"),
-            ("insaf-pk", "reachable"),
-        ];
+        let bad = X_BLOCKED;
         assert_eq!(loss.problems(&observation(&bad)).len(), 1);
     }
 }

@@ -451,3 +451,28 @@ impl Store {
         }
     }
 }
+
+/// Bad filter parameters of the read routes (aggregates, disruptions, the OONI export: one
+/// parser) and the 400 message each gets.
+pub const BAD_FILTERS: &[(&str, &str)] = &[
+    ("cc=PAK", "cc: must be a two-letter country code"),
+    ("asn=x", "asn: must be a number like 17557"),
+    ("platform=../x", "platform: must be a platform id"),
+    (
+        "campaign=../pk",
+        "campaign: must be a campaign id (letters, digits, - and _)",
+    ),
+    (
+        "from=yesterday",
+        "from: must be a UTC date (2026-11-22) or date-time (2026-11-22T21:00:00Z)",
+    ),
+    (
+        "to=2026-13-01",
+        "to: must be a UTC date (2026-11-22) or date-time (2026-11-22T21:00:00Z)",
+    ),
+    ("from=2026-11-22&to=2026-11-21", "from: must be before to"),
+    (
+        "from=2020-01-01&to=2026-01-01",
+        "from: the range is limited to 400 days",
+    ),
+];
