@@ -81,6 +81,7 @@ impl Score {
                     .cloned()
                     .collect(),
                 senders: counts.senders.clone(),
+                connections: Vec::new(),
             };
             for e in detect(&one, K, window) {
                 let cc = e.cc.clone().unwrap_or_default();

@@ -463,6 +463,7 @@ impl Counter {
                     senders,
                 })
                 .collect(),
+            connections: Vec::new(),
         }
     }
 }

@@ -46,6 +46,7 @@ pub mod aggregate_guard;
 pub mod campaigns;
 pub mod catalog;
 pub mod cli;
+pub mod connection;
 pub mod demo;
 pub mod disruptions;
 pub mod error;

@@ -163,6 +163,7 @@ impl Raw<'_> {
                     senders,
                 })
                 .collect(),
+            connections: Vec::new(),
         }
     }
 

@@ -224,14 +224,29 @@ pub struct SenderRow {
     pub senders: u64,
 }
 
+/// Reports of one connection condition in one hour, country and network.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectionRow {
+    /// Start of the hour the runs started in (Unix seconds).
+    pub hour: i64,
+    pub cc: String,
+    pub asn: u32,
+    pub connection: crate::connection::Connection,
+    /// Reports with this condition.
+    pub count: u64,
+}
+
 /// What disruption detection reads: verdict counts per hour and cell (country, network,
-/// platform), and senders per hour, country and network.
+/// platform), senders per hour, country and network, and the reports' connection conditions
+/// per hour, country and network.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HourlyCounts {
     /// Ordered by hour, country, ASN, platform, verdict (as [`Storage::aggregate`] gives them).
     pub verdicts: Vec<CountRow>,
     /// Ordered by hour, country, ASN.
     pub senders: Vec<SenderRow>,
+    /// Ordered by hour, country, ASN, condition.
+    pub connections: Vec<ConnectionRow>,
 }
 
 /// The SQL of senders per hour, country and network, for runs started in `[from, to)`:

@@ -660,7 +660,11 @@ impl Storage for PostgresStorage {
                 })
                 .collect();
             tx.commit().await?;
-            Ok(Some(HourlyCounts { verdicts, senders }))
+            Ok(Some(HourlyCounts {
+                verdicts,
+                senders,
+                connections: Vec::new(),
+            }))
         }))
     }
 

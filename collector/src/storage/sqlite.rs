@@ -769,7 +769,11 @@ impl Storage for SqliteStorage {
                 .collect::<Result<_, _>>()?;
             drop(stmt);
             tx.finish()?;
-            Ok(Some(HourlyCounts { verdicts, senders }))
+            Ok(Some(HourlyCounts {
+                verdicts,
+                senders,
+                connections: Vec::new(),
+            }))
         }))
     }
 
