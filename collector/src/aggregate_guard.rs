@@ -20,6 +20,8 @@ pub struct AggregateGuard {
     pub cache: AggregateCache,
     /// Disruptions by query, kept as long as aggregates.
     pub disruptions: AnswerCache<Vec<Disruption>>,
+    /// OONI export lines by query, kept as long as aggregates.
+    pub ooni: AnswerCache<String>,
     /// Queries allowed to run against storage at once.
     slots: Arc<Semaphore>,
     /// Requests per minute per client.
@@ -37,6 +39,7 @@ impl AggregateGuard {
     ) -> Self {
         AggregateGuard {
             disruptions: AnswerCache::new(cache.ttl),
+            ooni: AnswerCache::new(cache.ttl),
             cache,
             slots: Arc::new(Semaphore::new(concurrent)),
             limiter,

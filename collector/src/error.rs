@@ -31,6 +31,9 @@ pub enum AppError {
     TooManyCells { max: usize },
     /// Disruptions over a range whose hourly counts exceed `max` rows: 400.
     TooManyHours { max: usize },
+    /// An OONI export whose range holds more than `max` stored reports to count attempts
+    /// from: 400.
+    TooManyReports { max: usize },
     /// A request body that stalled past `--body-timeout-ms`: 408.
     BodyTimeout,
     /// A report body that is neither JSON nor plain text: 415.
@@ -67,9 +70,9 @@ impl AppError {
             | AppError::ReadsLimited(Refused::TooManyClients)
             | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::RateLimited(_) | AppError::ReadsLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            AppError::TooManyCells { .. } | AppError::TooManyHours { .. } => {
-                StatusCode::BAD_REQUEST
-            }
+            AppError::TooManyCells { .. }
+            | AppError::TooManyHours { .. }
+            | AppError::TooManyReports { .. } => StatusCode::BAD_REQUEST,
             AppError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             AppError::UnsupportedContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -121,6 +124,9 @@ impl AppError {
             ),
             AppError::TooManyHours { max } => format!(
                 "too many cells to examine (over {max} rows of hourly counts, with the 7 days of baseline before from): choose a shorter range (from, to)"
+            ),
+            AppError::TooManyReports { max } => format!(
+                "too many stored reports to count attempts from (over {max} in the range): choose a shorter range (from, to)"
             ),
             AppError::BodyTimeout => "the request body stalled; send it at once".into(),
             AppError::UnsupportedContentType => {

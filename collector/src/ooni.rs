@@ -6,13 +6,16 @@
 //! [`crate::aggregate`], never one report: a report's own country, network and hour would
 //! single out its sender wherever the cell holds fewer than k of them, and even in a
 //! published cell its attempts (milliseconds, outcomes, browser) set it apart from the others.
-//! So the export publishes exactly what `GET /v1/aggregates?bucket=hour` does, in another
-//! shape. The mapping, field by field, is in collector/README.md (*OONI export*).
+//! So the export publishes what `GET /v1/aggregates?bucket=hour` does, in another shape, plus
+//! the cell's attempts counted by outcome ([`AttemptTally`], from the cell's stored reports):
+//! a sum over at least k senders, like the verdict counts. The mapping, field by field, is in
+//! collector/README.md (*OONI export*).
 
 use crate::aggregate::Cell;
-use netreach::Verdict;
+use crate::time::format_utc;
+use netreach::{Outcome, Report, Verdict};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// OONI's `test_name` of a netreach cell.
 pub const TEST_NAME: &str = "netreach_platforms";
@@ -54,6 +57,8 @@ pub struct TestKeys {
     pub k: u32,
     /// Reports per verdict.
     pub verdicts: VerdictCounts,
+    /// The platform's attempts in those reports, by outcome.
+    pub attempts: AttemptCounts,
 }
 
 /// Reports per verdict: every verdict of `Verdict::ALL` under its wire name, in that order
@@ -63,18 +68,104 @@ pub struct VerdictCounts([u64; Verdict::ALL.len()]);
 
 impl Serialize for VerdictCounts {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (verdict, count) in Verdict::ALL.iter().zip(self.0) {
-            map.serialize_entry(verdict.as_str(), &count)?;
-        }
-        map.end()
+        named_counts(serializer, Verdict::ALL.iter().map(|v| v.as_str()), &self.0)
     }
 }
 
-/// The measurement line of a published hour cell, `k` being the threshold it met and
-/// `synthetic` whether the collector serves demo data (`--demo`).
-pub fn measurement(cell: &Cell, k: u32, synthetic: bool) -> Measurement<'_> {
+/// Counts as a map from each name to its count, in the names' order.
+fn named_counts<S: serde::Serializer>(
+    serializer: S,
+    names: impl Iterator<Item = &'static str>,
+    counts: &[u64],
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = serializer.serialize_map(Some(counts.len()))?;
+    for (name, count) in names.zip(counts) {
+        map.serialize_entry(name, count)?;
+    }
+    map.end()
+}
+
+/// Attempts per outcome: every outcome of `Outcome::ALL` under its wire name, in that order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AttemptCounts(pub [u64; Outcome::ALL.len()]);
+
+impl Serialize for AttemptCounts {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        named_counts(serializer, Outcome::ALL.iter().map(|o| o.as_str()), &self.0)
+    }
+}
+
+/// A cell's key: its bucket as published, country, network and platform.
+type CellKey = (String, String, u32, String);
+
+/// The attempts of published cells, counted from the stored reports of their hours. Only the
+/// cells given to [`AttemptTally::new`] are counted: a report of an unpublished cell adds
+/// nothing anywhere.
+#[derive(Debug, Default)]
+pub struct AttemptTally {
+    cells: HashMap<CellKey, AttemptCounts>,
+    /// Countries and networks with a published cell, to skip other reports unread.
+    networks: HashSet<(String, u32)>,
+}
+
+impl AttemptTally {
+    /// A tally of these published cells' attempts, all zero.
+    pub fn new(cells: &[Cell]) -> Self {
+        AttemptTally {
+            cells: cells
+                .iter()
+                .map(|c| {
+                    let key = (c.bucket.clone(), c.cc.clone(), c.asn, c.platform.clone());
+                    (key, AttemptCounts::default())
+                })
+                .collect(),
+            networks: cells.iter().map(|c| (c.cc.clone(), c.asn)).collect(),
+        }
+    }
+
+    /// Whether a report from this country and network can add to a published cell.
+    pub fn wants(&self, cc: &str, asn: u32) -> bool {
+        self.networks.contains(&(cc.to_owned(), asn))
+    }
+
+    /// Counts the attempts of `report` (a run started in `hour`, sent from `cc`/`asn`) in
+    /// the cells it belongs to.
+    pub fn add(&mut self, hour: i64, cc: &str, asn: u32, report: &Report) {
+        let bucket = format_utc(hour);
+        for platform in &report.platforms {
+            let key = (bucket.clone(), cc.to_owned(), asn, platform.id.clone());
+            let Some(counts) = self.cells.get_mut(&key) else {
+                continue;
+            };
+            for attempt in platform.endpoints.iter().flat_map(|e| &e.attempts) {
+                if let Some(i) = Outcome::ALL.iter().position(|o| *o == attempt.outcome) {
+                    counts.0[i] += 1;
+                }
+            }
+        }
+    }
+
+    /// The attempts counted for `cell` (zero for a cell not given to [`AttemptTally::new`]).
+    pub fn of(&self, cell: &Cell) -> AttemptCounts {
+        let key = (
+            cell.bucket.clone(),
+            cell.cc.clone(),
+            cell.asn,
+            cell.platform.clone(),
+        );
+        self.cells.get(&key).copied().unwrap_or_default()
+    }
+}
+
+/// The measurement line of a published hour cell with its attempts, `k` being the threshold
+/// it met and `synthetic` whether the collector serves demo data (`--demo`).
+pub fn measurement(
+    cell: &Cell,
+    attempts: AttemptCounts,
+    k: u32,
+    synthetic: bool,
+) -> Measurement<'_> {
     // `bucket` is `YYYY-MM-DDTHH:00:00Z`; OONI writes `YYYY-MM-DD HH:MM:SS`, in UTC.
     let start = cell.bucket.trim_end_matches('Z').replacen('T', " ", 1);
     let compact: String = cell
@@ -107,6 +198,7 @@ pub fn measurement(cell: &Cell, k: u32, synthetic: bool) -> Measurement<'_> {
             senders: cell.senders,
             k,
             verdicts: VerdictCounts(std::array::from_fn(|i| cell.count(Verdict::ALL[i]))),
+            attempts,
         },
         test_name: TEST_NAME,
         test_start_time: start,
@@ -114,14 +206,19 @@ pub fn measurement(cell: &Cell, k: u32, synthetic: bool) -> Measurement<'_> {
     }
 }
 
-/// The cells as JSON lines, each ending with a newline.
+/// The cells as JSON lines with their attempts, each ending with a newline.
 ///
 /// # Errors
 /// A cell that cannot be serialized (none can: every field is a string or a number).
-pub fn to_jsonl(cells: &[Cell], k: u32, synthetic: bool) -> Result<String, serde_json::Error> {
+pub fn to_jsonl(
+    cells: &[Cell],
+    attempts: &AttemptTally,
+    k: u32,
+    synthetic: bool,
+) -> Result<String, serde_json::Error> {
     let mut out = String::new();
     for cell in cells {
-        out += &serde_json::to_string(&measurement(cell, k, synthetic))?;
+        out += &serde_json::to_string(&measurement(cell, attempts.of(cell), k, synthetic))?;
         out.push('\n');
     }
     Ok(out)
@@ -147,9 +244,13 @@ mod tests {
         }
     }
 
+    fn attempts() -> AttemptCounts {
+        AttemptCounts([3, 2, 30, 1])
+    }
+
     #[test]
     fn a_cell_becomes_an_ooni_measurement() {
-        let line = serde_json::to_value(measurement(&cell(), 5, false)).unwrap();
+        let line = serde_json::to_value(measurement(&cell(), attempts(), 5, false)).unwrap();
         assert_eq!(line["measurement_start_time"], "2026-12-03 05:00:00");
         assert_eq!(line["test_start_time"], "2026-12-03 05:00:00");
         assert_eq!(line["probe_asn"], "AS17557");
@@ -172,20 +273,71 @@ mod tests {
         for v in Verdict::ALL {
             assert_eq!(keys["verdicts"][v.as_str()], cell().count(*v), "{v:?}");
         }
-    }
-
-    #[test]
-    fn verdicts_come_in_the_order_of_the_aggregates_columns() {
-        let line = serde_json::to_string(&measurement(&cell(), 5, false)).unwrap();
-        assert!(
-            line.contains(r#""verdicts":{"reachable":1,"throttled":0,"partial":0,"blocked":10,"inconclusive":1}"#),
-            "{line}"
+        assert_eq!(
+            keys["attempts"],
+            serde_json::json!({"ok": 3, "timeout": 2, "error": 30, "unusable": 1})
         );
     }
 
     #[test]
+    fn verdicts_and_attempts_come_in_the_order_of_their_vocabularies() {
+        let line = serde_json::to_string(&measurement(&cell(), attempts(), 5, false)).unwrap();
+        assert!(
+            line.contains(r#""verdicts":{"reachable":1,"throttled":0,"partial":0,"blocked":10,"inconclusive":1},"attempts":{"ok":3,"timeout":2,"error":30,"unusable":1}"#),
+            "{line}"
+        );
+    }
+
+    /// A report of `platform` with these attempt outcomes on its one endpoint.
+    fn report(platform: &str, outcomes: &[&str]) -> Report {
+        let attempts: Vec<_> = outcomes
+            .iter()
+            .map(|o| serde_json::json!({"outcome": o, "ms": 40}))
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "schema": netreach::SCHEMA, "campaign": "default",
+            "started_at": "2026-12-03T05:00:00.000Z",
+            "runtime_ms": 9000, "client": {"browser": "firefox", "version": 153, "os": "linux"},
+            "controls": [],
+            "platforms": [{"id": platform, "verdict": "blocked", "reason": "endpoints_failed",
+                "endpoints": [{"url": "https://x.com/favicon.ico", "kind": "image",
+                    "attempts": attempts}]}]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn attempts_are_counted_only_in_the_published_cells_they_belong_to() {
+        let mut tally = AttemptTally::new(&[cell()]);
+        let hour = crate::time::parse_utc("2026-12-03T05:00:00Z").unwrap();
+        tally.add(
+            hour,
+            "PK",
+            17557,
+            &report("x", &["error", "error", "timeout"]),
+        );
+        tally.add(hour, "PK", 17557, &report("x", &["ok", "unusable"]));
+        // Not the cell's: another platform, hour, network or country.
+        tally.add(hour, "PK", 17557, &report("youtube", &["error"]));
+        tally.add(hour + 3600, "PK", 17557, &report("x", &["error"]));
+        tally.add(hour, "PK", 38193, &report("x", &["error"]));
+        tally.add(hour, "IR", 17557, &report("x", &["error"]));
+        assert_eq!(tally.of(&cell()), AttemptCounts([1, 1, 2, 1]));
+        assert!(tally.wants("PK", 17557));
+        assert!(
+            !tally.wants("PK", 38193),
+            "no published cell of that network"
+        );
+        let other = Cell {
+            platform: "youtube".into(),
+            ..cell()
+        };
+        assert_eq!(tally.of(&other), AttemptCounts::default(), "not published");
+    }
+
+    #[test]
     fn demo_data_says_so_on_every_line() {
-        let lines = to_jsonl(&[cell(), cell()], 5, true).unwrap();
+        let lines = to_jsonl(&[cell(), cell()], &AttemptTally::default(), 5, true).unwrap();
         assert_eq!(lines.lines().count(), 2);
         for line in lines.lines() {
             let line: serde_json::Value = serde_json::from_str(line).unwrap();

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::filler::{first_n, Filler};
+use common::filler::{first_n, Filler, ATTEMPTS};
 use common::{Collector, Store, TempDir};
 use netreach_collector::time::{self, format_utc, HOUR};
 use serde_json::Value;
@@ -93,6 +93,17 @@ fn lines_are_the_hourly_aggregates_in_ooni_format(store: Store) {
             let v = verdict.as_str();
             assert_eq!(keys["verdicts"][v], cell[v], "{v} in {line}");
         }
+        // Every filled report gives each platform the same attempts: the cell's are that
+        // many times as many as it has reports.
+        let reports = cell["reports"].as_u64().unwrap();
+        for outcome in netreach::Outcome::ALL {
+            let o = outcome.as_str();
+            let each = ATTEMPTS
+                .iter()
+                .find(|(name, _)| *name == o)
+                .map_or(0, |a| a.1);
+            assert_eq!(keys["attempts"][o], each * reports, "{o} in {line}");
+        }
         assert_eq!(line["test_name"], "netreach_platforms");
         assert_eq!(line["test_version"], "netreach.report/1");
         assert_eq!(line["software_name"], "netreach");
@@ -164,6 +175,32 @@ fn lines_are_the_hourly_aggregates_in_ooni_format(store: Store) {
     assert!(under_k.is_empty(), "{under_k:#?}");
 }
 test_on_both_stores!(lines_are_the_hourly_aggregates_in_ooni_format);
+
+#[test]
+fn a_range_with_more_reports_than_may_be_read_gets_400_asking_for_a_shorter_one() {
+    let dir = TempDir::new("ooni-reports");
+    let store = Store::sqlite(dir.path());
+    // The 6 cells are within 20 rows; their 20 reports are not within 15.
+    let collector = start(
+        &store,
+        &dir,
+        &["--aggregate-rate-limit", "0", "--max-aggregate-rows", "15"],
+    );
+    fill(&store, hour());
+    assert_eq!(collector.get("/v1/aggregates?bucket=hour").status, 200);
+    let refused = collector.get("/v1/export/ooni");
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert_eq!(
+        refused.error(),
+        "too many stored reports to count attempts from (over 15 in the range): choose a shorter range (from, to)"
+    );
+    let one_hour = collector.get(&format!(
+        "/v1/export/ooni?from={}&to={}",
+        format_utc(hour()),
+        format_utc(hour() + HOUR)
+    ));
+    assert_eq!(one_hour.status, 200, "{}", one_hour.body);
+}
 
 #[test]
 fn bad_parameters_get_400_naming_them() {

@@ -484,6 +484,8 @@ pub struct StoredReport {
     /// Autonomous system number (0 when unknown).
     pub asn: u32,
     pub json: String,
+    /// The hour the run started (Unix seconds), as stored beside the JSON.
+    pub started_at: i64,
 }
 
 /// Reports read in one round trip by [`Storage::reports_after`]. A report is at most

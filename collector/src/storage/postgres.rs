@@ -677,7 +677,7 @@ impl Storage for PostgresStorage {
             let client = self.pool.get().await.map_err(pool_error)?;
             let rows = client
                 .query(
-                    "SELECT id, cc, asn, report FROM reports
+                    "SELECT id, cc, asn, report, started_at FROM reports
                      WHERE id > $1 AND started_at >= $2 AND started_at < $3
                        AND ($4::TEXT IS NULL OR campaign = $4)
                      ORDER BY id LIMIT $5",
@@ -691,6 +691,7 @@ impl Storage for PostgresStorage {
                     cc: row.get(1),
                     asn: row.get::<_, i64>(2) as u32,
                     json: row.get(3),
+                    started_at: row.get(4),
                 })
                 .collect())
         }))

@@ -784,7 +784,7 @@ impl Storage for SqliteStorage {
     ) -> BoxFuture<'_, Result<Vec<StoredReport>, StorageError>> {
         Box::pin(self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT id, cc, asn, report FROM reports
+                "SELECT id, cc, asn, report, started_at FROM reports
                  WHERE id > ?1 AND started_at >= ?2 AND started_at < ?3
                    AND (?4 IS NULL OR campaign = ?4)
                  ORDER BY id LIMIT ?5",
@@ -797,6 +797,7 @@ impl Storage for SqliteStorage {
                         cc: row.get(1)?,
                         asn: row.get(2)?,
                         json: row.get(3)?,
+                        started_at: row.get(4)?,
                     })
                 },
             )?;

@@ -14,6 +14,33 @@ pub struct Filler<'a> {
     next_id: i64,
 }
 
+/// Attempts each platform of a filled report has, by outcome: [`document`]'s.
+pub const ATTEMPTS: [(&str, u64); 2] = [("ok", 1), ("error", 2)];
+
+/// A stored report's JSON with these platforms, each with one endpoint and the attempts of
+/// [`ATTEMPTS`] (what the OONI export counts; nothing else reads the JSON of filled reports).
+pub fn document<'p>(platforms: impl Iterator<Item = &'p str>) -> String {
+    let attempts: Vec<_> = ATTEMPTS
+        .iter()
+        .flat_map(|(outcome, n)| {
+            (0..*n).map(move |_| serde_json::json!({"outcome": outcome, "ms": 50}))
+        })
+        .collect();
+    let platforms: Vec<_> = platforms
+        .map(|id| {
+            serde_json::json!({"id": id, "verdict": "reachable", "reason": "endpoints_loaded",
+                "endpoints": [{"url": format!("https://{id}.example/favicon.ico"),
+                    "kind": "image", "attempts": attempts}]})
+        })
+        .collect();
+    serde_json::json!({
+        "schema": netreach::SCHEMA, "campaign": "t", "started_at": "2026-12-01T00:00:00.000Z",
+        "runtime_ms": 0, "client": {"browser": "chrome", "version": 156, "os": "linux"},
+        "controls": [], "platforms": platforms
+    })
+    .to_string()
+}
+
 impl<'a> Filler<'a> {
     pub fn new(store: &'a Store) -> Self {
         Filler { store, next_id: 1 }
@@ -21,7 +48,8 @@ impl<'a> Filler<'a> {
 
     /// `per_hour` reports an hour in network `asn` of `cc`, for `hours` hours from `first`;
     /// each platform's verdict is the SQL expression given for it, over `j` (the hour's index)
-    /// and `i` (the report's index in its hour).
+    /// and `i` (the report's index in its hour). Each report's JSON ([`document`]) gives
+    /// every platform the same three attempts, whatever its verdict.
     pub fn fill(
         &mut self,
         cc: &str,
@@ -45,8 +73,9 @@ impl<'a> Filler<'a> {
         let mut sql = format!(
             "{series} INSERT INTO reports (id, received_at, started_at, campaign, cc, asn,
                  browser, browser_version, os, runtime_ms, report)
-             SELECT {id}, {received}, {at}, 't', '{cc}', {asn}, 'chrome', 156, 'linux', 0, '{{}}'
-             FROM h, n;\n"
+             SELECT {id}, {received}, {at}, 't', '{cc}', {asn}, 'chrome', 156, 'linux', 0, '{doc}'
+             FROM h, n;\n",
+            doc = document(platforms.iter().map(|(p, _)| *p))
         );
         for (platform, verdict) in platforms {
             sql += &format!(
