@@ -52,7 +52,7 @@
 //!   0.9 at the detection threshold p = 10⁻⁴, 0.99 at 10⁻⁸, 0.999 at 10⁻¹²; each further
 //!   factor of 10⁴ in the evidence adds a nine.
 
-use crate::storage::HourlyCounts;
+use crate::storage::{CountRow, HourlyCounts};
 use crate::time::{floor_hour, format_utc, HOUR};
 use netreach::Verdict;
 use serde::{Serialize, Serializer};
@@ -261,45 +261,59 @@ type Tests = BTreeMap<Key, BTreeMap<i64, Test>>;
 /// per country.
 fn published(counts: &HourlyCounts, k: u32) -> (Series, Series) {
     let k = u64::from(k);
-    let senders: HashMap<(i64, &str, u32), u64> = counts
-        .senders
-        .iter()
-        .map(|s| ((s.hour, s.cc.as_str(), s.asn), s.senders))
-        .collect();
-
-    // Published network cell-hours only (see "k-anonymity" above).
-    let mut cells: BTreeMap<(Key, i64), (Tally, u64)> = BTreeMap::new();
-    for row in &counts.verdicts {
-        let key = (row.cc.clone(), Some(row.asn), row.platform.clone());
-        let (tally, reports) = cells.entry((key, row.bucket)).or_default();
-        *reports += row.count;
-        match FAILING.iter().position(|&v| v == row.verdict) {
-            Some(i) => tally.failing[i] += row.count,
-            None if row.verdict == Verdict::Reachable => tally.reachable += row.count,
-            None => {}
-        }
+    let mut senders: HashMap<(i64, &str, u32), u64> = HashMap::with_capacity(counts.senders.len());
+    for s in &counts.senders {
+        *senders.entry((s.hour, s.cc.as_str(), s.asn)).or_default() += s.senders;
     }
-    let mut networks = Series::new();
-    let mut countries = Series::new();
-    for ((key, hour), (mut tally, reports)) in cells {
-        let (cc, asn, platform) = &key;
-        let in_hour = asn.map_or(0, |asn| {
-            senders.get(&(hour, cc.as_str(), asn)).copied().unwrap_or(0)
-        });
+    // Storage gives the rows ordered by cell, so a cell is a run of rows; hand-made counts
+    // may not be, and are put in that order first.
+    fn by_cell(r: &CountRow) -> (i64, &str, u32, &str) {
+        (r.bucket, r.cc.as_str(), r.asn, r.platform.as_str())
+    }
+    let mut rows: Vec<&CountRow> = counts.verdicts.iter().collect();
+    if !rows.is_sorted_by_key(|r| by_cell(r)) {
+        rows.sort_by(|a, b| by_cell(a).cmp(&by_cell(b)));
+    }
+    // Series keyed by borrowed names: hundreds of thousands of rows but a few hundred series,
+    // so names are copied once per series (keys of owned names, copied and compared per row,
+    // took most of detection's time).
+    type Borrowed<'a> = HashMap<(&'a str, Option<u32>, &'a str), BTreeMap<i64, Tally>>;
+    let mut networks = Borrowed::new();
+    let mut countries = Borrowed::new();
+    for cell in rows.chunk_by(|a, b| by_cell(a) == by_cell(b)) {
+        let (hour, cc, asn, platform) = by_cell(cell[0]);
+        let (mut tally, mut reports) = (Tally::default(), 0);
+        for row in cell {
+            reports += row.count;
+            match FAILING.iter().position(|&v| v == row.verdict) {
+                Some(i) => tally.failing[i] += row.count,
+                None if row.verdict == Verdict::Reachable => tally.reachable += row.count,
+                None => {}
+            }
+        }
+        let in_hour = senders.get(&(hour, cc, asn)).copied().unwrap_or(0);
         if in_hour < k || reports < k {
             continue;
         }
         tally.senders = in_hour;
-        let country = (cc.clone(), None, platform.clone());
         countries
-            .entry(country)
+            .entry((cc, None, platform))
             .or_default()
             .entry(hour)
             .or_default()
             .add(&tally);
-        networks.entry(key).or_default().insert(hour, tally);
+        networks
+            .entry((cc, Some(asn), platform))
+            .or_default()
+            .insert(hour, tally);
     }
-    (networks, countries)
+    let owned = |series: Borrowed| -> Series {
+        series
+            .into_iter()
+            .map(|((cc, asn, platform), hours)| ((cc.to_owned(), asn, platform.to_owned()), hours))
+            .collect()
+    };
+    (owned(networks), owned(countries))
 }
 
 /// Global platform-hours: at least two countries with data, two thirds of them flagged; the
@@ -395,7 +409,14 @@ fn test_series(
                 conclusive -= n;
             }
         }
-        let baseline = baseline_share((failing, conclusive), elsewhere(hour));
+        // The same hour elsewhere is read only when it is used (a cell with enough baseline
+        // of its own, the usual case, never needs it).
+        let other = if conclusive >= MIN_BASELINE {
+            (0, 0)
+        } else {
+            elsewhere(hour)
+        };
+        let baseline = baseline_share((failing, conclusive), other);
         let flagged = significant(tally.failing(), tally.conclusive(), baseline);
         if !flagged {
             window.push_back((hour, tally.failing(), tally.conclusive()));
