@@ -277,7 +277,7 @@ function bands(platform, events, win, width, height, wide = false) {
     // shaded and marked at the top: told apart without colour.
     group.setAttribute("class", wide ? "network" : "platforms");
     group.append(title,
-      svg("rect", { class: wide ? "band band-network" : "band", x: x(s.from).toFixed(2), y: 0, width: w, height }),
+      svg("rect", { class: wide ? "band-network" : "band", x: x(s.from).toFixed(2), y: 0, width: w, height }),
       svg("rect", { class: "band-edge", x: x(s.from).toFixed(2), y: wide ? height - 6 : 0, width: w, height: 6 }));
     return group;
   });

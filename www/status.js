@@ -46,7 +46,7 @@ function lower(a, b) {
 /**
  * Lines of the card from the events of `/v1/disruptions`: events under way first, then the
  * most recent; within them the country's own before global ones (a platform outage, which
- * says nothing of the country), outages and slowdowns of the network itself before platform
+ * says nothing of the country), outages then slowdowns of the network itself before platform
  * blocks (they explain them), then country-wide before per network. A
  * platform blocked on several networks is one line ("on 3 networks"), and so is an outage:
  * network events of the same platforms, verdict and state (under way or ended) are merged,
@@ -79,7 +79,8 @@ export function lines(events) {
     line.senders += e.senders;
   }
   const global = (line) => (line.scope === "global" ? 1 : 0);
-  const platform = (line) => (networkWide(line) ? 0 : 1);
+  // An outage, then a slowdown, then platforms: the most severe first.
+  const platform = (line) => (networkWide(line) ? NETWORK_VERDICTS.indexOf(line.verdict) : NETWORK_VERDICTS.length);
   return [...merged.values()].sort((a, b) =>
     (a.end === null ? 0 : 1) - (b.end === null ? 0 : 1)
     || global(a) - global(b)
