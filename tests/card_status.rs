@@ -132,6 +132,8 @@ assert.deepEqual(line.platforms, []);
 assert.equal(line.start, Date.parse(at(21)));
 assert.equal(line.volume, 2.5, "a merged line claims the lower surge of tests");
 assert.equal(shown[1].volume, null);
+// One network without a figure: the merged line claims no surge for the others.
+assert.equal(status.lines([outage(17557, 21, { volume: 4.2 }), outage(38193, 21, { volume: null })])[0].volume, null);
 // An outage alone is the country's own disruption; a global one (a fault of the test) is not.
 const cells = [cell(20, 17557, "x", 12)];
 assert.equal(status.summary([outage(17557, 21)], cells).state, "disrupted");

@@ -36,10 +36,10 @@ export function networkWide(event) {
 }
 
 /** The more cautious of two volume figures (tests over the usual number): evidence that only
- *  supports an event, so a merged line claims no more of it than its weakest part. */
+ *  supports an event, so a merged line claims no more of it than its weakest part, and none
+ *  when a part has none (one network's surge is not the others'). */
 function lower(a, b) {
-  if (a === null || a === undefined) return b ?? null;
-  if (b === null || b === undefined) return a;
+  if (a === null || a === undefined || b === null || b === undefined) return null;
   return Math.min(a, b);
 }
 
