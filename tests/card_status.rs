@@ -111,7 +111,8 @@ assert.equal(status.WINDOW_HOURS, 24);
 }
 
 #[test]
-fn an_outage_of_two_networks_is_one_line_before_the_platform_blocks_and_makes_the_country_disrupted() {
+fn an_outage_of_two_networks_is_one_line_before_the_platform_blocks_and_makes_the_country_disrupted(
+) {
     node(
         r#"
 const outage = (asn, start, extra = {}) => event("network", asn, start, null, { platforms: [], verdict: "outage", ...extra });

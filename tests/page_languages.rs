@@ -141,8 +141,10 @@ fn every_catalog_has_the_english_keys_and_no_other() {
                 continue;
             };
             for (form, text) in forms(message) {
-                if !text.as_str().is_some_and(|t| !t.trim().is_empty()) {
-                    failures.push(format!("{code}.json: {key} {form} is not a non-empty string"));
+                if text.as_str().is_none_or(|t| t.trim().is_empty()) {
+                    failures.push(format!(
+                        "{code}.json: {key} {form} is not a non-empty string"
+                    ));
                 }
             }
             // A count in English is a count in every language, with that language's forms.
@@ -156,8 +158,12 @@ fn every_catalog_has_the_english_keys_and_no_other() {
                         ));
                     }
                 }
-                (true, _) => failures.push(format!("{code}.json: {key} is a count without plural forms")),
-                (false, _) => failures.push(format!("{code}.json: {key} has plural forms, English none")),
+                (true, _) => failures.push(format!(
+                    "{code}.json: {key} is a count without plural forms"
+                )),
+                (false, _) => {
+                    failures.push(format!("{code}.json: {key} has plural forms, English none"))
+                }
             }
         }
         for key in own.keys().filter(|k| !keys.contains(*k)) {
@@ -181,7 +187,9 @@ fn every_translation_keeps_the_placeholders_of_english() {
                 other => other,
             };
             let Some(source) = source.and_then(Value::as_str) else {
-                failures.push(format!("en.json {key}: no text (a count needs an `other` form)"));
+                failures.push(format!(
+                    "en.json {key}: no text (a count needs an `other` form)"
+                ));
                 continue;
             };
             let wanted = placeholders(source);

@@ -15,63 +15,24 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::path::PathBuf;
 
 #[path = "../collector/tests/common/chromium.rs"]
 mod chromium;
+#[path = "../collector/tests/common/temp.rs"]
+mod temp;
+// The collector's own UTC formatting (a file without dependencies; its unit tests run here too).
+#[allow(dead_code)]
+#[path = "../collector/src/time.rs"]
+mod time;
 
 use chromium::{rendered, text};
+use temp::TempDir;
 
-/// A directory removed on drop (Chromium's profile).
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    pub fn new(tag: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "netreach-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-const HOUR: u64 = 3600;
-
-/// `YYYY-MM-DDTHH:00:00Z` of a Unix time (its hour).
-fn iso_hour(t: u64) -> String {
-    let days = (t / 86_400) as i64;
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:00:00Z", (t % 86_400) / HOUR)
-}
-
-/// Start of the hour three hours ago: the events' start, inside every window shown.
-fn three_hours_ago() -> u64 {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
-    (now / HOUR) * HOUR - 3 * HOUR
+/// Start of the hour three hours ago (`YYYY-MM-DDTHH:00:00Z`): the events' start, inside
+/// every window shown.
+fn three_hours_ago() -> String {
+    time::format_utc(time::floor_hour(time::now()) - 3 * time::HOUR)
 }
 
 /// What the stand-in answers besides the files of www/.
@@ -122,7 +83,12 @@ fn serve(answers: &Answers, mut stream: TcpStream) {
         "/" | "/index.html" => {
             let page = std::fs::read_to_string(www().join("index.html")).unwrap();
             let page = page.replace("</body>", &format!("{}</body>", answers.driver));
-            respond(&mut stream, "200 OK", "text/html; charset=utf-8", page.as_bytes());
+            respond(
+                &mut stream,
+                "200 OK",
+                "text/html; charset=utf-8",
+                page.as_bytes(),
+            );
         }
         _ => {
             let file = www().join(path.trim_start_matches('/'));
@@ -159,7 +125,7 @@ fn collector(answers: Answers) -> SocketAddr {
 /// tests, and AS38193), a slowdown of a third (AS45595) and X blocked on AS17557; one report
 /// published in the window.
 fn pakistan() -> Answers {
-    let start = iso_hour(three_hours_ago());
+    let start = three_hours_ago();
     let event = |asn: u32, platforms: &str, verdict: &str, senders: u32, volume: &str| {
         format!(
             r#"{{"cc": "PK", "asn": {asn}, "scope": "network", "platforms": [{platforms}], "verdict": "{verdict}",
@@ -236,7 +202,11 @@ fn the_card_says_an_outage_of_two_networks_apart_from_the_platform_block_and_cou
     let said = text(&rendered(&format!("http://{addr}/card.html?cc=PK&lang=ar")));
     says(
         &said,
-        &["انقطاع الإنترنت على شبكتين", "استنادًا إلى تقرير واحد", "تقارير من مرسل واحد"],
+        &[
+            "انقطاع الإنترنت على شبكتين",
+            "استنادًا إلى تقرير واحد",
+            "تقارير من مرسل واحد",
+        ],
     );
 }
 
@@ -264,7 +234,10 @@ fn the_dashboard_lists_outages_and_slowdowns_apart_from_platform_blocks() {
             "Internet outage or slowdown (hatched)",
         ],
     );
-    never(&said, &["1 testers", "Internet outage and", "blocked and Internet"]);
+    never(
+        &said,
+        &["1 testers", "Internet outage and", "blocked and Internet"],
+    );
     // Three cards of the network itself, ongoing, before the platform's; an outage's band
     // hatched on X's timeline, the block's shaded.
     assert_eq!(
@@ -306,7 +279,10 @@ document.body.dataset.driven = "yes";
         ..pakistan()
     });
     let dom = rendered(&format!("http://{addr}/?lang=en"));
-    assert!(dom.contains("data-driven=\"yes\""), "the page did not finish: {dom}");
+    assert!(
+        dom.contains("data-driven=\"yes\""),
+        "the page did not finish: {dom}"
+    );
     dom
 }
 
@@ -351,7 +327,8 @@ fn the_page_says_the_connection_was_far_slower_than_usual_only_when_the_collecto
 
 #[test]
 fn the_page_says_the_network_seems_down_when_every_control_failed_and_sends_nothing() {
-    let down = r#"{"id": "x", "verdict": "inconclusive", "reason": "controls_failed", "endpoints": []}"#;
+    let down =
+        r#"{"id": "x", "verdict": "inconclusive", "reason": "controls_failed", "endpoints": []}"#;
     let offline = format!(
         r#"{{"schema": "netreach.report/1", "campaign": "default", "started_at": "2026-12-03T08:00:00.000Z",
           "runtime_ms": 4000, "client": {{"browser": "chrome", "version": 126, "os": "linux"}},
@@ -363,7 +340,10 @@ fn the_page_says_the_network_seems_down_when_every_control_failed_and_sends_noth
     assert!(!note.contains("hidden"), "{note}");
     says(
         &text(note),
-        &["Your network itself seems to be down", "sent once the network is back"],
+        &[
+            "Your network itself seems to be down",
+            "sent once the network is back",
+        ],
     );
     // Nothing was sent: no click on Submit, so no status and no waiting report.
     assert!(!dom.contains("data-submitted"), "{dom}");
