@@ -123,9 +123,10 @@ fn collector(answers: Answers) -> SocketAddr {
 
 /// Pakistan three hours into an outage of two networks (AS17557, with 4.2 times the usual
 /// tests, and AS38193), a slowdown of a third (AS45595) and X blocked on AS17557; one report
-/// published in the window.
+/// published in the window, and the connection's cells of two networks.
 fn pakistan() -> Answers {
     let start = three_hours_ago();
+    let next = time::format_utc(time::parse_utc(&start).unwrap() + time::HOUR);
     let event = |asn: u32, platforms: &str, verdict: &str, senders: u32, volume: &str| {
         format!(
             r#"{{"cc": "PK", "asn": {asn}, "scope": "network", "platforms": [{platforms}], "verdict": "{verdict}",
@@ -144,7 +145,10 @@ fn pakistan() -> Answers {
         aggregates: format!(
             r#"{{"k": 1, "bucket": "hour", "cells": [{{"bucket": "{start}", "cc": "PK", "asn": 17557, "platform": "x",
                 "reports": 1, "senders": 1, "reachable": 0, "throttled": 0, "partial": 0, "blocked": 1, "inconclusive": 0}}],
-                "connections": []}}"#
+                "connections": [
+                  {{"bucket": "{start}", "cc": "PK", "asn": 17557, "reports": 6, "senders": 6, "normal": 1, "degraded": 0, "offline": 5}},
+                  {{"bucket": "{next}", "cc": "PK", "asn": 17557, "reports": 4, "senders": 4, "normal": 1, "degraded": 0, "offline": 3}},
+                  {{"bucket": "{start}", "cc": "PK", "asn": 45595, "reports": 5, "senders": 5, "normal": 1, "degraded": 4, "offline": 0}}]}}"#
         ),
         engine: String::new(),
         driver: String::new(),
@@ -232,6 +236,9 @@ fn the_dashboard_lists_outages_and_slowdowns_apart_from_platform_blocks() {
             "Tests: 4.2× the usual number (supporting evidence, never proof on its own).",
             "Tests: 1.1× the usual number",
             "Internet outage or slowdown (hatched)",
+            // The connection per network, summed over the period, the busiest first.
+            "The connection itself, per network",
+            "AS17557 10 2 (20%) 0 8 (80%) AS45595 5 1 (20%) 4 (80%) 0",
         ],
     );
     never(

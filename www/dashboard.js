@@ -324,6 +324,33 @@ function timeline(platform, rows, win, bucket, events) {
   return figure;
 }
 
+const CONDITIONS = ["normal", "degraded", "offline"];
+
+/** The connection itself per network over the period (the aggregates' `connections`, issue
+ *  #13): how many published reports found it normal, far slower than usual or offline, the
+ *  busiest network first. Hidden where the collector publishes none. */
+function connectionTable(cells) {
+  const byNetwork = new Map();
+  for (const c of cells || []) {
+    const row = byNetwork.get(c.asn) || { asn: c.asn, reports: 0, normal: 0, degraded: 0, offline: 0 };
+    row.reports += c.reports;
+    for (const k of CONDITIONS) row[k] += c[k] || 0;
+    byNetwork.set(c.asn, row);
+  }
+  const rows = [...byNetwork.values()].sort((a, b) => b.reports - a.reports || a.asn - b.asn);
+  $("connections-section").hidden = rows.length === 0;
+  $("connections").tBodies[0].replaceChildren(...rows.map((r) => {
+    const tr = el("tr", { "data-asn": String(r.asn) });
+    tr.append(el("td", { translate: "no" }, r.asn === 0 ? t("dash.unknown_network") : `AS${r.asn}`),
+      el("td", {}, i18n.number(r.reports)));
+    for (const k of CONDITIONS) {
+      const text = r[k] ? t("dash.count_share", { count: r[k], share: i18n.percent(r[k], r.reports) }) : i18n.number(0);
+      tr.append(el("td", { class: r[k] && k !== "normal" ? k : "" }, text));
+    }
+    return tr;
+  }));
+}
+
 function table(rows, bucket) {
   const column = $("time-column");
   if (bucket === "day") say(column, "dash.col_day");
@@ -401,6 +428,7 @@ function draw() {
   const platforms = [...new Set(rows.map((r) => r.platform))].sort((a, b) => hit(b) - hit(a) || a.localeCompare(b));
   $("timelines").replaceChildren(...platforms.map((p) => timeline(p, rows.filter((r) => r.platform === p), win, bucket, events)));
   table(rows, bucket);
+  connectionTable(view.body.connections);
 
   const k = view.body.k ?? all.k;
   const where = cc ? (asn ? `${cc}, AS${asn}` : `${cc}, ${t("dash.all_networks")}`) : t("dash.any_country");
