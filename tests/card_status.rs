@@ -109,3 +109,83 @@ assert.equal(status.WINDOW_HOURS, 24);
 "#,
     );
 }
+
+#[test]
+fn an_outage_of_two_networks_is_one_line_before_the_platform_blocks_and_makes_the_country_disrupted(
+) {
+    node(
+        r#"
+const outage = (asn, start, extra = {}) => event("network", asn, start, null, { platforms: [], verdict: "outage", ...extra });
+const events = [
+  event("network", 17557, 20, null),
+  outage(17557, 21, { volume: 4.2 }),
+  outage(38193, 22, { volume: 2.5 }),
+  event("network", 38193, 22, null, { platforms: [], verdict: "slowdown", volume: null }),
+];
+const shown = status.lines(events);
+assert.deepEqual(shown.map((l) => l.verdict), ["outage", "slowdown", "blocked"],
+  "the network's own outage and slowdown before the platform block they may explain");
+const [line] = shown;
+assert.equal(status.networkWide(line), true);
+assert.equal(status.networkWide(shown[2]), false);
+assert.deepEqual(line.networks, [17557, 38193]);
+assert.deepEqual(line.platforms, []);
+assert.equal(line.start, Date.parse(at(21)));
+assert.equal(line.volume, 2.5, "a merged line claims the lower surge of tests");
+assert.equal(shown[1].volume, null);
+// One network without a figure: the merged line claims no surge for the others.
+assert.equal(status.lines([outage(17557, 21, { volume: 4.2 }), outage(38193, 21, { volume: null })])[0].volume, null);
+// An outage alone is the country's own disruption; a global one (a fault of the test) is not.
+const cells = [cell(20, 17557, "x", 12)];
+assert.equal(status.summary([outage(17557, 21)], cells).state, "disrupted");
+assert.equal(status.summary([event("global", null, 21, null, { platforms: [], verdict: "outage" })], cells).state, "clear");
+// An ended outage stays after every event under way, platform blocks included.
+const ended = event("network", 17557, 2, 5, { platforms: [], verdict: "outage" });
+assert.deepEqual(status.lines([ended, event("network", 17557, 20, null)]).map((l) => l.verdict), ["blocked", "outage"]);
+"#,
+    );
+}
+
+/// The card's counts through the catalogs' plural forms (www/i18n.js `format`, the function
+/// `t` uses): "1 report", "2 reports", and each language's own forms, never "1 reports".
+#[test]
+fn the_card_s_counts_take_the_plural_form_of_each_language() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/www/i18n");
+    node::run(
+        "i18n.js",
+        "i18n",
+        &format!(
+            r#"
+const fs = await import("node:fs");
+const catalog = (code) => JSON.parse(fs.readFileSync(`{dir}/${{code}}.json`, "utf8"));
+const en = catalog("en");
+const basis = (n, code = "en") => i18n.format(catalog(code)["card.basis"], {{ n, hours: 1, total: 24, time: "21:00" }}, code);
+assert.match(basis(1), /^Based on 1 report in 1 of the last 24 hours;/);
+assert.match(basis(2), /^Based on 2 reports in 1 of the last 24 hours;/);
+assert.match(basis(1234), /^Based on 1,234 reports/);
+assert.equal(i18n.format(en["card.on_networks"], {{ n: 1 }}, "en"), "on 1 network");
+assert.equal(i18n.format(en["card.on_networks"], {{ n: 2 }}, "en"), "on 2 networks");
+assert.equal(i18n.format(en["card.detail"], {{ sure: "Strong evidence", n: 1 }}, "en"), "Strong evidence; reports from 1 sender (counted hour by hour).");
+// Arabic: its dual for 2, its own words for 1, "few" for 3 to 10 and "many" for 11 to 99.
+const ar = catalog("ar");
+assert.equal(i18n.format(ar["card.on_networks"], {{ n: 2 }}, "ar"), "على شبكتين");
+assert.equal(i18n.format(ar["card.on_networks"], {{ n: 1 }}, "ar"), "على شبكة واحدة");
+const digits = (n) => new Intl.NumberFormat("ar").format(n);
+assert.equal(i18n.format(ar["card.on_networks"], {{ n: 3 }}, "ar"), `على ${{digits(3)}} شبكات`);
+assert.equal(i18n.format(ar["card.on_networks"], {{ n: 11 }}, "ar"), `على ${{digits(11)}} شبكة`);
+// Russian: 1 and 21 one way, 2 to 4 another, 5 to 20 a third.
+const ru = catalog("ru");
+const networks = (n) => i18n.format(ru["card.on_networks"], {{ n }}, "ru");
+assert.deepEqual([1, 21, 2, 3, 5, 11].map(networks), ["в 1 сети", "в 21 сети", "в 2 сетях", "в 3 сетях", "в 5 сетях", "в 11 сетях"]);
+assert.match(i18n.format(ru["card.basis"], {{ n: 1, hours: 1, total: 24, time: "21:00" }}, "ru"), /^На основе 1 отчёта /);
+assert.match(i18n.format(ru["card.basis"], {{ n: 5, hours: 1, total: 24, time: "21:00" }}, "ru"), /^На основе 5 отчётов /);
+// Urdu: singular for 1.
+const ur = catalog("ur");
+assert.equal(i18n.format(ur["card.on_networks"], {{ n: 1 }}, "ur"), "1 نیٹ ورک پر");
+assert.equal(i18n.format(ur["card.on_networks"], {{ n: 2 }}, "ur"), "2 نیٹ ورکس پر");
+// A plain message is filled as before, a missing placeholder left visible.
+assert.equal(i18n.format("{{a}} and {{b}}", {{ a: 1500 }}, "en"), "1,500 and {{b}}");
+"#
+        ),
+    );
+}

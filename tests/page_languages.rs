@@ -5,8 +5,12 @@
 //! visible text carries `data-i18n` (or `translate="no"`, for names such as "netreach"), and a
 //! visible attribute (`alt`, `title`, `aria-label`, `placeholder`, a description's `content`)
 //! its `data-i18n-<attribute>`. The scripts hold no prose: no string of two words and no
-//! capitalised word.
+//! capitalised word. A message with a count is an object of plural forms, one per CLDR plural
+//! category of its language as the browsers' `Intl.PluralRules` has them (Node.js answers for
+//! them here), so that no language says "1 reports".
 #![cfg(not(target_arch = "wasm32"))]
+
+mod node;
 
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -95,18 +99,71 @@ fn english_urdu_and_four_more_languages_have_catalogs() {
     assert!(present >= 4, "only {present} of {more:?} have catalogs");
 }
 
+/// The plural categories of each catalog's language, as `Intl.PluralRules` has them
+/// ("one", "other"; Arabic has six).
+fn plural_categories() -> BTreeMap<String, BTreeSet<String>> {
+    let codes: Vec<String> = catalogs().into_keys().collect();
+    let script = format!(
+        "for (const code of {codes:?}) console.log(code, \
+         new Intl.PluralRules(code).resolvedOptions().pluralCategories.join(' '));"
+    );
+    node::output(&script)
+        .lines()
+        .filter_map(|line| line.split_once(' '))
+        .map(|(code, categories)| {
+            let set = categories.split(' ').map(str::to_owned).collect();
+            (code.to_owned(), set)
+        })
+        .collect()
+}
+
+/// The forms of a message: one unnamed form for a plain message, the named plural forms of an
+/// object of them.
+fn forms(message: &Value) -> Vec<(&str, &Value)> {
+    match message {
+        Value::Object(forms) => forms.iter().map(|(k, v)| (k.as_str(), v)).collect(),
+        other => vec![("", other)],
+    }
+}
+
 #[test]
 fn every_catalog_has_the_english_keys_and_no_other() {
     let english = english();
     let keys: BTreeSet<&str> = messages(&english).into_keys().collect();
+    let categories = plural_categories();
     let mut failures = Vec::new();
     for (code, catalog) in &catalogs() {
         let own = messages(catalog);
+        let needed = &categories[code];
         for key in &keys {
-            match own.get(key) {
-                Some(Value::String(s)) if !s.trim().is_empty() => {}
-                Some(_) => failures.push(format!("{code}.json: {key} is not a non-empty string")),
-                None => failures.push(format!("{code}.json lacks {key}")),
+            let Some(message) = own.get(key) else {
+                failures.push(format!("{code}.json lacks {key}"));
+                continue;
+            };
+            for (form, text) in forms(message) {
+                if text.as_str().is_none_or(|t| t.trim().is_empty()) {
+                    failures.push(format!(
+                        "{code}.json: {key} {form} is not a non-empty string"
+                    ));
+                }
+            }
+            // A count in English is a count in every language, with that language's forms.
+            match (english[*key].is_object(), message) {
+                (false, Value::String(_)) => {}
+                (true, Value::Object(own)) => {
+                    let have: BTreeSet<String> = own.keys().cloned().collect();
+                    if &have != needed {
+                        failures.push(format!(
+                            "{code}.json: {key} has the plural forms {have:?}, the language {needed:?}"
+                        ));
+                    }
+                }
+                (true, _) => failures.push(format!(
+                    "{code}.json: {key} is a count without plural forms"
+                )),
+                (false, _) => {
+                    failures.push(format!("{code}.json: {key} has plural forms, English none"))
+                }
             }
         }
         for key in own.keys().filter(|k| !keys.contains(*k)) {
@@ -116,22 +173,42 @@ fn every_catalog_has_the_english_keys_and_no_other() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// Every form of a translation keeps the placeholders of English (of its `other` form for a
+/// count); a plural form may say its count in words ("تقرير واحد", one report) and leave out
+/// `{n}`.
 #[test]
 fn every_translation_keeps_the_placeholders_of_english() {
     let english = english();
     let mut failures = Vec::new();
     for (code, catalog) in &catalogs() {
         for (key, value) in messages(catalog) {
-            let (Some(own), Some(Value::String(source))) = (value.as_str(), english.get(key))
-            else {
+            let source = match english.get(key) {
+                Some(Value::Object(forms)) => forms.get("other"),
+                other => other,
+            };
+            let Some(source) = source.and_then(Value::as_str) else {
+                failures.push(format!(
+                    "en.json {key}: no text (a count needs an `other` form)"
+                ));
                 continue;
             };
-            if placeholders(own) != placeholders(source) {
-                failures.push(format!(
-                    "{code}.json {key}: {:?}, English has {:?}",
-                    placeholders(own),
-                    placeholders(source)
-                ));
+            let wanted = placeholders(source);
+            let plural = english[key].is_object();
+            if plural && !wanted.contains("n") {
+                failures.push(format!("en.json {key}: a count without {{n}}"));
+            }
+            for (form, text) in forms(value) {
+                let Some(own) = text.as_str() else { continue };
+                let mut have = placeholders(own);
+                if plural && form != "other" {
+                    have.insert("n".into());
+                }
+                if have != wanted {
+                    failures.push(format!(
+                        "{code}.json {key} {form}: {:?}, English has {wanted:?}",
+                        placeholders(own)
+                    ));
+                }
             }
         }
     }

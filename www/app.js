@@ -6,6 +6,7 @@
 import * as i18n from "./i18n.js";
 import { t, say } from "./i18n.js";
 import { MAX_AGE_MS, WaitingReports, mayRetry, sendWaiting } from "./waiting.js";
+import { degraded, offline } from "./connection.js";
 
 const $ = (id) => document.getElementById(id);
 const body = document.body;
@@ -27,6 +28,8 @@ let collector = null;
 let report = null;
 let shown = null;
 let controller = null;
+// What the collector said of the connection of the report on screen (connection.js).
+let judged = null;
 const waiting = new WaitingReports(() => window.localStorage);
 
 function setState(state) {
@@ -234,9 +237,32 @@ function drawResults() {
   $("summary").textContent = summarize(shown.platforms);
 }
 
-// Results and waiting reports are computed text: draw them again in the new language.
+/** After Submit, when the collector found the connection itself far slower than usual for
+ *  this network at this hour: says so, with the visitor's figures and the usual ones. */
+function drawConnection() {
+  const note = $("connection-note");
+  note.hidden = !judged;
+  if (!judged) return;
+  const ms = (value) => i18n.number(value, { style: "unit", unit: "millisecond", maximumFractionDigits: 0 });
+  const parts = [t("connection.degraded")];
+  if (judged.ms !== null) {
+    parts.push(judged.typicalMs === null
+      ? t("connection.latency_own", { ms: ms(judged.ms) })
+      : t("connection.latency", { ms: ms(judged.ms), typical: ms(judged.typicalMs) }));
+  }
+  if (judged.kbps !== null) {
+    parts.push(judged.typicalKbps === null
+      ? t("connection.speed_own", { speed: formatSpeed(judged.kbps) })
+      : t("connection.speed", { speed: formatSpeed(judged.kbps), typical: formatSpeed(judged.typicalKbps) }));
+  }
+  note.textContent = parts.join(" ");
+}
+
+// Results, the connection note and waiting reports are computed text: draw them again in the
+// new language.
 i18n.onChange(() => {
   if (shown) drawResults();
+  drawConnection();
   drawWaiting();
 });
 
@@ -260,6 +286,11 @@ function showReport(result) {
   $("discard").disabled = false;
   if (collector) $("submit-status").textContent = "";
   else say($("submit-status"), "report.no_collector");
+  // Not even the reference sites loaded: the network itself seems down, and Submit keeps the
+  // report here until it is back (the words are the catalog's, marked in the page).
+  $("offline-note").hidden = !(collector && offline(result));
+  judged = null;
+  drawConnection();
   delete body.dataset.submitted;
 }
 
@@ -294,6 +325,8 @@ async function start() {
 
 async function send() {
   if (!report || !collector) return;
+  // What becomes of the report is said below Submit from here on.
+  $("offline-note").hidden = true;
   $("submit").disabled = true;
   $("discard").disabled = true;
   say($("submit-status"), "report.sending");
@@ -301,6 +334,8 @@ async function send() {
     const answer = await (await ready).submit(report, collector);
     body.dataset.submitted = String(answer.id);
     say($("submit-status"), "report.sent", { id: String(answer.id) });
+    judged = degraded(answer, report);
+    drawConnection();
   } catch (error) {
     const detail = error && error.message ? error.message : String(error);
     // The visitor asked for it to be sent: what the network keeps from the collector waits
@@ -399,6 +434,7 @@ function sendWaitingNow() {
 
 function discard() {
   report = null;
+  $("offline-note").hidden = true;
   $("report").textContent = "";
   $("submit").disabled = true;
   $("discard").disabled = true;

@@ -1,5 +1,5 @@
 // The status card (card.html): what the collector's published reports say about one country
-// over the last 24 hours, for an article (embed.js with data-card="PK", or an iframe of
+// over the last 24 hours (platform blocks, and outages and slowdowns of the network itself), for an article (embed.js with data-card="PK", or an iframe of
 // card.html?cc=PK). It reads only the public API of this site (disruptions, aggregates, the
 // default campaign for the platforms' names): no probe, no Wasm, nothing sent, so it needs no
 // consent. It refreshes every few minutes, changing the page (and what screen readers
@@ -7,7 +7,7 @@
 
 import * as i18n from "./i18n.js";
 import { t, say } from "./i18n.js";
-import { summary, certainty, window_, WINDOW_HOURS } from "./status.js";
+import { summary, certainty, networkWide, window_, WINDOW_HOURS } from "./status.js";
 
 const REFRESH_MS = 5 * 60 * 1000;
 /** Lines shown before "and N more": the card stays small in an article. */
@@ -54,19 +54,37 @@ function where(line) {
   return t("card.on_networks", { n: line.networks.length });
 }
 
+// An outage or slowdown of the network itself in words: its own sentence ("Internet outage on
+// 2 networks since 21:00 GMT+5."), not a platform's verdict.
+const NETWORK_WORDS = {
+  outage: { since: "card.outage_since", between: "card.outage_between", note: "card.outage_note" },
+  slowdown: { since: "card.slowdown_since", between: "card.slowdown_between", note: "card.slowdown_note" },
+};
+
 function item(line, names) {
+  const wide = networkWide(line);
+  const words = wide ? NETWORK_WORDS[line.verdict] : { since: "card.since", between: "card.between" };
   const args = {
     platforms: i18n.list(line.platforms.map((id) => names.get(id) || id)),
-    verdict: t(`verdict.${line.verdict}`),
+    verdict: wide ? "" : t(`verdict.${line.verdict}`),
     where: where(line),
   };
   const what = line.end === null
-    ? t("card.since", { ...args, time: when(line.start) })
-    : t("card.between", { ...args, start: when(line.start), end: when(line.end) });
-  const li = el("li", { "data-scope": line.scope, "data-verdict": line.verdict }, "");
+    ? t(words.since, { ...args, time: when(line.start) })
+    : t(words.between, { ...args, start: when(line.start), end: when(line.end) });
+  const li = el("li", { "data-scope": line.scope, "data-verdict": line.verdict, "data-kind": wide ? "network" : "platforms" }, "");
   li.append(el("p", { class: "what" }, what));
-  if (line.scope === "global") li.append(el("p", { class: "small" }, t("card.global_note", { country: i18n.country(cc) })));
+  const country = i18n.country(cc);
+  if (line.scope === "global") {
+    li.append(el("p", { class: "small" }, t(wide ? "card.global_network_note" : "card.global_note", { country })));
+  } else if (wide) {
+    li.append(el("p", { class: "small" }, t(words.note)));
+  }
   li.append(el("p", { class: "detail" }, t("card.detail", { sure: t(certainty(line.confidence)), n: line.senders })));
+  if (line.volume !== null && line.volume !== undefined) {
+    const ratio = i18n.number(line.volume, { maximumFractionDigits: 1 });
+    li.append(el("p", { class: "detail" }, t("card.volume", { ratio })));
+  }
   return li;
 }
 
@@ -84,7 +102,7 @@ function draw() {
   if (s.lines.length > MAX_LINES) items.push(el("li", { class: "muted" }, t("card.more", { n: s.lines.length - MAX_LINES })));
   const basis = s.reports
     ? t("card.basis", { n: s.reports, hours: s.hours, total: WINDOW_HOURS, time: when(s.latest) })
-    : t("card.thin_why", { k: last.k });
+    : t("card.thin_why", { n: last.k });
   const text = [headline, ...items.map((li) => li.textContent), basis].join("\n");
   if (text !== drawn) {
     drawn = text;
@@ -92,7 +110,7 @@ function draw() {
     $("events").replaceChildren(...items);
     $("basis").textContent = basis;
   }
-  say($("updated"), "card.updated", { time: when(last.at), minutes: REFRESH_MS / 60000 });
+  say($("updated"), "card.updated", { time: when(last.at), n: REFRESH_MS / 60000 });
   document.body.dataset.state = s.state;
 }
 
@@ -127,7 +145,7 @@ async function refresh(platforms) {
     draw();
   } catch (error) {
     // A failed refresh keeps what was shown, with its time; only a card with nothing says so.
-    if (!last) fail("card.error", { detail: error.message, minutes: REFRESH_MS / 60000 });
+    if (!last) fail("card.error", { detail: error.message, n: REFRESH_MS / 60000 });
   }
 }
 

@@ -1,4 +1,5 @@
-// The netreach dashboard: first the disruptions detected now or recently (GET /v1/disruptions),
+// The netreach dashboard: first the disruptions detected now or recently (GET /v1/disruptions:
+// platform blocks, and outages and slowdowns of the network itself, shown apart),
 // then verdict shares over time per platform, for one country and network, from the
 // collector's k-anonymous aggregates (GET /v1/aggregates), with the events shaded on them.
 // No external resources.
@@ -60,6 +61,15 @@ function window_(rangeDays, bucket) {
 // Event words, looked up by wire name (the catalogs' keys written out, so tests find them).
 const EVENT_VERDICT = { blocked: "dash.event_blocked", throttled: "dash.event_throttled", partial: "dash.event_partial" };
 const EVENT_PLACE = { network: "dash.event_network", country: "dash.event_country", global: "dash.event_global" };
+// Outages and slowdowns of the network itself (issue #13): they name no platform, and a
+// "global" one is more likely a fault of the test or the collector than of every network.
+const NETWORK_EVENT = { outage: "dash.event_outage", slowdown: "dash.event_slowdown" };
+const NETWORK_EVIDENCE = { outage: "dash.evidence_outage", slowdown: "dash.evidence_slowdown" };
+const NETWORK_PLACE = { ...EVENT_PLACE, global: "dash.event_global_network" };
+
+function networkWide(e) {
+  return e.verdict in NETWORK_EVENT;
+}
 
 async function aggregates(params) {
   return api("/v1/aggregates", params);
@@ -128,8 +138,9 @@ function platformName(id) {
   return (names && names.get(id)) || id;
 }
 
-/** "Facebook and X (Twitter) blocked": what an event did. */
+/** "Facebook and X (Twitter) blocked", or "Internet outage": what an event did. */
 function what(e) {
+  if (networkWide(e)) return t(NETWORK_EVENT[e.verdict]);
   return t("dash.event_what", {
     platforms: i18n.list(e.platforms.map(platformName)),
     verdict: t(EVENT_VERDICT[e.verdict] || "dash.event_blocked"),
@@ -140,7 +151,8 @@ function what(e) {
  *  of events of one place and time did, and where, in the visitor's words. */
 function headline(group) {
   const e = group[0];
-  return t(EVENT_PLACE[e.scope] || "dash.event_network", {
+  const places = networkWide(e) ? NETWORK_PLACE : EVENT_PLACE;
+  return t(places[e.scope] || "dash.event_network", {
     what: i18n.list(group.map(what)),
     country: e.cc ? i18n.country(e.cc) : "",
     network: e.asn === null ? "" : `AS${e.asn}`,
@@ -161,12 +173,18 @@ function hours(n) {
 /** How sure, in plain words, with the evidence behind it. */
 function evidence(e) {
   const sure = e.confidence >= 0.999 ? "dash.sure_certain" : e.confidence >= 0.99 ? "dash.sure_very" : "dash.sure_likely";
-  return t("dash.event_evidence", {
+  return t(networkWide(e) ? NETWORK_EVIDENCE[e.verdict] : "dash.event_evidence", {
     sure: t(sure),
     share: i18n.number(e.share, { style: "percent", maximumFractionDigits: 0 }),
-    senders: e.senders,
+    n: e.senders,
     confidence: i18n.number(e.confidence, { minimumFractionDigits: 3, maximumFractionDigits: 3 }),
   });
+}
+
+/** "Tests: 4× the usual number": beside an event, never as its proof. */
+function volume(e) {
+  if (e.volume === null || e.volume === undefined) return null;
+  return t("dash.event_volume", { ratio: i18n.number(e.volume, { maximumFractionDigits: 1 }) });
 }
 
 /** One card for the events of one place, start and end (a country's blocked platforms and its
@@ -175,8 +193,13 @@ function eventCard({ events: group, networks }) {
   const e = group[0];
   const start = Date.parse(e.start);
   const end = e.end === null ? null : Date.parse(e.end);
-  const card = el("li", { class: `event ${e.verdict} ${end === null ? "ongoing" : "ended"}`, "data-scope": e.scope });
+  const wide = networkWide(e);
+  const card = el("li", {
+    class: `event ${e.verdict} ${end === null ? "ongoing" : "ended"}`, "data-scope": e.scope,
+    "data-verdict": e.verdict, "data-kind": wide ? "network" : "platforms",
+  });
   const state = el("span", { class: "state" }, t(end === null ? "dash.event_ongoing" : "dash.event_ended"));
+  if (wide) card.append(el("span", { class: "tag" }, t("dash.tag_network")), " ");
   const when = end === null
     ? t("dash.event_since", { start: moment(start), duration: hours(Math.max(1, Math.round((Date.now() - start) / HOUR))) })
     : t("dash.event_span", { start: moment(start), end: moment(end), duration: hours(Math.round((end - start) / HOUR)) });
@@ -184,6 +207,8 @@ function eventCard({ events: group, networks }) {
   for (const one of group) {
     const text = group.length > 1 ? t("dash.event_part", { what: what(one), evidence: evidence(one) }) : evidence(one);
     card.append(el("p", { class: "sure" }, text));
+    const more = volume(one);
+    if (more) card.append(el("p", { class: "volume" }, more));
   }
   if (networks.length) {
     card.append(el("p", { class: "networks" }, t("dash.event_networks", { networks: i18n.list(networks.map((asn) => `AS${asn}`)) })));
@@ -192,18 +217,21 @@ function eventCard({ events: group, networks }) {
 }
 
 /** The events the filters choose: a country's and the global ones; with a network, that
- *  network's and its country's country-wide ones. Ongoing first, then the newest. */
+ *  network's and its country's country-wide ones. Ongoing first, then outages and slowdowns
+ *  of the network itself (they explain the platforms' failures), then the newest. */
 function chosenEvents(events, asn) {
   return events
     .filter((e) => !asn || e.asn === null || String(e.asn) === asn)
-    .sort((a, b) => (a.end === null) !== (b.end === null) ? (a.end === null ? -1 : 1) : Date.parse(b.start) - Date.parse(a.start));
+    .sort((a, b) => (a.end === null) !== (b.end === null) ? (a.end === null ? -1 : 1)
+      : networkWide(b) - networkWide(a) || Date.parse(b.start) - Date.parse(a.start));
 }
 
 /** Cards: events of one place with the same start and end together; a network's events that a
  *  country-wide event of the same hours and verdict covers are named on its card instead. */
 function cards(events) {
   const span = (e) => `${e.start}\u0000${e.end}`;
-  const place = (e) => `${e.scope}\u0000${e.cc}\u0000${e.asn}\u0000${span(e)}`;
+  // The network's own outages and slowdowns get cards of their own, apart from platforms.
+  const place = (e) => `${networkWide(e)}\u0000${e.scope}\u0000${e.cc}\u0000${e.asn}\u0000${span(e)}`;
   const covers = (c, n) => c.scope === "country" && n.scope === "network" && n.cc === c.cc && span(n) === span(c)
     && n.verdict === c.verdict && n.platforms.every((p) => c.platforms.includes(p));
   const groups = new Map();
@@ -222,11 +250,12 @@ function cards(events) {
   return [...groups.values()];
 }
 
-/** Shaded bands over the hours of the events that include `platform`, merged where they
- *  overlap, each with the events' headlines as its tooltip. */
-function bands(platform, events, win, width, height) {
+/** Shaded bands over the hours of the events that include `platform` (with `wide`, hatched
+ *  bands over the network's own outages and slowdowns, which cover every platform), merged
+ *  where they overlap, each with the events' headlines as its tooltip. */
+function bands(platform, events, win, width, height, wide = false) {
   const spans = events
-    .filter((e) => e.platforms.includes(platform))
+    .filter((e) => (wide ? networkWide(e) : !networkWide(e) && e.platforms.includes(platform)))
     .map((e) => ({ from: Math.max(Date.parse(e.start), win.from), to: Math.min(e.end === null ? win.to : Date.parse(e.end), win.to), text: headline([e]) }))
     .filter((s) => s.from < s.to)
     .sort((a, b) => a.from - b.from);
@@ -244,9 +273,12 @@ function bands(platform, events, win, width, height) {
     const title = svg("title");
     title.textContent = s.texts.join("\n");
     const w = Math.max(x(s.to) - x(s.from), 1.5).toFixed(2);
+    // A network's outage or slowdown is hatched and marked at the foot, a platform's block
+    // shaded and marked at the top: told apart without colour.
+    group.setAttribute("class", wide ? "network" : "platforms");
     group.append(title,
-      svg("rect", { class: "band", x: x(s.from).toFixed(2), y: 0, width: w, height }),
-      svg("rect", { class: "band-edge", x: x(s.from).toFixed(2), y: 0, width: w, height: 6 }));
+      svg("rect", { class: wide ? "band-network" : "band", x: x(s.from).toFixed(2), y: 0, width: w, height }),
+      svg("rect", { class: "band-edge", x: x(s.from).toFixed(2), y: wide ? height - 6 : 0, width: w, height: 6 }));
     return group;
   });
 }
@@ -281,7 +313,7 @@ function timeline(platform, rows, win, bucket, events) {
     }
     chart.append(group);
   }
-  chart.append(...bands(platform, events, win, width, height));
+  chart.append(...bands(platform, events, win, width, height), ...bands(platform, events, win, width, height, true));
   const latest = rows.reduce((a, b) => (!a || b.bucket > a.bucket ? b : a), null);
   const summary = latest
     ? t("dash.summary", { n: total, time: label(latest.bucket, bucket), shares: shares(latest) })
@@ -290,6 +322,33 @@ function timeline(platform, rows, win, bucket, events) {
   axis.append(el("span", {}, label(win.from, bucket)), el("span", {}, label(win.to - win.step, bucket)));
   figure.append(el("h2", { translate: "no" }, platformName(platform)), chart, axis, el("p", { class: "summary" }, summary));
   return figure;
+}
+
+const CONDITIONS = ["normal", "degraded", "offline"];
+
+/** The connection itself per network over the period (the aggregates' `connections`, issue
+ *  #13): how many published reports found it normal, far slower than usual or offline, the
+ *  busiest network first. Hidden where the collector publishes none. */
+function connectionTable(cells) {
+  const byNetwork = new Map();
+  for (const c of cells || []) {
+    const row = byNetwork.get(c.asn) || { asn: c.asn, reports: 0, normal: 0, degraded: 0, offline: 0 };
+    row.reports += c.reports;
+    for (const k of CONDITIONS) row[k] += c[k] || 0;
+    byNetwork.set(c.asn, row);
+  }
+  const rows = [...byNetwork.values()].sort((a, b) => b.reports - a.reports || a.asn - b.asn);
+  $("connections-section").hidden = rows.length === 0;
+  $("connections").tBodies[0].replaceChildren(...rows.map((r) => {
+    const tr = el("tr", { "data-asn": String(r.asn) });
+    tr.append(el("td", { translate: "no" }, r.asn === 0 ? t("dash.unknown_network") : `AS${r.asn}`),
+      el("td", {}, i18n.number(r.reports)));
+    for (const k of CONDITIONS) {
+      const text = r[k] ? t("dash.count_share", { count: r[k], share: i18n.percent(r[k], r.reports) }) : i18n.number(0);
+      tr.append(el("td", { class: r[k] && k !== "normal" ? k : "" }, text));
+    }
+    return tr;
+  }));
 }
 
 function table(rows, bucket) {
@@ -365,14 +424,15 @@ function draw() {
 
   const rows = combine(view.body.cells);
   // Platforms with a disruption in view first, so the shaded ones are seen at once.
-  const hit = (p) => events.some((e) => e.platforms.includes(p));
+  const hit = (p) => events.some((e) => !networkWide(e) && e.platforms.includes(p));
   const platforms = [...new Set(rows.map((r) => r.platform))].sort((a, b) => hit(b) - hit(a) || a.localeCompare(b));
   $("timelines").replaceChildren(...platforms.map((p) => timeline(p, rows.filter((r) => r.platform === p), win, bucket, events)));
   table(rows, bucket);
+  connectionTable(view.body.connections);
 
   const k = view.body.k ?? all.k;
   const where = cc ? (asn ? `${cc}, AS${asn}` : `${cc}, ${t("dash.all_networks")}`) : t("dash.any_country");
-  const note = [t("dash.note", { k })];
+  const note = [t("dash.note", { n: k })];
   if (!asn) note.push(t("dash.note_all", { where }));
   note.push(t("dash.note_end"));
   $("note").textContent = note.join(" ");

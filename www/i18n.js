@@ -51,10 +51,25 @@ function localeFor(lang) {
 /** The message of `key` in the visitor's language (English when the catalog lacks it), with
  *  its {placeholders} filled from `args` (numbers in the visitor's locale). */
 export function t(key, args = {}) {
-  const message = chosen[key] ?? english[key] ?? key;
-  return message.replace(/\{(\w+)\}/g, (whole, name) => {
+  return format(chosen[key] ?? english[key] ?? key, args, locale);
+}
+
+/**
+ * Fills `message` for `locale`. A message with a count is an object of plural forms, one per
+ * CLDR category the language has ({"one": "{n} report", "other": "{n} reports"}; Arabic has
+ * six, Russian four): the form is chosen by Intl.PluralRules from the argument `n`, so "1
+ * reports" cannot be said. Pure, for tests/page_languages.rs.
+ */
+export function format(message, args = {}, locale = FALLBACK) {
+  let text = message;
+  if (message && typeof message === "object") {
+    const form = typeof args.n === "number" ? new Intl.PluralRules(locale).select(args.n) : "other";
+    text = message[form] ?? message.other ?? "";
+  }
+  return String(text).replace(/\{(\w+)\}/g, (whole, name) => {
     if (!(name in args)) return whole;
-    return typeof args[name] === "number" ? number(args[name]) : String(args[name]);
+    if (typeof args[name] !== "number") return String(args[name]);
+    return new Intl.NumberFormat(locale).format(args[name]);
   });
 }
 

@@ -723,7 +723,7 @@ mod tests {
             card: Some(CardSeen {
                 state: "clear".into(),
                 headline: "No disruption detected".into(),
-                basis: "Based on 1 reports in 1 of the last 24 hours".into(),
+                basis: "Based on 1 report in 1 of the last 24 hours".into(),
             }),
             ..Observation::default()
         }
@@ -795,10 +795,7 @@ mod tests {
             seen.card = Some(bad);
             assert_eq!(drop_x.problems(&seen).len(), 1, "{:?}", seen.card);
         }
-        seen.card = Some(card(
-            "clear",
-            "Based on 1 reports in 1 of the last 24 hours",
-        ));
+        seen.card = Some(card("clear", "Based on 1 report in 1 of the last 24 hours"));
         assert!(
             drop_x.problems(&seen).is_empty(),
             "{:?}",

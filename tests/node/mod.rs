@@ -11,16 +11,10 @@ pub fn read(path: &str) -> String {
     std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
 }
 
-/// Imports `www/{module}` as `name` and runs `checks`; fails with Node's output.
-pub fn run(module: &str, name: &str, checks: &str) {
-    let source = read(&format!("www/{module}"));
-    let script = format!(
-        "import assert from 'node:assert/strict';\n\
-         const {name} = await import('data:text/javascript,' + encodeURIComponent({source:?}));\n\
-         {checks}"
-    );
+/// What `script` (an ES module) prints; fails with Node's output when it fails.
+pub fn output(script: &str) -> String {
     let out = Command::new("node")
-        .args(["--input-type=module", "-e", &script])
+        .args(["--input-type=module", "-e", script])
         .output()
         .expect("node (Debian package nodejs; `cargo xtask setup` installs it)");
     assert!(
@@ -29,4 +23,16 @@ pub fn run(module: &str, name: &str, checks: &str) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Imports `www/{module}` as `name` and runs `checks`; fails with Node's output.
+pub fn run(module: &str, name: &str, checks: &str) {
+    let source = read(&format!("www/{module}"));
+    let script = format!(
+        "import assert from 'node:assert/strict';\n\
+         const {name} = await import('data:text/javascript,' + encodeURIComponent({source:?}));\n\
+         {checks}"
+    );
+    output(&script);
 }

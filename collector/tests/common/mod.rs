@@ -8,6 +8,9 @@ pub mod http;
 pub mod mmdb;
 pub mod pg;
 pub mod rng;
+mod temp;
+
+pub use temp::TempDir;
 
 use netreach::classify::{classify, Baseline};
 use netreach::{Attempt, Client, EndpointResult, Outcome, PlatformResult, ProbeKind, Report};
@@ -15,41 +18,10 @@ use std::fs::File;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 #[allow(unused_imports)]
 pub use http::{get, own_origin, post, request, submit, Response};
-
-/// A directory removed on drop.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(tag: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let dir = std::env::temp_dir().join(format!(
-            "netreach-{tag}-{}-{}-{nanos}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// The test campaign `t`: two controls, platforms `x` and `yt` with two endpoints each.
 pub const CAMPAIGN: &str = r#"{
