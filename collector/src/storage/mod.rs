@@ -391,13 +391,12 @@ pub(crate) fn merge_hour_cells(
     live: Vec<CountRow>,
     max_rows: usize,
 ) -> Option<Vec<CountRow>> {
-    type Key = (i64, String, u32, String, Verdict);
-    let key =
-        |r: &CountRow| -> Key { (r.bucket, r.cc.clone(), r.asn, r.platform.clone(), r.verdict) };
-    let mut live: std::collections::HashMap<Key, CountRow> =
-        live.into_iter().map(|r| (key(&r), r)).collect();
+    // Borrowed keys: hundreds of thousands of rows, compared without copying their names.
+    fn key(r: &CountRow) -> (i64, &str, u32, &str, Verdict) {
+        (r.bucket, &r.cc, r.asn, &r.platform, r.verdict)
+    }
     // The rollups keep a row per campaign: one cell's rows are adjacent, summed here.
-    let mut cells: Vec<CountRow> = Vec::with_capacity(rolled.len());
+    let mut cells: Vec<CountRow> = Vec::with_capacity(rolled.len() + live.len());
     for row in rolled {
         match cells.last_mut() {
             Some(last) if key(last) == key(&row) => {
@@ -408,13 +407,22 @@ pub(crate) fn merge_hour_cells(
         }
     }
     if !live.is_empty() {
+        let index: std::collections::HashMap<_, usize> =
+            live.iter().enumerate().map(|(i, r)| (key(r), i)).collect();
+        let mut new = vec![true; live.len()];
         for cell in &mut cells {
-            if let Some(more) = live.remove(&key(cell)) {
-                cell.count += more.count;
-                cell.senders += more.senders;
+            if let Some(&i) = index.get(&key(cell)) {
+                cell.count += live[i].count;
+                cell.senders += live[i].senders;
+                new[i] = false;
             }
         }
-        cells.extend(live.into_values());
+        drop(index);
+        cells.extend(
+            live.into_iter()
+                .zip(new)
+                .filter_map(|(r, new)| new.then_some(r)),
+        );
     }
     if cells.len() > max_rows {
         return None;
