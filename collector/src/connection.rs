@@ -1,8 +1,61 @@
 //! The connection condition of a report: how the visitor's network itself fared, judged on the
 //! server from the report's controls (issue #13). Platform verdicts are judged against the
 //! controls, so a network that is cut or slowed as a whole shows in the controls, not in them.
+//!
+//! Rules, in order ([`judge`]):
+//! - **offline**: no control loaded, every one failed repeatedly (the engine's own
+//!   [`controls_down`], the rule that stops a run early);
+//! - **degraded**: the controls loaded, but their median latency (successful, visible attempts)
+//!   is at least [`DEGRADED_RATIO`] times the network's typical latency *and* at least
+//!   [`DEGRADED_EXTRA_MS`] more, or their throughput is at most the typical throughput divided
+//!   by [`DEGRADED_RATIO`];
+//! - **normal**: otherwise, including when the network has no typical figures yet. `normal`
+//!   means "not found degraded", never "found fast".
+//!
+//! Typical figures ([`Baselines`]) are the network's own (country and ASN) for the same UTC
+//! hour of day as the report's run: an evening that is slow every day is that network's
+//! evening, not a slowdown. Each is the median, over the [`BASELINE_DAYS`] days before the
+//! run's day, of that day's geometric mean of the reports' figures in that hour (from the
+//! rollups, `rollup_figures`). The median of days is IODA's way of keeping a baseline from
+//! following an outage (each signal is compared with the median of a sliding window of its own
+//! history, <https://ioda.caida.org/ioda/help>): a slowdown that lasts a few days stays below
+//! half of the window and does not become the norm. The geometric mean within an hour keeps one
+//! visitor's 60 s stall from outweighing the rest of the hour's reports. Only hours with at
+//! least k distinct senders in that country and network (the hours aggregates publish) feed
+//! a baseline, offline reports never do, and a baseline needs [`MIN_BASELINE_DAYS`] such days.
+//!
+//! Why these thresholds: a network's median latency at a given hour varies from day to day by
+//! tens of percent (congestion, routes, which visitors ran the test); 3× is far outside that,
+//! and is a change a person notices. The extra [`DEGRADED_EXTRA_MS`] keeps fast networks from
+//! turning jitter into `degraded` (20 ms to 60 ms is 3×, and nothing a person notices), in the
+//! spirit of the engine's own slowness rule (a ratio and an absolute margin, see
+//! `netreach::classify`). A wrong `degraded` is a false alarm, so the bar is high.
+//!
+//! The table is rebuilt from the rollups at start and after each roll forward that folded
+//! something (`crate::rollup::run`), never from raw reports; intake only looks it up (a hash
+//! lookup and the median of at most [`BASELINE_DAYS`] numbers).
 
+use crate::storage::{FigureRow, Storage, StorageError};
+use crate::time::{floor_hour, DAY, HOUR};
+use netreach::classify::{controls_down, figures};
+use netreach::EndpointResult;
 use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+/// Degraded at this many times the typical latency (with [`DEGRADED_EXTRA_MS`] more), or at
+/// the typical throughput divided by this.
+pub const DEGRADED_RATIO: f64 = 3.0;
+/// …and a latency at least this many milliseconds above the typical one.
+pub const DEGRADED_EXTRA_MS: f64 = 300.0;
+/// Days before the run's day whose same hour makes its baseline.
+pub const BASELINE_DAYS: i64 = 28;
+/// Days (k-anonymous hours with figures) a baseline needs, else there is none.
+pub const MIN_BASELINE_DAYS: usize = 5;
+/// How far back the table reaches: the oldest run intake accepts (30 days) and its window.
+pub const TABLE_DAYS: i64 = crate::intake::MAX_AGE_SECS / DAY + BASELINE_DAYS + 1;
+/// Stored logarithms are whole millionths (`rollup_figures`), so that their sums are exact.
+pub const LOG_SCALE: f64 = 1_000_000.0;
 
 /// How the controls of one report fared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -38,6 +91,170 @@ impl Connection {
     /// The condition of a wire (or stored) name.
     pub fn parse(name: &str) -> Option<Connection> {
         Connection::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+}
+
+/// What is typical of a network at one hour of day, for the visitor's answer; either figure
+/// may be missing (its baseline lacks days), never both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Typical {
+    /// Median latency of the controls, in ms.
+    pub control_ms: Option<u32>,
+    /// Throughput of the controls, in kbit/s.
+    pub control_kbps: Option<u32>,
+}
+
+/// A report's condition, the control figures it was judged on (stored with it) and the
+/// typical figures it was judged against (answered to the sender).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Judged {
+    pub connection: Connection,
+    /// The controls' median latency (ms, at least 1), `None` when none loaded.
+    pub control_ms: Option<u32>,
+    /// The controls' throughput (kbit/s, at least 1), `None` without one.
+    pub control_kbps: Option<u32>,
+    pub typical: Option<Typical>,
+}
+
+/// Judges a report's controls against its network's typical figures (see the module's rules).
+pub fn judge(controls: &[EndpointResult], typical: Option<Typical>) -> Judged {
+    if controls_down(controls.iter().map(|c| c.attempts.as_slice())) {
+        return Judged {
+            connection: Connection::Offline,
+            control_ms: None,
+            control_kbps: None,
+            typical,
+        };
+    }
+    // At least 1: the rollups sum their logarithms (a cached 0 ms load is 1 ms here).
+    let (ms, kbps) = figures(controls);
+    let (control_ms, control_kbps) = (ms.map(|v| v.max(1)), kbps.map(|v| v.max(1)));
+    let slow = match (control_ms, typical.and_then(|t| t.control_ms)) {
+        (Some(ms), Some(usual)) => {
+            let (ms, usual) = (f64::from(ms), f64::from(usual));
+            ms >= DEGRADED_RATIO * usual && ms >= usual + DEGRADED_EXTRA_MS
+        }
+        _ => false,
+    };
+    let narrow = match (control_kbps, typical.and_then(|t| t.control_kbps)) {
+        (Some(kbps), Some(usual)) => f64::from(kbps) * DEGRADED_RATIO <= f64::from(usual),
+        _ => false,
+    };
+    Judged {
+        connection: if slow || narrow {
+            Connection::Degraded
+        } else {
+            Connection::Normal
+        },
+        control_ms,
+        control_kbps,
+        typical,
+    }
+}
+
+/// A country code as the table keys it (every stored one is two letters, or `ZZ`).
+type Cc = [u8; 2];
+
+/// One day's figures of one network at one hour of day: the natural logarithms of the
+/// geometric means of its reports' latency and throughput.
+#[derive(Clone, Copy, Debug)]
+struct Day {
+    day: i64,
+    ln_ms: Option<f64>,
+    ln_kbps: Option<f64>,
+}
+
+/// Per network and hour of day, its days in order.
+type Table = HashMap<(Cc, u32, u8), Vec<Day>>;
+
+/// The typical figures of every network and hour of day, as the rollups give them (see the
+/// module's documentation); replaced whole at each rebuild, read by intake.
+pub struct Baselines {
+    /// Only hours with at least k distinct senders feed the table.
+    k: u32,
+    table: RwLock<Arc<Table>>,
+}
+
+impl Baselines {
+    /// An empty table (no network has a baseline yet).
+    pub fn new(k: u32) -> Baselines {
+        Baselines {
+            k,
+            table: RwLock::default(),
+        }
+    }
+
+    /// Rebuilds the table from the rollups' hours of the [`TABLE_DAYS`] days before `now`.
+    ///
+    /// # Errors
+    /// The rollups could not be read; the table stays as it was.
+    pub async fn rebuild(&self, storage: &dyn Storage, now: i64) -> Result<(), StorageError> {
+        let to = floor_hour(now) + HOUR;
+        let rows = storage
+            .baseline_figures(to - TABLE_DAYS * DAY, to, self.k)
+            .await?;
+        self.replace(&rows);
+        Ok(())
+    }
+
+    /// Replaces the table with one of `rows` (hours under k are left out).
+    pub fn replace(&self, rows: &[FigureRow]) {
+        let mut table = Table::new();
+        for row in rows.iter().filter(|r| r.senders >= u64::from(self.k)) {
+            let Ok(cc) = Cc::try_from(row.cc.as_bytes()) else {
+                continue;
+            };
+            let mean = |n: u64, sum: i64| (n > 0).then(|| sum as f64 / LOG_SCALE / n as f64);
+            let day = Day {
+                day: row.hour.div_euclid(DAY),
+                ln_ms: mean(row.ms_reports, row.ms_log),
+                ln_kbps: mean(row.kbps_reports, row.kbps_log),
+            };
+            let hour = (row.hour.rem_euclid(DAY) / HOUR) as u8;
+            table.entry((cc, row.asn, hour)).or_default().push(day);
+        }
+        for days in table.values_mut() {
+            days.sort_unstable_by_key(|d| d.day);
+        }
+        *self.table.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(table);
+    }
+
+    /// The typical figures of network `cc`/`asn` for a run started at `started_at`: over the
+    /// [`BASELINE_DAYS`] days before its day, at its hour of day; `None` when neither figure
+    /// has [`MIN_BASELINE_DAYS`] days.
+    pub fn typical(&self, cc: &str, asn: u32, started_at: i64) -> Option<Typical> {
+        let cc = Cc::try_from(cc.as_bytes()).ok()?;
+        let hour = (started_at.rem_euclid(DAY) / HOUR) as u8;
+        let table = self.table.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let days = table.get(&(cc, asn, hour))?;
+        let today = started_at.div_euclid(DAY);
+        let window: Vec<&Day> = days
+            .iter()
+            .filter(|d| (today - BASELINE_DAYS..today).contains(&d.day))
+            .collect();
+        let median_of = |ln: fn(&Day) -> Option<f64>| {
+            let values: Vec<f64> = window.iter().filter_map(|d| ln(d)).collect();
+            (values.len() >= MIN_BASELINE_DAYS)
+                .then(|| netreach::stats::median(values))
+                .flatten()
+                .map(|ln| netreach::stats::round_u32(ln.exp()).max(1))
+        };
+        let typical = Typical {
+            control_ms: median_of(|d| d.ln_ms),
+            control_kbps: median_of(|d| d.ln_kbps),
+        };
+        (typical.control_ms.is_some() || typical.control_kbps.is_some()).then_some(typical)
+    }
+
+    /// Judges a report's controls against its network's typical figures for its run's hour.
+    pub fn judge(
+        &self,
+        controls: &[EndpointResult],
+        cc: &str,
+        asn: u32,
+        started_at: i64,
+    ) -> Judged {
+        judge(controls, self.typical(cc, asn, started_at))
     }
 }
 

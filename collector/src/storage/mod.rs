@@ -25,6 +25,7 @@ mod postgres;
 pub mod rollup;
 mod sqlite;
 
+use crate::connection::Connection;
 use netreach::{Client, Reason, Verdict};
 use std::fmt;
 use std::future::Future;
@@ -118,11 +119,17 @@ pub struct NewReport {
     pub new_sender: bool,
     /// The report as stored (only the schema's fields).
     pub json: String,
+    /// Its connection condition (see [`crate::connection`]).
+    pub connection: crate::connection::Connection,
+    /// The control figures it was judged on (latency in ms, throughput in kbit/s).
+    pub control_ms: Option<u32>,
+    pub control_kbps: Option<u32>,
 }
 
 impl NewReport {
     /// The row to store: the checked report with its sender's coarse location, whether it
-    /// counts as a new sender, and the hour it was received.
+    /// counts as a new sender, the hour it was received, and its connection condition as
+    /// judged ([`crate::connection::Baselines::judge`]).
     ///
     /// # Errors
     /// The report cannot be serialized again (not expected of a value that was just parsed).
@@ -131,6 +138,7 @@ impl NewReport {
         location: crate::geo::Location,
         new_sender: bool,
         received_at: i64,
+        judged: &crate::connection::Judged,
     ) -> Result<Self, serde_json::Error> {
         let report = accepted.report;
         let verdicts = report
@@ -153,6 +161,9 @@ impl NewReport {
             runtime_ms: report.runtime_ms,
             verdicts,
             new_sender,
+            connection: judged.connection,
+            control_ms: judged.control_ms,
+            control_kbps: judged.control_kbps,
         })
     }
 }
@@ -234,6 +245,38 @@ pub struct ConnectionRow {
     pub connection: crate::connection::Connection,
     /// Reports with this condition.
     pub count: u64,
+}
+
+/// Reports of one connection condition in one cell (bucket, country, network) and their
+/// senders: a published one from [`Storage::connections`], or an hour's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectionCount {
+    /// Start of the bucket (Unix seconds).
+    pub bucket: i64,
+    pub cc: String,
+    pub asn: u32,
+    pub connection: crate::connection::Connection,
+    pub count: u64,
+    /// Of those, the reports that counted as a new sender (`new_sender`).
+    pub senders: u64,
+}
+
+/// The control figures of one hour (runs started in it) in one country and network, as the
+/// rollups hold them (`rollup_figures`), with that hour's distinct senders: what
+/// [`crate::connection::Baselines`] are made of. Logarithms are natural, in millionths, summed
+/// over the hour's reports that were not offline and had the figure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FigureRow {
+    pub hour: i64,
+    pub cc: String,
+    pub asn: u32,
+    /// Distinct senders of the hour in this country and network (every report, every
+    /// campaign).
+    pub senders: u64,
+    pub ms_reports: u64,
+    pub ms_log: i64,
+    pub kbps_reports: u64,
+    pub kbps_log: i64,
 }
 
 /// What disruption detection reads: verdict counts per hour and cell (country, network,
@@ -464,6 +507,72 @@ pub(crate) fn publish(hours: Vec<CountRow>, k: u32, bucket: i64) -> Vec<CountRow
     buckets.into_values().collect()
 }
 
+/// What an aggregate publishes of its network hours' connection conditions (ordered by hour,
+/// country, network): as [`publish`] does for verdict cells, only network hours (hour,
+/// country, network) whose judged reports have at least k distinct senders are kept, summed
+/// into buckets of `bucket` seconds. Ordered by bucket, country, network, condition.
+pub(crate) fn publish_connections(
+    hours: Vec<ConnectionCount>,
+    k: u32,
+    bucket: i64,
+) -> Vec<ConnectionCount> {
+    let same_network =
+        |a: &ConnectionCount, b: &ConnectionCount| (a.bucket, a.asn, &a.cc) == (b.bucket, b.asn, &b.cc);
+    let mut buckets: std::collections::BTreeMap<(i64, String, u32, Connection), ConnectionCount> =
+        std::collections::BTreeMap::new();
+    for network in hours.chunk_by(same_network) {
+        if network.iter().map(|row| row.senders).sum::<u64>() < u64::from(k) {
+            continue;
+        }
+        for row in network {
+            let start = row.bucket.div_euclid(bucket) * bucket;
+            let sum = buckets
+                .entry((start, row.cc.clone(), row.asn, row.connection))
+                .or_insert_with(|| ConnectionCount {
+                    bucket: start,
+                    count: 0,
+                    senders: 0,
+                    ..row.clone()
+                });
+            sum.count += row.count;
+            sum.senders += row.senders;
+        }
+    }
+    buckets.into_values().collect()
+}
+
+/// A connection condition read back from storage, by its wire name.
+///
+/// # Errors
+/// [`StorageError::Unreadable`] for a name that is not a condition: the table was written by
+/// something else than this collector.
+pub fn stored_connection(name: &str) -> Result<Connection, StorageError> {
+    Connection::parse(name).ok_or_else(|| {
+        StorageError::Unreadable(format!(
+            "the reports table holds an unknown connection condition {name:?}"
+        ))
+    })
+}
+
+/// The connection rows of hours read from storage (hour, country, network, condition,
+/// reports, senders), as [`HourlyCounts::connections`] orders them: by hour, country, ASN,
+/// condition in wire order, whatever the database's collation.
+pub(crate) fn connection_rows(mut hours: Vec<ConnectionCount>) -> Vec<ConnectionRow> {
+    hours.sort_unstable_by(|a, b| {
+        (a.bucket, &a.cc, a.asn, a.connection).cmp(&(b.bucket, &b.cc, b.asn, b.connection))
+    });
+    hours
+        .into_iter()
+        .map(|row| ConnectionRow {
+            hour: row.bucket,
+            cc: row.cc,
+            asn: row.asn,
+            connection: row.connection,
+            count: row.count,
+        })
+        .collect()
+}
+
 /// Which stored reports to read back: those of runs started in a range, optionally of one
 /// campaign.
 #[derive(Clone, Debug)]
@@ -531,9 +640,11 @@ pub trait Storage: Send + Sync {
         k: u32,
         max_rows: usize,
     ) -> BoxFuture<'_, Result<Option<Vec<CountRow>>, StorageError>>;
-    /// Verdict counts per hour, country, network and platform, and senders per hour, country
-    /// and network, for runs started in `[from, to)` (of one campaign, if given); `None` when the verdict counts would be
-    /// more than `max_rows` rows (as for [`Storage::aggregate`]).
+    /// Verdict counts per hour, country, network and platform, senders per hour, country
+    /// and network, and reports per hour, country, network and connection condition (judged
+    /// reports only: those stored before migration 7 of SQLite, 8 of PostgreSQL have none),
+    /// for runs started in `[from, to)` (of one campaign, if given); `None` when the verdict
+    /// counts would be more than `max_rows` rows (as for [`Storage::aggregate`]).
     fn hourly_counts(
         &self,
         from: i64,
@@ -541,6 +652,26 @@ pub trait Storage: Send + Sync {
         campaign: Option<String>,
         max_rows: usize,
     ) -> BoxFuture<'_, Result<Option<HourlyCounts>, StorageError>>;
+    /// Connection condition counts per published cell (bucket, country, network), ordered by
+    /// bucket, country, ASN, condition: only network hours whose judged reports have at least
+    /// `k` distinct senders are counted, and a day is the sum of its published hours (see
+    /// [`publish_connections`]). The query's `platform` is not read: a condition is the
+    /// network's. `None` when the hour rows are more than `max_rows`.
+    fn connections(
+        &self,
+        query: AggregateQuery,
+        k: u32,
+        max_rows: usize,
+    ) -> BoxFuture<'_, Result<Option<Vec<ConnectionCount>>, StorageError>>;
+    /// The rollups' control figures of the hours in `[from, to)` with at least `k` distinct
+    /// senders in their country and network (reports received since the rollups' bound are
+    /// left out: baselines move with the rollups).
+    fn baseline_figures(
+        &self,
+        from: i64,
+        to: i64,
+        k: u32,
+    ) -> BoxFuture<'_, Result<Vec<FigureRow>, StorageError>>;
     /// The next page of stored reports matching `query`: at most [`REPORTS_PAGE`], with ids
     /// above `after`, in id order. [`StoredReports`] reads them all, a page at a time.
     fn reports_after(
