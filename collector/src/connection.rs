@@ -261,6 +261,7 @@ impl Baselines {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use netreach::{Attempt, Outcome, ProbeKind};
 
     #[test]
     fn names_round_trip_and_unknown_names_are_refused() {
@@ -270,5 +271,190 @@ mod tests {
         }
         assert_eq!(Connection::parse("Offline"), None);
         assert_eq!(Connection::parse(""), None);
+    }
+
+    /// Two controls whose three attempts each took `ms`, transferring at `kbps` if given.
+    fn controls(outcome: Outcome, ms: u32, kbps: Option<u32>) -> Vec<EndpointResult> {
+        let attempt = Attempt {
+            outcome,
+            ms,
+            duration_ms: kbps.map(|_| 1000),
+            bytes: kbps.map(|kbps| u64::from(kbps) * 125),
+            hidden: false,
+        };
+        ["https://a.example/a.js", "https://b.example/b.png"]
+            .into_iter()
+            .map(|url| EndpointResult {
+                url: url.into(),
+                kind: ProbeKind::Fetch,
+                attempts: vec![attempt.clone(); 3],
+            })
+            .collect()
+    }
+
+    fn typical(ms: Option<u32>, kbps: Option<u32>) -> Option<Typical> {
+        Some(Typical {
+            control_ms: ms,
+            control_kbps: kbps,
+        })
+    }
+
+    #[test]
+    fn no_control_loaded_is_offline_whatever_the_baseline() {
+        for usual in [None, typical(Some(100), Some(5000))] {
+            let judged = judge(&controls(Outcome::Timeout, 9000, None), usual);
+            assert_eq!(judged.connection, Connection::Offline);
+            assert_eq!((judged.control_ms, judged.control_kbps), (None, None));
+            assert_eq!(judged.typical, usual, "the sender is still told");
+        }
+        // One control loading is enough to be online.
+        let mut one = controls(Outcome::Error, 3000, None);
+        one[1] = controls(Outcome::Ok, 80, None).remove(0);
+        assert_eq!(judge(&one, None).connection, Connection::Normal);
+    }
+
+    #[test]
+    fn far_slower_than_typical_is_degraded_by_ratio_and_margin() {
+        let usual = typical(Some(100), None);
+        let at = |ms: u32| judge(&controls(Outcome::Ok, ms, None), usual);
+        assert_eq!(at(100).connection, Connection::Normal);
+        // 3.5 times, but only 250 ms more.
+        assert_eq!(at(350).connection, Connection::Normal);
+        assert_eq!(at(399).connection, Connection::Normal);
+        assert_eq!(at(400).connection, Connection::Degraded);
+        assert_eq!((at(400).control_ms, at(400).control_kbps), (Some(400), None));
+        // A fast network: 3 times its 20 ms is jitter, not a slowdown; 320 ms is.
+        let fast = typical(Some(20), None);
+        assert_eq!(
+            judge(&controls(Outcome::Ok, 60, None), fast).connection,
+            Connection::Normal
+        );
+        assert_eq!(
+            judge(&controls(Outcome::Ok, 320, None), fast).connection,
+            Connection::Degraded
+        );
+    }
+
+    #[test]
+    fn a_third_of_the_typical_throughput_is_degraded() {
+        let usual = typical(Some(100), Some(3000));
+        let at = |kbps: u32| judge(&controls(Outcome::Ok, 100, Some(kbps)), usual);
+        assert_eq!(at(1001).connection, Connection::Normal);
+        assert_eq!(at(1000).connection, Connection::Degraded);
+        assert_eq!(at(1000).control_kbps, Some(1000));
+        // Without a typical throughput, a throughput alone says nothing.
+        let no_kbps = typical(Some(100), None);
+        assert_eq!(
+            judge(&controls(Outcome::Ok, 100, Some(10)), no_kbps).connection,
+            Connection::Normal
+        );
+    }
+
+    #[test]
+    fn without_a_baseline_a_slow_connection_is_normal() {
+        let judged = judge(&controls(Outcome::Ok, 20_000, Some(5)), None);
+        assert_eq!(judged.connection, Connection::Normal);
+        assert_eq!((judged.control_ms, judged.control_kbps), (Some(20_000), Some(5)));
+        // Figures of at least 1: their logarithms are summed.
+        let instant = judge(&controls(Outcome::Ok, 0, None), None);
+        assert_eq!(instant.control_ms, Some(1));
+    }
+
+    /// 2026-11-16T00:00Z, a Monday.
+    const TODAY: i64 = 1_795_305_600;
+
+    /// An hour of figures `days_ago` days before [`TODAY`] at hour of day `hour`: four
+    /// reports of `ms` (and `kbps`), from `senders` senders.
+    fn hour(days_ago: i64, hour: i64, ms: u32, kbps: Option<u32>, senders: u64) -> FigureRow {
+        let ln = |v: u32| (f64::from(v).ln() * LOG_SCALE).round() as i64 * 4;
+        FigureRow {
+            hour: TODAY - days_ago * DAY + hour * HOUR,
+            cc: "PK".into(),
+            asn: 17557,
+            senders,
+            ms_reports: 4,
+            ms_log: ln(ms),
+            kbps_reports: if kbps.is_some() { 4 } else { 0 },
+            kbps_log: kbps.map_or(0, ln),
+        }
+    }
+
+    #[test]
+    fn an_evening_slow_every_day_is_that_networks_evening() {
+        // Ten days: 10:00 at 100 ms, 20:00-23:00 four times slower, at 400 ms.
+        let mut rows = Vec::new();
+        for day in 1..=10 {
+            rows.push(hour(day, 10, 100, Some(8000), 5));
+            for evening in 20..=23 {
+                rows.push(hour(day, evening, 400, Some(2000), 5));
+            }
+        }
+        let baselines = Baselines::new(5);
+        baselines.replace(&rows);
+        let at = |h: i64| TODAY + h * HOUR;
+        assert_eq!(
+            baselines.typical("PK", 17557, at(21)),
+            typical(Some(400), Some(2000))
+        );
+        // Today's evening as slow as every evening: normal.
+        let evening = controls(Outcome::Ok, 420, Some(1900));
+        let judged = baselines.judge(&evening, "PK", 17557, at(21));
+        assert_eq!(judged.connection, Connection::Normal);
+        // The same at 10:00, against that hour's 100 ms and 8000 kbit/s: degraded.
+        let judged = baselines.judge(&evening, "PK", 17557, at(10));
+        assert_eq!(judged.connection, Connection::Degraded);
+        assert_eq!(judged.typical, typical(Some(100), Some(8000)));
+        // Another network, another hour of day: no baseline.
+        assert_eq!(baselines.typical("PK", 38193, at(21)), None);
+        assert_eq!(baselines.typical("PK", 17557, at(15)), None);
+        assert_eq!(
+            baselines.judge(&evening, "PK", 17557, at(15)).connection,
+            Connection::Normal
+        );
+    }
+
+    #[test]
+    fn only_hours_with_k_senders_and_enough_days_make_a_baseline() {
+        let baselines = Baselines::new(5);
+        // Ten days with four senders each: under k, none feeds the baseline.
+        let under_k: Vec<FigureRow> = (1..=10).map(|d| hour(d, 9, 100, None, 4)).collect();
+        baselines.replace(&under_k);
+        assert_eq!(baselines.typical("PK", 17557, TODAY + 9 * HOUR), None);
+        // Four days at k: too few; five: a baseline.
+        let at_k: Vec<FigureRow> = (1..=4).map(|d| hour(d, 9, 100, None, 5)).collect();
+        baselines.replace(&at_k);
+        assert_eq!(baselines.typical("PK", 17557, TODAY + 9 * HOUR), None);
+        let at_k: Vec<FigureRow> = (1..=5).map(|d| hour(d, 9, 100, None, 5)).collect();
+        baselines.replace(&at_k);
+        assert_eq!(
+            baselines.typical("PK", 17557, TODAY + 9 * HOUR),
+            typical(Some(100), None)
+        );
+    }
+
+    #[test]
+    fn the_baseline_is_the_median_of_the_28_days_before_the_run() {
+        // Ten days at 100 ms, then the last four days at 1000 ms (a slowdown that lasts):
+        // still 100 ms typical, so the fifth day of it is still degraded.
+        let mut rows: Vec<FigureRow> = (5..=14).map(|d| hour(d, 9, 100, None, 5)).collect();
+        rows.extend((1..=4).map(|d| hour(d, 9, 1000, None, 5)));
+        // The run's own day and days over 28 before are not in its window.
+        rows.push(hour(0, 9, 5000, None, 5));
+        rows.extend((29..=40).map(|d| hour(d, 9, 5000, None, 5)));
+        let baselines = Baselines::new(5);
+        baselines.replace(&rows);
+        let run = TODAY + 9 * HOUR + 1800;
+        assert_eq!(baselines.typical("PK", 17557, run), typical(Some(100), None));
+        assert_eq!(
+            baselines
+                .judge(&controls(Outcome::Ok, 1000, None), "PK", 17557, run)
+                .connection,
+            Connection::Degraded
+        );
+        // A run 30 days ago is judged against its own 28 days (all 5000 ms).
+        assert_eq!(
+            baselines.typical("PK", 17557, run - 28 * DAY),
+            typical(Some(5000), None)
+        );
     }
 }
