@@ -338,6 +338,9 @@ mod tests {
             assert_eq!(json[c.as_str()], n, "{c:?}");
         }
         assert_eq!((cells[0].reports, cells[0].senders), (6, 3));
-        assert_eq!((cells[1].asn, cells[1].offline, cells[1].reports), (2, 7, 7));
+        assert_eq!(
+            (cells[1].asn, cells[1].offline, cells[1].reports),
+            (2, 7, 7)
+        );
     }
 }

@@ -322,7 +322,10 @@ mod tests {
         assert_eq!(at(350).connection, Connection::Normal);
         assert_eq!(at(399).connection, Connection::Normal);
         assert_eq!(at(400).connection, Connection::Degraded);
-        assert_eq!((at(400).control_ms, at(400).control_kbps), (Some(400), None));
+        assert_eq!(
+            (at(400).control_ms, at(400).control_kbps),
+            (Some(400), None)
+        );
         // A fast network: 3 times its 20 ms is jitter, not a slowdown; 320 ms is.
         let fast = typical(Some(20), None);
         assert_eq!(
@@ -354,7 +357,10 @@ mod tests {
     fn without_a_baseline_a_slow_connection_is_normal() {
         let judged = judge(&controls(Outcome::Ok, 20_000, Some(5)), None);
         assert_eq!(judged.connection, Connection::Normal);
-        assert_eq!((judged.control_ms, judged.control_kbps), (Some(20_000), Some(5)));
+        assert_eq!(
+            (judged.control_ms, judged.control_kbps),
+            (Some(20_000), Some(5))
+        );
         // Figures of at least 1: their logarithms are summed.
         let instant = judge(&controls(Outcome::Ok, 0, None), None);
         assert_eq!(instant.control_ms, Some(1));
@@ -444,7 +450,10 @@ mod tests {
         let baselines = Baselines::new(5);
         baselines.replace(&rows);
         let run = TODAY + 9 * HOUR + 1800;
-        assert_eq!(baselines.typical("PK", 17557, run), typical(Some(100), None));
+        assert_eq!(
+            baselines.typical("PK", 17557, run),
+            typical(Some(100), None)
+        );
         assert_eq!(
             baselines
                 .judge(&controls(Outcome::Ok, 1000, None), "PK", 17557, run)

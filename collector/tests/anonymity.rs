@@ -85,7 +85,11 @@ fn one_sender_cannot_fill_a_cell_alone(store: Store) {
     let alone = collector.get(x).json();
     eprintln!("{}: 5 reports of one sender: {alone}", store.name());
     assert_eq!(cells(&alone), [], "one sender published a cell");
-    assert_eq!(connections(&alone), [], "one sender published a network hour");
+    assert_eq!(
+        connections(&alone),
+        [],
+        "one sender published a network hour"
+    );
     let day = collector.get(&format!("{x}&bucket=day")).json();
     assert_eq!(cells(&day), [], "nor its day");
     assert_eq!(connections(&day), [], "nor its day");
@@ -166,7 +170,11 @@ fn a_day_minus_its_published_hours_is_zero(store: Store) {
         assert_eq!(whole_day["cells"][0]["senders"], 3, "{whole_day}");
         // The network's conditions: the published hour alone, and its day is that hour.
         assert_eq!(connections(&hours), [(format_utc(published), 3)], "{hours}");
-        assert_eq!(connections(&whole_day), [(format_utc(day), 3)], "{whole_day}");
+        assert_eq!(
+            connections(&whole_day),
+            [(format_utc(day), 3)],
+            "{whole_day}"
+        );
         assert_eq!(whole_day["connections"][0]["senders"], 3, "{whole_day}");
     }
 }

@@ -150,13 +150,13 @@ fn reports_stored_before_the_migration_are_not_counted(store: Store) {
             assert_eq!(published.len(), 1, "{when}: {published:?}");
             assert_eq!((published[0].count, published[0].senders), (2, 2), "{when}");
             // Its sender does not count towards k either: two judged senders, under 3.
-            assert_eq!(storage.connections(q.clone(), 3, 1000).await.unwrap(), Some(vec![]));
+            assert_eq!(
+                storage.connections(q.clone(), 3, 1000).await.unwrap(),
+                Some(vec![])
+            );
             roll_forward(&*storage, HOUR_9 + HOUR).await.unwrap();
         }
-        assert_eq!(
-            store.query("SELECT ms_reports FROM rollup_figures"),
-            ["2"]
-        );
+        assert_eq!(store.query("SELECT ms_reports FROM rollup_figures"), ["2"]);
         storage.close().await;
     });
 }
@@ -252,7 +252,12 @@ fn the_sender_is_told_how_its_connection_compares_with_its_network(store: Store)
     let cells = published["connections"].as_array().unwrap();
     let last = cells.last().unwrap();
     assert_eq!(
-        (&last["bucket"], &last["cc"], &last["degraded"], &last["senders"]),
+        (
+            &last["bucket"],
+            &last["cc"],
+            &last["degraded"],
+            &last["senders"]
+        ),
         (
             &serde_json::json!(format_utc(now)),
             &serde_json::json!("ZZ"),

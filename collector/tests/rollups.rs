@@ -11,8 +11,8 @@ mod common;
 
 use common::{Store, TempDir};
 use netreach::{Browser, Client, Os, Reason, Verdict};
-use netreach_collector::rollup::roll_forward;
 use netreach_collector::connection::{Connection, LOG_SCALE};
+use netreach_collector::rollup::roll_forward;
 use netreach_collector::storage::{
     self, AggregateQuery, ConnectionCount, ConnectionRow, CountRow, FigureRow, HourlyCounts,
     NewReport, SenderRow, Storage, StorageOptions, VerdictRow,

@@ -516,8 +516,9 @@ pub(crate) fn publish_connections(
     k: u32,
     bucket: i64,
 ) -> Vec<ConnectionCount> {
-    let same_network =
-        |a: &ConnectionCount, b: &ConnectionCount| (a.bucket, a.asn, &a.cc) == (b.bucket, b.asn, &b.cc);
+    let same_network = |a: &ConnectionCount, b: &ConnectionCount| {
+        (a.bucket, a.asn, &a.cc) == (b.bucket, b.asn, &b.cc)
+    };
     let mut buckets: std::collections::BTreeMap<(i64, String, u32, Connection), ConnectionCount> =
         std::collections::BTreeMap::new();
     for network in hours.chunk_by(same_network) {

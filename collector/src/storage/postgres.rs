@@ -11,9 +11,9 @@
 //! together may race, so a failed migration is retried (the loser then finds it applied).
 
 use super::{
-    stored_verdict, AggregateQuery, BoxFuture, ConnectionCount, CountRow, FigureRow,
-    HourlyCounts, NewReport, ReportIds, ReportQuery, SenderRow, Storage, StorageError,
-    StorageOptions, StoredReport, REPORTS_PAGE,
+    stored_verdict, AggregateQuery, BoxFuture, ConnectionCount, CountRow, FigureRow, HourlyCounts,
+    NewReport, ReportIds, ReportQuery, SenderRow, Storage, StorageError, StorageOptions,
+    StoredReport, REPORTS_PAGE,
 };
 use crate::metrics::Metrics;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};

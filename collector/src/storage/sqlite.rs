@@ -1,9 +1,9 @@
 //! SQLite storage: WAL, `synchronous=FULL`, one writer thread committing in batches.
 
 use super::{
-    stored_verdict, AggregateQuery, BoxFuture, ConnectionCount, CountRow, FigureRow,
-    HourlyCounts, NewReport, ReportIds, ReportQuery, SenderRow, Storage, StorageError,
-    StorageOptions, StoredReport, REPORTS_PAGE,
+    stored_verdict, AggregateQuery, BoxFuture, ConnectionCount, CountRow, FigureRow, HourlyCounts,
+    NewReport, ReportIds, ReportQuery, SenderRow, Storage, StorageError, StorageOptions,
+    StoredReport, REPORTS_PAGE,
 };
 use crate::metrics::Metrics;
 use rusqlite::{params, params_from_iter, Connection, OpenFlags};
@@ -524,14 +524,16 @@ fn connection_hours(
             let connection = row.get::<_, String>(3)?;
             let (bucket, cc, asn) = (row.get(0)?, row.get(1)?, row.get(2)?);
             let (count, senders) = (row.get::<_, i64>(4)? as u64, row.get::<_, i64>(5)? as u64);
-            Ok(super::stored_connection(&connection).map(|connection| ConnectionCount {
-                bucket,
-                cc,
-                asn,
-                connection,
-                count,
-                senders,
-            }))
+            Ok(
+                super::stored_connection(&connection).map(|connection| ConnectionCount {
+                    bucket,
+                    cc,
+                    asn,
+                    connection,
+                    count,
+                    senders,
+                }),
+            )
         })?
         .collect::<Result<Vec<_>, _>>()?
         .into_iter()
