@@ -17,7 +17,7 @@
 //! Connection conditions (`connections`, issue #13, see [`crate::connection`]) are published
 //! the same way, per network instead of per platform: a network hour (hour, country, network)
 //! only when its judged reports have at least k distinct senders, a day being the sum of its
-//! published hours ([`crate::storage::publish_connections`]). A condition is the network's,
+//! published hours ([`crate::storage::publish`]). A condition is the network's,
 //! so the `platform` filter leaves them as they are (every report of a campaign measured all
 //! of its platforms). CSV carries the verdict cells only, as before: one table of one shape;
 //! connections are in the JSON answer.

@@ -467,76 +467,81 @@ pub(crate) fn merge_hour_cells(
     Some(cells)
 }
 
+/// An hour's count that [`publish`] sums into buckets: a verdict in a platform's cell
+/// ([`CountRow`]) or a connection condition in a network's ([`ConnectionCount`]).
+pub(crate) trait HourCount: Clone {
+    /// What is counted and where, but the time: its order is the published rows' order
+    /// within a bucket.
+    type Key: Ord;
+    fn key(&self) -> Self::Key;
+    /// Whether `other` is of the same hour cell, the unit k is counted over.
+    fn same_cell(&self, other: &Self) -> bool;
+    /// Start of its hour (or bucket), its reports and their senders.
+    fn counts(&self) -> (i64, u64, u64);
+    fn set_counts(&mut self, bucket: i64, count: u64, senders: u64);
+}
+
+impl HourCount for CountRow {
+    /// Verdicts by name, as storage has always ordered them.
+    type Key = (String, u32, String, &'static str);
+    fn key(&self) -> Self::Key {
+        let (cc, platform) = (self.cc.clone(), self.platform.clone());
+        (cc, self.asn, platform, self.verdict.as_str())
+    }
+    fn same_cell(&self, other: &Self) -> bool {
+        (self.bucket, self.asn, &self.cc, &self.platform)
+            == (other.bucket, other.asn, &other.cc, &other.platform)
+    }
+    fn counts(&self) -> (i64, u64, u64) {
+        (self.bucket, self.count, self.senders)
+    }
+    fn set_counts(&mut self, bucket: i64, count: u64, senders: u64) {
+        (self.bucket, self.count, self.senders) = (bucket, count, senders);
+    }
+}
+
+impl HourCount for ConnectionCount {
+    /// Conditions in wire order.
+    type Key = (String, u32, Connection);
+    fn key(&self) -> Self::Key {
+        (self.cc.clone(), self.asn, self.connection)
+    }
+    fn same_cell(&self, other: &Self) -> bool {
+        (self.bucket, self.asn, &self.cc) == (other.bucket, other.asn, &other.cc)
+    }
+    fn counts(&self) -> (i64, u64, u64) {
+        (self.bucket, self.count, self.senders)
+    }
+    fn set_counts(&mut self, bucket: i64, count: u64, senders: u64) {
+        (self.bucket, self.count, self.senders) = (bucket, count, senders);
+    }
+}
+
 /// What an aggregate publishes of its hour cells (ordered by cell, as [`merge_hour_cells`]
-/// gives them): only hour cells (hour, country, network, platform) with at least k distinct
-/// senders (the sum of `new_sender` over the cell's reports) are kept, and what is kept is
-/// summed into buckets of `bucket` seconds. So a day cell is the sum of that day's published
-/// hour cells: a day query minus the hour queries of that day is always zero, and no
-/// granularity opens a suppressed hour. Ordered by bucket, country, network, platform,
-/// verdict.
-pub(crate) fn publish(hours: Vec<CountRow>, k: u32, bucket: i64) -> Vec<CountRow> {
-    let same_cell = |a: &CountRow, b: &CountRow| {
-        (a.bucket, a.asn, &a.cc, &a.platform) == (b.bucket, b.asn, &b.cc, &b.platform)
-    };
-    let mut buckets: std::collections::BTreeMap<(i64, String, u32, String, &str), CountRow> =
+/// gives them): only hour cells (hour, country, network, platform; for connection conditions
+/// hour, country, network) with at least k distinct senders (the sum of `new_sender` over the
+/// cell's reports) are kept, and what is kept is summed into buckets of `bucket` seconds. So
+/// a day cell is the sum of that day's published hour cells: a day query minus the hour
+/// queries of that day is always zero, and no granularity opens a suppressed hour. Ordered by
+/// bucket, then [`HourCount::Key`] (country, network, platform, verdict; or country,
+/// network, condition).
+pub(crate) fn publish<R: HourCount>(hours: Vec<R>, k: u32, bucket: i64) -> Vec<R> {
+    let mut buckets: std::collections::BTreeMap<(i64, R::Key), R> =
         std::collections::BTreeMap::new();
-    for cell in hours.chunk_by(same_cell) {
-        let senders: u64 = cell.iter().map(|row| row.senders).sum();
-        if senders < u64::from(k) {
+    for cell in hours.chunk_by(R::same_cell) {
+        if cell.iter().map(|row| row.counts().2).sum::<u64>() < u64::from(k) {
             continue;
         }
         for row in cell {
-            let start = row.bucket.div_euclid(bucket) * bucket;
-            let key = (
-                start,
-                row.cc.clone(),
-                row.asn,
-                row.platform.clone(),
-                row.verdict.as_str(),
-            );
-            let sum = buckets.entry(key).or_insert_with(|| CountRow {
-                bucket: start,
-                count: 0,
-                senders: 0,
-                ..row.clone()
+            let (hour, count, senders) = row.counts();
+            let start = hour.div_euclid(bucket) * bucket;
+            let sum = buckets.entry((start, row.key())).or_insert_with(|| {
+                let mut sum = row.clone();
+                sum.set_counts(start, 0, 0);
+                sum
             });
-            sum.count += row.count;
-            sum.senders += row.senders;
-        }
-    }
-    buckets.into_values().collect()
-}
-
-/// What an aggregate publishes of its network hours' connection conditions (ordered by hour,
-/// country, network): as [`publish`] does for verdict cells, only network hours (hour,
-/// country, network) whose judged reports have at least k distinct senders are kept, summed
-/// into buckets of `bucket` seconds. Ordered by bucket, country, network, condition.
-pub(crate) fn publish_connections(
-    hours: Vec<ConnectionCount>,
-    k: u32,
-    bucket: i64,
-) -> Vec<ConnectionCount> {
-    let same_network = |a: &ConnectionCount, b: &ConnectionCount| {
-        (a.bucket, a.asn, &a.cc) == (b.bucket, b.asn, &b.cc)
-    };
-    let mut buckets: std::collections::BTreeMap<(i64, String, u32, Connection), ConnectionCount> =
-        std::collections::BTreeMap::new();
-    for network in hours.chunk_by(same_network) {
-        if network.iter().map(|row| row.senders).sum::<u64>() < u64::from(k) {
-            continue;
-        }
-        for row in network {
-            let start = row.bucket.div_euclid(bucket) * bucket;
-            let sum = buckets
-                .entry((start, row.cc.clone(), row.asn, row.connection))
-                .or_insert_with(|| ConnectionCount {
-                    bucket: start,
-                    count: 0,
-                    senders: 0,
-                    ..row.clone()
-                });
-            sum.count += row.count;
-            sum.senders += row.senders;
+            let (_, before, their_senders) = sum.counts();
+            sum.set_counts(start, before + count, their_senders + senders);
         }
     }
     buckets.into_values().collect()
@@ -656,7 +661,7 @@ pub trait Storage: Send + Sync {
     /// Connection condition counts per published cell (bucket, country, network), ordered by
     /// bucket, country, ASN, condition: only network hours whose judged reports have at least
     /// `k` distinct senders are counted, and a day is the sum of its published hours (see
-    /// [`publish_connections`]). The query's `platform` is not read: a condition is the
+    /// [`publish`]). The query's `platform` is not read: a condition is the
     /// network's. `None` when the hour rows are more than `max_rows`.
     fn connections(
         &self,

@@ -763,7 +763,7 @@ impl Storage for PostgresStorage {
             let tx = snapshot(&mut client).await?;
             let hours = connection_hours(&*tx, &q, max_rows).await?;
             tx.commit().await?;
-            Ok(hours.map(|hours| super::publish_connections(hours, k, q.bucket)))
+            Ok(hours.map(|hours| super::publish(hours, k, q.bucket)))
         }))
     }
 

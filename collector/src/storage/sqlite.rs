@@ -885,7 +885,7 @@ impl Storage for SqliteStorage {
             let tx = conn.unchecked_transaction()?;
             let hours = connection_hours(&tx, &q, max_rows)?;
             tx.finish()?;
-            Ok(hours.map(|hours| super::publish_connections(hours, k, q.bucket)))
+            Ok(hours.map(|hours| super::publish(hours, k, q.bucket)))
         }))
     }
 
