@@ -7,7 +7,8 @@
 //!   own transaction, answered after COMMIT (PostgreSQL's default `synchronous_commit=on`).
 //!
 //! Both keep the same two tables: `reports` (one row per report, with the report's JSON as
-//! stored) and `verdicts` (one row per platform result, denormalized with the cell columns and
+//! stored, its connection condition and the control figures it was judged on, see
+//! [`crate::connection`]) and `verdicts` (one row per platform result, denormalized with the cell columns and
 //! the report's `new_sender` flag), and aggregates read their counts from hourly rollups of
 //! them plus the reports received since ([`rollup`]). Times are Unix seconds
 //! rounded down to the hour; no column holds an address or anything derived from one but that
