@@ -14,11 +14,20 @@
 //! three times counts three times there), and `senders` the distinct senders behind them, at
 //! least k (for a day, the sum over its published hours: a sender of two hours counts twice).
 //!
+//! Connection conditions (`connections`, issue #13, see [`crate::connection`]) are published
+//! the same way, per network instead of per platform: a network hour (hour, country, network)
+//! only when its judged reports have at least k distinct senders, a day being the sum of its
+//! published hours ([`crate::storage::publish`]). A condition is the network's,
+//! so the `platform` filter leaves them as they are (every report of a campaign measured all
+//! of its platforms). CSV carries the verdict cells only, as before: one table of one shape;
+//! connections are in the JSON answer.
+//!
 //! How many cells were left out is not published: any such count, zero included, says whether
 //! anyone reported in a narrow query (one network, one hour), and even a count shown only for
 //! broad queries gives it away by subtraction (two broad queries that differ by one hour).
 
-use crate::storage::CountRow;
+use crate::connection::Connection;
+use crate::storage::{ConnectionCount, CountRow};
 use crate::time::format_utc;
 use netreach::Verdict;
 use serde::Serialize;
@@ -43,6 +52,23 @@ pub struct Cell {
     pub inconclusive: u64,
 }
 
+/// One published network cell's connection conditions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ConnectionCell {
+    /// Start of the bucket, `YYYY-MM-DDTHH:00:00Z`.
+    pub bucket: String,
+    pub cc: String,
+    pub asn: u32,
+    /// Judged reports in the cell (the sum of the condition counts).
+    pub reports: u64,
+    /// Distinct senders behind them (at least k; a day sums its published hours).
+    pub senders: u64,
+    // One column per condition, named as in `Connection::ALL` (checked by a test below).
+    pub normal: u64,
+    pub degraded: u64,
+    pub offline: u64,
+}
+
 /// The answer to an aggregates query.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Aggregate {
@@ -52,6 +78,7 @@ pub struct Aggregate {
     pub from: String,
     pub to: String,
     pub cells: Vec<Cell>,
+    pub connections: Vec<ConnectionCell>,
 }
 
 impl Cell {
@@ -106,6 +133,34 @@ pub fn cells(rows: &[CountRow]) -> Vec<Cell> {
         if let Some(cell) = all.last_mut() {
             cell.add(row.verdict, row.count, row.senders);
         }
+    }
+    all
+}
+
+/// Groups published condition counts (ordered by bucket, country, network) into cells.
+pub fn connection_cells(rows: &[ConnectionCount]) -> Vec<ConnectionCell> {
+    let mut all: Vec<ConnectionCell> = Vec::new();
+    for row in rows.chunk_by(|a, b| (a.bucket, a.asn, &a.cc) == (b.bucket, b.asn, &b.cc)) {
+        let mut cell = ConnectionCell {
+            bucket: format_utc(row[0].bucket),
+            cc: row[0].cc.clone(),
+            asn: row[0].asn,
+            reports: 0,
+            senders: 0,
+            normal: 0,
+            degraded: 0,
+            offline: 0,
+        };
+        for count in row {
+            *match count.connection {
+                Connection::Normal => &mut cell.normal,
+                Connection::Degraded => &mut cell.degraded,
+                Connection::Offline => &mut cell.offline,
+            } += count.count;
+            cell.reports += count.count;
+            cell.senders += count.senders;
+        }
+        all.push(cell);
     }
     all
 }
@@ -205,6 +260,7 @@ mod tests {
             from: String::new(),
             to: String::new(),
             cells,
+            connections: Vec::new(),
         };
         let csv = agg.to_csv();
         let mut lines = csv.lines();
@@ -256,6 +312,35 @@ mod tests {
         assert_eq!(
             (json["reports"].as_u64(), json["senders"].as_u64()),
             (Some(15), Some(9))
+        );
+    }
+
+    #[test]
+    fn every_condition_has_its_column_and_networks_are_grouped() {
+        let count = |bucket: i64, asn: u32, connection: Connection, count: u64| ConnectionCount {
+            bucket,
+            cc: "PK".into(),
+            asn,
+            connection,
+            count,
+            senders: 1,
+        };
+        let rows: Vec<ConnectionCount> = Connection::ALL
+            .iter()
+            .zip(1..)
+            .map(|(&c, n)| count(0, 1, c, n))
+            .chain([count(0, 2, Connection::Offline, 7)])
+            .collect();
+        let cells = connection_cells(&rows);
+        assert_eq!(cells.len(), 2);
+        let json = serde_json::to_value(&cells[0]).unwrap();
+        for (&c, n) in Connection::ALL.iter().zip(1u64..) {
+            assert_eq!(json[c.as_str()], n, "{c:?}");
+        }
+        assert_eq!((cells[0].reports, cells[0].senders), (6, 3));
+        assert_eq!(
+            (cells[1].asn, cells[1].offline, cells[1].reports),
+            (2, 7, 7)
         );
     }
 }

@@ -125,6 +125,7 @@ mod tests {
             from: String::new(),
             to: String::new(),
             cells: Vec::new(),
+            connections: Vec::new(),
         })
     }
 

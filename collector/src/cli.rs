@@ -199,6 +199,11 @@ pub struct ImportArgs {
     #[arg(long)]
     pub any_age: bool,
 
+    /// The k of the collector serving this database: only hours with at least k distinct
+    /// senders feed the baselines each report's connection is judged against.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub k: u32,
+
     /// The JSON lines file (`-` for stdin).
     #[arg(value_name = "FILE")]
     pub file: PathBuf,

@@ -8,12 +8,16 @@
 //!
 //! Import checks every report exactly as `POST /v1/reports` does ([`intake::parse`] and
 //! [`intake::check`] against the campaigns, the same body limit and the same messages), plus
-//! the line's own `cc` and `asn`. A report already stored (same run hour, country, network,
+//! the line's own `cc` and `asn`, and judges its connection condition as intake does, against
+//! the baselines the target's rollups hold when the import starts ([`Baselines`]; a database
+//! whose rollups hold no hour of that network at that hour of day judges it `normal`, or
+//! `offline`). A report already stored (same run hour, country, network,
 //! `runtime_ms` and exactly the same stored JSON) is not stored again, so an import may be
 //! run twice.
 
 use crate::campaigns::Campaigns;
 use crate::cli::{ExportArgs, ImportArgs, DEFAULT_MAX_BODY};
+use crate::connection::Baselines;
 use crate::geo::{self, Location};
 use crate::intake::{self, MAX_AGE_SECS};
 use crate::storage::{self, NewReport, ReportQuery, Storage, StorageOptions, StoredReports};
@@ -145,7 +149,20 @@ pub async fn import(args: ImportArgs) -> ExitCode {
         Err(e) => return failed(&format!("database: {e}")),
     };
     let max_age = (!args.any_age).then_some(MAX_AGE_SECS);
-    let result = import_lines(input, &*storage, &campaigns, time::now(), max_age).await;
+    let baselines = Baselines::new(args.k);
+    if let Err(e) = baselines.rebuild(&*storage, time::now()).await {
+        storage.close().await;
+        return failed(&format!("database: {e}"));
+    }
+    let result = import_lines(
+        input,
+        &*storage,
+        &campaigns,
+        &baselines,
+        time::now(),
+        max_age,
+    )
+    .await;
     storage.close().await;
     match result {
         Ok(Imported {
@@ -187,6 +204,7 @@ pub async fn import_lines(
     mut input: impl BufRead,
     storage: &dyn Storage,
     campaigns: &Campaigns,
+    baselines: &Baselines,
     now: i64,
     max_age: Option<i64>,
 ) -> Result<Imported, String> {
@@ -205,7 +223,7 @@ pub async fn import_lines(
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let report = match check_line(&line, campaigns, now, max_age) {
+        let report = match check_line(&line, campaigns, baselines, now, max_age) {
             Ok(report) => report,
             Err(message) => {
                 eprintln!("line {number}: {message}");
@@ -227,6 +245,7 @@ pub async fn import_lines(
 fn check_line(
     line: &[u8],
     campaigns: &Campaigns,
+    baselines: &Baselines,
     now: i64,
     max_age: Option<i64>,
 ) -> Result<NewReport, String> {
@@ -260,12 +279,13 @@ fn check_line(
     let accepted = intake::parse(body)
         .and_then(|report| intake::check_aged(report, campaigns, now, max_age))
         .map_err(|rejection| rejection.message())?;
+    let judged = baselines.judge(&accepted.report.controls, cc, asn, accepted.started_at);
     let location = Location {
         country: cc.to_owned(),
         asn,
     };
     // Retention counts from arrival; the run's hour is the closest to it a line tells.
     let received_at = accepted.started_at;
-    NewReport::checked(accepted, location, true, received_at)
+    NewReport::checked(accepted, location, true, received_at, &judged)
         .map_err(|e| format!("cannot encode: {e}"))
 }

@@ -23,6 +23,9 @@
 //!   campaign (every control, endpoint and trial, unless the run says it ended early), every
 //!   verdict re-derived with the engine's classifier.
 //! - [`geo`]: country and network (ASN) of the sender, from a MaxMind database, in memory only.
+//! - [`connection`]: each report's connection condition (`normal`, `degraded`, `offline`),
+//!   from its controls against its network's baseline for that hour of day, a table rebuilt
+//!   from the rollups.
 //! - [`storage`]: one trait, two stores (`sqlite`, `postgres`), chosen by the database URL;
 //!   [`rollup`] folds each received hour into the hourly rollups that aggregates read, and
 //!   [`retention`] deletes reports older than `--retain-days`.

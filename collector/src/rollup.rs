@@ -1,6 +1,8 @@
 //! Moves the hourly rollups forward (see `storage::rollup`): every minute while serving, and
 //! on demand with `netreach-collector rollup` (after a bulk load, or to time the first pass
-//! over an existing database).
+//! over an existing database). While serving, the networks' baselines that intake judges
+//! connections against ([`Baselines`]) are rebuilt from the rollups at start and after every
+//! roll forward that folded something, here, off the request path.
 //!
 //! A received hour is folded in once it ended more than twice the storage timeout ago: an
 //! insert stamped with that hour waited at most the timeout for a connection and ran at most
@@ -8,6 +10,7 @@
 //! through the writer ahead of the roll forward anyway).
 
 use crate::cli::RollupArgs;
+use crate::connection::Baselines;
 use crate::storage::{self, Storage, StorageError, StorageOptions};
 use crate::time;
 use std::sync::Arc;
@@ -36,24 +39,35 @@ pub async fn roll_forward(storage: &dyn Storage, until: i64) -> Result<u64, Stor
     Ok(hours)
 }
 
-/// Rolls forward now and then every minute, for as long as the collector runs. A failure is
-/// logged and tried again a minute later.
-pub async fn run(storage: Arc<dyn Storage>, timeout: Duration) {
+/// Rolls forward now and then every minute, for as long as the collector runs, and rebuilds
+/// `baselines` at the first pass and after each one that folded an hour (or after a failed
+/// rebuild). A failure is logged and tried again a minute later.
+pub async fn run(storage: Arc<dyn Storage>, timeout: Duration, baselines: Arc<Baselines>) {
     let mut every = tokio::time::interval(EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut stale = true;
     loop {
         every.tick().await;
         let until = until(time::now(), timeout);
         let started = std::time::Instant::now();
-        match roll_forward(&*storage, until).await {
+        let folded = roll_forward(&*storage, until).await;
+        match &folded {
             // One line for a catch-up (the first pass over a database, or after downtime).
-            Ok(hours) if hours > 1 => eprintln!(
+            Ok(hours) if *hours > 1 => eprintln!(
                 "netreach-collector: rollups: {hours} received hours folded in {:.1} s, up to {}",
                 started.elapsed().as_secs_f64(),
                 time::format_utc(until)
             ),
             Ok(_) => {}
             Err(e) => eprintln!("netreach-collector: rollups: rolling forward failed: {e}"),
+        }
+        // A failed pass may have folded hours before failing: rebuilt too.
+        stale |= !matches!(folded, Ok(0));
+        if stale {
+            match baselines.rebuild(&*storage, time::now()).await {
+                Ok(()) => stale = false,
+                Err(e) => eprintln!("netreach-collector: baselines: rebuilding failed: {e}"),
+            }
         }
     }
 }

@@ -60,9 +60,11 @@ pub async fn run(config: Config) -> Result<(), String> {
     let storage = storage::open(&config.database, options, metrics.clone())
         .await
         .map_err(|e| format!("database: {e}"))?;
+    let baselines = Arc::new(crate::connection::Baselines::new(config.k));
     tokio::spawn(crate::rollup::run(
         storage.clone(),
         Duration::from_millis(config.db_timeout_ms),
+        baselines.clone(),
     ));
     tokio::spawn(crate::retention::run(storage.clone(), config.retain_days));
     let geo = Geo::open(config.geo_country.as_deref(), config.geo_asn.as_deref())?;
@@ -75,6 +77,7 @@ pub async fn run(config: Config) -> Result<(), String> {
     }
     let state = Arc::new(AppState {
         storage: storage.clone(),
+        baselines,
         campaigns: Campaigns::new(config.campaigns.clone()),
         geo,
         limiter: RateLimiter::new(config.rate_limit, clients),

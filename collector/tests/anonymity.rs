@@ -29,7 +29,16 @@ fn post_at(collector: &Collector, source: &str, marker: u32, hour: i64) {
 
 /// `(bucket, reports)` of every cell of an answer.
 fn cells(answer: &Value) -> Vec<(String, u64)> {
-    answer["cells"]
+    listed(answer, "cells")
+}
+
+/// `(bucket, reports)` of every connection cell of an answer (issue #13).
+fn connections(answer: &Value) -> Vec<(String, u64)> {
+    listed(answer, "connections")
+}
+
+fn listed(answer: &Value, list: &str) -> Vec<(String, u64)> {
+    answer[list]
         .as_array()
         .unwrap()
         .iter()
@@ -76,8 +85,14 @@ fn one_sender_cannot_fill_a_cell_alone(store: Store) {
     let alone = collector.get(x).json();
     eprintln!("{}: 5 reports of one sender: {alone}", store.name());
     assert_eq!(cells(&alone), [], "one sender published a cell");
+    assert_eq!(
+        connections(&alone),
+        [],
+        "one sender published a network hour"
+    );
     let day = collector.get(&format!("{x}&bucket=day")).json();
     assert_eq!(cells(&day), [], "nor its day");
+    assert_eq!(connections(&day), [], "nor its day");
     // Three more senders: four, still under k.
     for (marker, source) in (6..).zip(["127.0.0.3", "127.0.0.4", "127.0.0.5"]) {
         post_at(&collector, source, marker, hour);
@@ -95,6 +110,18 @@ fn one_sender_cannot_fill_a_cell_alone(store: Store) {
             cell["blocked"].as_u64()
         ),
         (Some(format_utc(hour).as_str()), Some(9), Some(5), Some(9)),
+        "{}",
+        published.body
+    );
+    // The network hour too: every report judged normal (controls at 40 ms, no baseline).
+    let network = &published.json()["connections"][0];
+    assert_eq!(
+        (
+            network["reports"].as_u64(),
+            network["senders"].as_u64(),
+            network["normal"].as_u64()
+        ),
+        (Some(9), Some(5), Some(9)),
         "{}",
         published.body
     );
@@ -141,6 +168,14 @@ fn a_day_minus_its_published_hours_is_zero(store: Store) {
             "the day gave away the suppressed hour: {whole_day}"
         );
         assert_eq!(whole_day["cells"][0]["senders"], 3, "{whole_day}");
+        // The network's conditions: the published hour alone, and its day is that hour.
+        assert_eq!(connections(&hours), [(format_utc(published), 3)], "{hours}");
+        assert_eq!(
+            connections(&whole_day),
+            [(format_utc(day), 3)],
+            "{whole_day}"
+        );
+        assert_eq!(whole_day["connections"][0]["senders"], 3, "{whole_day}");
     }
 }
 

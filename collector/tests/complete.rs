@@ -211,10 +211,19 @@ fn runs_that_say_they_ended_early_are_stored_without_a_blocking_verdict() {
     let stopped = rejudge(stopped);
     assert_eq!(stopped.controls[0].attempts.len(), 3);
 
-    for r in [&cancelled, &stopped] {
+    // Issue #13: the stopped run is offline; the cancelled one, whose controls loaded, is not
+    // found degraded (no baseline on a fresh database: no typical figures either).
+    for (r, connection) in [(&cancelled, "normal"), (&stopped, "offline")] {
         let answer = collector.post(&serde_json::to_string(r).unwrap());
         assert_eq!(answer.status, 201, "{}", answer.body);
+        let answer = answer.json();
+        assert_eq!(answer["connection"], connection, "{answer}");
+        assert_eq!(answer["typical"], serde_json::Value::Null, "{answer}");
     }
+    assert_eq!(
+        store.query("SELECT runtime_ms, connection, control_ms FROM reports ORDER BY runtime_ms"),
+        ["11\tnormal\t40", "12\toffline\t"]
+    );
     let stored = store.query(
         "SELECT r.runtime_ms, v.platform, v.verdict, v.reason FROM verdicts v \
          JOIN reports r ON r.id = v.report_id ORDER BY r.runtime_ms, v.platform",

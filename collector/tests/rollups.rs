@@ -3,16 +3,19 @@
 //! roll forwards, with late reports of old runs and imported reports received before the
 //! rollups' bound; two collectors rolling one PostgreSQL forward at once count every report
 //! once; retention deletes only what the rollups hold, and they keep counting it; one
-//! campaign's counts are only its reports'.
+//! campaign's counts are only its reports'. The same of the reports' connection conditions
+//! (hourly counts and published cells), and the rollups' control figures are the raw
+//! reports' once rolled.
 
 mod common;
 
 use common::{Store, TempDir};
 use netreach::{Browser, Client, Os, Reason, Verdict};
+use netreach_collector::connection::{Connection, LOG_SCALE};
 use netreach_collector::rollup::roll_forward;
 use netreach_collector::storage::{
-    self, AggregateQuery, CountRow, HourlyCounts, NewReport, SenderRow, Storage, StorageOptions,
-    VerdictRow,
+    self, AggregateQuery, ConnectionCount, ConnectionRow, CountRow, FigureRow, HourlyCounts,
+    NewReport, SenderRow, Storage, StorageOptions, VerdictRow,
 };
 use netreach_collector::time::{DAY, HOUR};
 use std::collections::BTreeMap;
@@ -74,6 +77,10 @@ fn report(n: u32, received: i64, age: i64) -> NewReport {
             .collect(),
         new_sender: !n.is_multiple_of(3),
         json: format!("{{\"n\":{n}}}"),
+        // Every condition, figures only where not offline, some without a throughput.
+        connection: Connection::ALL[n as usize % 7 % 3],
+        control_ms: (n % 7 % 3 != 2).then_some(20 + n % 97 * 13),
+        control_kbps: (n % 7 % 3 != 2 && !n.is_multiple_of(5)).then_some(500 + n % 89 * 71),
     }
 }
 
@@ -152,6 +159,17 @@ impl Raw<'_> {
                 .entry((r.started_at, r.cc.clone(), r.asn))
                 .or_default() += u64::from(r.new_sender);
         }
+        let connections = self
+            .connection_hours(from, to, campaign)
+            .into_iter()
+            .map(|((hour, cc, asn, connection), (count, _))| ConnectionRow {
+                hour,
+                cc,
+                asn,
+                connection,
+                count,
+            })
+            .collect();
         HourlyCounts {
             verdicts: count_rows(cells),
             senders: senders
@@ -163,8 +181,102 @@ impl Raw<'_> {
                     senders,
                 })
                 .collect(),
-            connections: Vec::new(),
+            connections,
         }
+    }
+
+    /// Reports and senders per hour, country, network and condition.
+    fn connection_hours(
+        &self,
+        from: i64,
+        to: i64,
+        campaign: Option<&str>,
+    ) -> BTreeMap<(i64, String, u32, Connection), (u64, u64)> {
+        let mut hours = BTreeMap::new();
+        for r in self.in_range(from, to, campaign) {
+            let hour: &mut (u64, u64) = hours
+                .entry((r.started_at, r.cc.clone(), r.asn, r.connection))
+                .or_default();
+            hour.0 += 1;
+            hour.1 += u64::from(r.new_sender);
+        }
+        hours
+    }
+
+    /// The published condition counts of `q`: network hours with at least k senders, summed
+    /// into buckets (the platform filter is not read).
+    fn connections(&self, q: &AggregateQuery, k: u64) -> Vec<ConnectionCount> {
+        let hours = self.connection_hours(q.from, q.to, q.campaign.as_deref());
+        let mut network_senders: BTreeMap<(i64, &str, u32), u64> = BTreeMap::new();
+        for ((hour, cc, asn, _), (_, senders)) in &hours {
+            *network_senders.entry((*hour, cc, *asn)).or_default() += senders;
+        }
+        let mut buckets: BTreeMap<(i64, String, u32, Connection), (u64, u64)> = BTreeMap::new();
+        for ((hour, cc, asn, connection), (count, senders)) in &hours {
+            let chosen = q.cc.as_ref().is_none_or(|c| c == cc) && q.asn.is_none_or(|a| a == *asn);
+            if chosen && network_senders[&(*hour, cc.as_str(), *asn)] >= k {
+                let bucket = hour.div_euclid(q.bucket) * q.bucket;
+                let sum = buckets
+                    .entry((bucket, cc.clone(), *asn, *connection))
+                    .or_default();
+                sum.0 += count;
+                sum.1 += senders;
+            }
+        }
+        buckets
+            .into_iter()
+            .map(
+                |((bucket, cc, asn, connection), (count, senders))| ConnectionCount {
+                    bucket,
+                    cc,
+                    asn,
+                    connection,
+                    count,
+                    senders,
+                },
+            )
+            .collect()
+    }
+
+    /// The control figures of every hour, country and network with at least k senders, of
+    /// the reports not offline, ordered by hour, country, network.
+    fn figures(&self, k: u64) -> Vec<FigureRow> {
+        let mut senders: BTreeMap<(i64, &str, u32), u64> = BTreeMap::new();
+        let mut hours: BTreeMap<(i64, &str, u32), FigureRow> = BTreeMap::new();
+        let ln = |v: u32| (f64::from(v).ln() * LOG_SCALE).round() as i64;
+        for r in self.0 {
+            let key = (r.started_at, r.cc.as_str(), r.asn);
+            *senders.entry(key).or_default() += u64::from(r.new_sender);
+            let figures = r.control_ms.is_some() || r.control_kbps.is_some();
+            if r.connection == Connection::Offline || !figures {
+                continue;
+            }
+            let row = hours.entry(key).or_insert_with(|| FigureRow {
+                hour: r.started_at,
+                cc: r.cc.clone(),
+                asn: r.asn,
+                senders: 0,
+                ms_reports: 0,
+                ms_log: 0,
+                kbps_reports: 0,
+                kbps_log: 0,
+            });
+            if let Some(ms) = r.control_ms {
+                row.ms_reports += 1;
+                row.ms_log += ln(ms);
+            }
+            if let Some(kbps) = r.control_kbps {
+                row.kbps_reports += 1;
+                row.kbps_log += ln(kbps);
+            }
+        }
+        hours
+            .into_iter()
+            .filter_map(|(key, row)| {
+                let senders = senders[&key];
+                (senders >= k).then_some(FigureRow { senders, ..row })
+            })
+            .collect()
     }
 
     /// The published rows of `q`: hour cells with at least k senders, summed into buckets.
@@ -254,7 +366,30 @@ async fn answers_as_raw(storage: &dyn Storage, raw: &[NewReport], when: &str) {
             let want = raw.aggregate(&q, u64::from(k));
             assert!(!want.is_empty(), "a query with rows: {q:?} k={k}");
             assert_eq!(rows, Some(want), "{}: {q:?} k={k} {when}", storage.kind());
+            let connections = storage.connections(q.clone(), k, 100_000).await.unwrap();
+            let want = raw.connections(&q, u64::from(k));
+            assert!(!want.is_empty(), "a query with conditions: {q:?} k={k}");
+            assert_eq!(
+                connections,
+                Some(want),
+                "{}: conditions of {q:?} k={k} {when}",
+                storage.kind()
+            );
         }
+    }
+}
+
+/// The rollups' control figures are those of the raw reports `rolled` (every one rolled up).
+async fn figures_as_raw(storage: &dyn Storage, rolled: &[NewReport], when: &str) {
+    for k in [1, 3] {
+        let mut figures = storage
+            .baseline_figures(BASE - 4 * DAY, BASE + 2 * DAY, k)
+            .await
+            .unwrap();
+        figures.sort_by(|a, b| (a.hour, &a.cc, a.asn).cmp(&(b.hour, &b.cc, b.asn)));
+        let want = Raw(rolled).figures(u64::from(k));
+        assert!(want.len() > 10, "hours with figures: {want:?}");
+        assert_eq!(figures, want, "{}: figures k={k} {when}", storage.kind());
     }
 }
 
@@ -315,6 +450,7 @@ fn the_rollups_and_the_live_reports_answer_as_the_raw_reports(store: Store) {
 
         assert_eq!(roll_forward(&*storage, BASE + 30 * HOUR).await.unwrap(), 1);
         answers_as_raw(&*storage, &stored, "with everything rolled").await;
+        figures_as_raw(&*storage, &stored, "with everything rolled").await;
 
         // Retention deletes only what the rollups hold; they keep counting it.
         let live = report(4000, BASE + 40 * HOUR, 0);
@@ -330,6 +466,7 @@ fn the_rollups_and_the_live_reports_answer_as_the_raw_reports(store: Store) {
         );
         assert_eq!(store.query("SELECT runtime_ms FROM reports"), ["4000"]);
         answers_as_raw(&*storage, &stored, "after retention").await;
+        figures_as_raw(&*storage, &stored[..stored.len() - 1], "after retention").await;
         storage.close().await;
     });
 }

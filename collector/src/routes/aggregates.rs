@@ -7,11 +7,15 @@
 //! of its published hours; how many cells were left out is not said (see
 //! [`crate::aggregate`]).
 //!
+//! The JSON answer also has `connections`: the published connection conditions per bucket,
+//! country and network (every filter but `platform` applies; CSV carries the verdict cells
+//! only), see [`crate::aggregate`].
+//!
 //! Each client has an allowance of queries, identical queries are answered from a brief
 //! cache, and a few run against storage at once (see [`crate::aggregate_guard`]).
 
 use super::State;
-use crate::aggregate::{cells, Aggregate};
+use crate::aggregate::{cells, connection_cells, Aggregate};
 use crate::error::AppError;
 use crate::storage::AggregateQuery;
 use crate::time::{self, format_utc, DAY, HOUR};
@@ -189,13 +193,20 @@ pub(super) async fn aggregate(
         .ok_or(AppError::TooManyCells {
             max: guard.max_rows,
         })?;
-    let cells = cells(&rows);
+    let connections = state
+        .storage
+        .connections(q.clone(), state.k, guard.max_rows)
+        .await?
+        .ok_or(AppError::TooManyCells {
+            max: guard.max_rows,
+        })?;
     let aggregate = Arc::new(Aggregate {
         k: state.k,
         bucket: if bucket == DAY { "day" } else { "hour" },
         from: format_utc(from),
         to: format_utc(to),
-        cells,
+        cells: cells(&rows),
+        connections: connection_cells(&connections),
     });
     guard.cache.put(q, aggregate.clone(), Instant::now());
     Ok(aggregate)
@@ -294,8 +305,8 @@ mod concurrency {
     use crate::rate_limit::RateLimiter;
     use crate::routes::AppState;
     use crate::storage::{
-        BoxFuture, CountRow, HourlyCounts, NewReport, ReportQuery, Storage, StorageError,
-        StoredReport,
+        BoxFuture, ConnectionCount, CountRow, FigureRow, HourlyCounts, NewReport, ReportQuery,
+        Storage, StorageError, StoredReport,
     };
     use std::sync::atomic::AtomicBool;
     use std::time::Duration;
@@ -337,6 +348,22 @@ mod concurrency {
             _: usize,
         ) -> BoxFuture<'_, Result<Option<HourlyCounts>, StorageError>> {
             Box::pin(async { Ok(Some(HourlyCounts::default())) })
+        }
+        fn connections(
+            &self,
+            _: AggregateQuery,
+            _: u32,
+            _: usize,
+        ) -> BoxFuture<'_, Result<Option<Vec<ConnectionCount>>, StorageError>> {
+            Box::pin(async { Ok(Some(Vec::new())) })
+        }
+        fn baseline_figures(
+            &self,
+            _: i64,
+            _: i64,
+            _: u32,
+        ) -> BoxFuture<'_, Result<Vec<FigureRow>, StorageError>> {
+            Box::pin(async { Ok(Vec::new()) })
         }
         fn reports_after(
             &self,
@@ -386,6 +413,7 @@ mod concurrency {
         });
         let state = Arc::new(AppState {
             storage: storage.clone(),
+            baselines: Arc::new(crate::connection::Baselines::new(1)),
             campaigns: crate::campaigns::Campaigns::new("campaigns".into()),
             geo: crate::geo::Geo::open(None, None).unwrap(),
             limiter: RateLimiter::new(0, 10),

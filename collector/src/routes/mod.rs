@@ -39,6 +39,9 @@ use tower_http::timeout::{TimeoutBody, TimeoutLayer};
 /// Everything a handler needs; built once at start.
 pub struct AppState {
     pub storage: Arc<dyn Storage>,
+    /// Every network's typical control figures, kept by the rollups' task; intake judges each
+    /// report's connection against them.
+    pub baselines: Arc<crate::connection::Baselines>,
     pub campaigns: Campaigns,
     pub geo: Geo,
     pub limiter: RateLimiter,

@@ -1,11 +1,14 @@
-//! `POST /v1/reports`: check a report in full, locate its sender coarsely, store it, answer
-//! `201 {"id": n}` once it is durable (`n` random, see [`crate::storage::Storage::insert`]).
+//! `POST /v1/reports`: check a report in full, locate its sender coarsely, judge its connection
+//! condition, store it, answer `201 {"id": n, "connection": …, "typical": …}` once it is durable
+//! (`n` random, see [`crate::storage::Storage::insert`]; the condition and the network's
+//! typical control figures for that hour of day, or `null`, see [`crate::connection`]).
 //!
 //! The sender's address lives only in this handler's stack: it is looked up (country, ASN)
 //! and hashed for rate limiting and for counting distinct senders (a set emptied every hour,
 //! see [`crate::senders`]), then dropped. Nothing here logs a request.
 
 use super::State;
+use crate::connection::Judged;
 use crate::error::AppError;
 use crate::intake;
 use crate::senders::Sender;
@@ -29,19 +32,27 @@ pub async fn post_report(
     let client = state.proxies.client_ip(peer.ip(), &headers);
     let response = accept(&state, client, &headers, body)
         .await
-        .map(|id| (StatusCode::CREATED, Json(serde_json::json!({ "id": id }))))
+        .map(|(id, judged)| {
+            let answer = serde_json::json!({
+                "id": id,
+                "connection": judged.connection,
+                "typical": judged.typical,
+            });
+            (StatusCode::CREATED, Json(answer))
+        })
         .into_response();
     state.metrics.report_answered(response.status().as_u16());
     response
 }
 
-/// From request to stored report: each step refuses with the most basic problem first.
+/// From request to stored report, with its id and how its connection was judged: each step
+/// refuses with the most basic problem first.
 async fn accept(
     state: &State,
     client: IpAddr,
     headers: &HeaderMap,
     body: Body,
-) -> Result<i64, AppError> {
+) -> Result<(i64, Judged), AppError> {
     // Before anything else: another site's request is not even read.
     state.submit_origins.check(headers)?;
     state.limiter.check(client, Instant::now())?;
@@ -55,13 +66,18 @@ async fn accept(
     if sender == Sender::Uncounted {
         state.metrics.sender_uncounted();
     }
-    let report = NewReport::checked(accepted, location, sender.counts(), time::floor_hour(now))?;
+    // A lookup in the table the rollups' task keeps: nothing read from storage here.
+    let judged = state
+        .baselines
+        .judge(&accepted.report.controls, &cc, asn, started_at);
+    let received = time::floor_hour(now);
+    let report = NewReport::checked(accepted, location, sender.counts(), received, &judged)?;
     let stored = state.storage.insert(report).await;
     if stored.is_err() && sender.counts() {
         // Not stored, so not counted: the retry should count.
         state.senders.forget(client, &cc, asn, started_at, now);
     }
-    stored.map_err(AppError::NotStored)
+    Ok((stored.map_err(AppError::NotStored)?, judged))
 }
 
 /// JSON, or plain text: what sendBeacon and CORS-simple fetches send (no preflight).

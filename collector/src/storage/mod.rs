@@ -7,7 +7,8 @@
 //!   own transaction, answered after COMMIT (PostgreSQL's default `synchronous_commit=on`).
 //!
 //! Both keep the same two tables: `reports` (one row per report, with the report's JSON as
-//! stored) and `verdicts` (one row per platform result, denormalized with the cell columns and
+//! stored, its connection condition and the control figures it was judged on, see
+//! [`crate::connection`]) and `verdicts` (one row per platform result, denormalized with the cell columns and
 //! the report's `new_sender` flag), and aggregates read their counts from hourly rollups of
 //! them plus the reports received since ([`rollup`]). Times are Unix seconds
 //! rounded down to the hour; no column holds an address or anything derived from one but that
@@ -25,6 +26,7 @@ mod postgres;
 pub mod rollup;
 mod sqlite;
 
+use crate::connection::Connection;
 use netreach::{Client, Reason, Verdict};
 use std::fmt;
 use std::future::Future;
@@ -118,11 +120,17 @@ pub struct NewReport {
     pub new_sender: bool,
     /// The report as stored (only the schema's fields).
     pub json: String,
+    /// Its connection condition (see [`crate::connection`]).
+    pub connection: crate::connection::Connection,
+    /// The control figures it was judged on (latency in ms, throughput in kbit/s).
+    pub control_ms: Option<u32>,
+    pub control_kbps: Option<u32>,
 }
 
 impl NewReport {
     /// The row to store: the checked report with its sender's coarse location, whether it
-    /// counts as a new sender, and the hour it was received.
+    /// counts as a new sender, the hour it was received, and its connection condition as
+    /// judged ([`crate::connection::Baselines::judge`]).
     ///
     /// # Errors
     /// The report cannot be serialized again (not expected of a value that was just parsed).
@@ -131,6 +139,7 @@ impl NewReport {
         location: crate::geo::Location,
         new_sender: bool,
         received_at: i64,
+        judged: &crate::connection::Judged,
     ) -> Result<Self, serde_json::Error> {
         let report = accepted.report;
         let verdicts = report
@@ -153,6 +162,9 @@ impl NewReport {
             runtime_ms: report.runtime_ms,
             verdicts,
             new_sender,
+            connection: judged.connection,
+            control_ms: judged.control_ms,
+            control_kbps: judged.control_kbps,
         })
     }
 }
@@ -234,6 +246,38 @@ pub struct ConnectionRow {
     pub connection: crate::connection::Connection,
     /// Reports with this condition.
     pub count: u64,
+}
+
+/// Reports of one connection condition in one cell (bucket, country, network) and their
+/// senders: a published one from [`Storage::connections`], or an hour's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectionCount {
+    /// Start of the bucket (Unix seconds).
+    pub bucket: i64,
+    pub cc: String,
+    pub asn: u32,
+    pub connection: crate::connection::Connection,
+    pub count: u64,
+    /// Of those, the reports that counted as a new sender (`new_sender`).
+    pub senders: u64,
+}
+
+/// The control figures of one hour (runs started in it) in one country and network, as the
+/// rollups hold them (`rollup_figures`), with that hour's distinct senders: what
+/// [`crate::connection::Baselines`] are made of. Logarithms are natural, in millionths, summed
+/// over the hour's reports that were not offline and had the figure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FigureRow {
+    pub hour: i64,
+    pub cc: String,
+    pub asn: u32,
+    /// Distinct senders of the hour in this country and network (every report, every
+    /// campaign).
+    pub senders: u64,
+    pub ms_reports: u64,
+    pub ms_log: i64,
+    pub kbps_reports: u64,
+    pub kbps_log: i64,
 }
 
 /// What disruption detection reads: verdict counts per hour and cell (country, network,
@@ -432,44 +476,116 @@ pub(crate) fn merge_hour_cells(
     Some(cells)
 }
 
+/// An hour's count that [`publish`] sums into buckets: a verdict in a platform's cell
+/// ([`CountRow`]) or a connection condition in a network's ([`ConnectionCount`]).
+pub(crate) trait HourCount: Clone {
+    /// What is counted and where, but the time: its order is the published rows' order
+    /// within a bucket.
+    type Key: Ord;
+    fn key(&self) -> Self::Key;
+    /// Whether `other` is of the same hour cell, the unit k is counted over.
+    fn same_cell(&self, other: &Self) -> bool;
+    /// Start of its hour (or bucket), its reports and their senders.
+    fn counts(&self) -> (i64, u64, u64);
+    fn set_counts(&mut self, bucket: i64, count: u64, senders: u64);
+}
+
+impl HourCount for CountRow {
+    /// Verdicts by name, as storage has always ordered them.
+    type Key = (String, u32, String, &'static str);
+    fn key(&self) -> Self::Key {
+        let (cc, platform) = (self.cc.clone(), self.platform.clone());
+        (cc, self.asn, platform, self.verdict.as_str())
+    }
+    fn same_cell(&self, other: &Self) -> bool {
+        (self.bucket, self.asn, &self.cc, &self.platform)
+            == (other.bucket, other.asn, &other.cc, &other.platform)
+    }
+    fn counts(&self) -> (i64, u64, u64) {
+        (self.bucket, self.count, self.senders)
+    }
+    fn set_counts(&mut self, bucket: i64, count: u64, senders: u64) {
+        (self.bucket, self.count, self.senders) = (bucket, count, senders);
+    }
+}
+
+impl HourCount for ConnectionCount {
+    /// Conditions in wire order.
+    type Key = (String, u32, Connection);
+    fn key(&self) -> Self::Key {
+        (self.cc.clone(), self.asn, self.connection)
+    }
+    fn same_cell(&self, other: &Self) -> bool {
+        (self.bucket, self.asn, &self.cc) == (other.bucket, other.asn, &other.cc)
+    }
+    fn counts(&self) -> (i64, u64, u64) {
+        (self.bucket, self.count, self.senders)
+    }
+    fn set_counts(&mut self, bucket: i64, count: u64, senders: u64) {
+        (self.bucket, self.count, self.senders) = (bucket, count, senders);
+    }
+}
+
 /// What an aggregate publishes of its hour cells (ordered by cell, as [`merge_hour_cells`]
-/// gives them): only hour cells (hour, country, network, platform) with at least k distinct
-/// senders (the sum of `new_sender` over the cell's reports) are kept, and what is kept is
-/// summed into buckets of `bucket` seconds. So a day cell is the sum of that day's published
-/// hour cells: a day query minus the hour queries of that day is always zero, and no
-/// granularity opens a suppressed hour. Ordered by bucket, country, network, platform,
-/// verdict.
-pub(crate) fn publish(hours: Vec<CountRow>, k: u32, bucket: i64) -> Vec<CountRow> {
-    let same_cell = |a: &CountRow, b: &CountRow| {
-        (a.bucket, a.asn, &a.cc, &a.platform) == (b.bucket, b.asn, &b.cc, &b.platform)
-    };
-    let mut buckets: std::collections::BTreeMap<(i64, String, u32, String, &str), CountRow> =
+/// gives them): only hour cells (hour, country, network, platform; for connection conditions
+/// hour, country, network) with at least k distinct senders (the sum of `new_sender` over the
+/// cell's reports) are kept, and what is kept is summed into buckets of `bucket` seconds. So
+/// a day cell is the sum of that day's published hour cells: a day query minus the hour
+/// queries of that day is always zero, and no granularity opens a suppressed hour. Ordered by
+/// bucket, then [`HourCount::Key`] (country, network, platform, verdict; or country,
+/// network, condition).
+pub(crate) fn publish<R: HourCount>(hours: Vec<R>, k: u32, bucket: i64) -> Vec<R> {
+    let mut buckets: std::collections::BTreeMap<(i64, R::Key), R> =
         std::collections::BTreeMap::new();
-    for cell in hours.chunk_by(same_cell) {
-        let senders: u64 = cell.iter().map(|row| row.senders).sum();
-        if senders < u64::from(k) {
+    for cell in hours.chunk_by(R::same_cell) {
+        if cell.iter().map(|row| row.counts().2).sum::<u64>() < u64::from(k) {
             continue;
         }
         for row in cell {
-            let start = row.bucket.div_euclid(bucket) * bucket;
-            let key = (
-                start,
-                row.cc.clone(),
-                row.asn,
-                row.platform.clone(),
-                row.verdict.as_str(),
-            );
-            let sum = buckets.entry(key).or_insert_with(|| CountRow {
-                bucket: start,
-                count: 0,
-                senders: 0,
-                ..row.clone()
+            let (hour, count, senders) = row.counts();
+            let start = hour.div_euclid(bucket) * bucket;
+            let sum = buckets.entry((start, row.key())).or_insert_with(|| {
+                let mut sum = row.clone();
+                sum.set_counts(start, 0, 0);
+                sum
             });
-            sum.count += row.count;
-            sum.senders += row.senders;
+            let (_, before, their_senders) = sum.counts();
+            sum.set_counts(start, before + count, their_senders + senders);
         }
     }
     buckets.into_values().collect()
+}
+
+/// A connection condition read back from storage, by its wire name.
+///
+/// # Errors
+/// [`StorageError::Unreadable`] for a name that is not a condition: the table was written by
+/// something else than this collector.
+pub fn stored_connection(name: &str) -> Result<Connection, StorageError> {
+    Connection::parse(name).ok_or_else(|| {
+        StorageError::Unreadable(format!(
+            "the reports table holds an unknown connection condition {name:?}"
+        ))
+    })
+}
+
+/// The connection rows of hours read from storage (hour, country, network, condition,
+/// reports, senders), as [`HourlyCounts::connections`] orders them: by hour, country, ASN,
+/// condition in wire order, whatever the database's collation.
+pub(crate) fn connection_rows(mut hours: Vec<ConnectionCount>) -> Vec<ConnectionRow> {
+    hours.sort_unstable_by(|a, b| {
+        (a.bucket, &a.cc, a.asn, a.connection).cmp(&(b.bucket, &b.cc, b.asn, b.connection))
+    });
+    hours
+        .into_iter()
+        .map(|row| ConnectionRow {
+            hour: row.bucket,
+            cc: row.cc,
+            asn: row.asn,
+            connection: row.connection,
+            count: row.count,
+        })
+        .collect()
 }
 
 /// Which stored reports to read back: those of runs started in a range, optionally of one
@@ -541,9 +657,11 @@ pub trait Storage: Send + Sync {
         k: u32,
         max_rows: usize,
     ) -> BoxFuture<'_, Result<Option<Vec<CountRow>>, StorageError>>;
-    /// Verdict counts per hour, country, network and platform, and senders per hour, country
-    /// and network, for runs started in `[from, to)` (of one campaign, if given); `None` when the verdict counts would be
-    /// more than `max_rows` rows (as for [`Storage::aggregate`]).
+    /// Verdict counts per hour, country, network and platform, senders per hour, country
+    /// and network, and reports per hour, country, network and connection condition (judged
+    /// reports only: those stored before migration 7 of SQLite, 8 of PostgreSQL have none),
+    /// for runs started in `[from, to)` (of one campaign, if given); `None` when the verdict
+    /// counts would be more than `max_rows` rows (as for [`Storage::aggregate`]).
     fn hourly_counts(
         &self,
         from: i64,
@@ -551,6 +669,26 @@ pub trait Storage: Send + Sync {
         campaign: Option<String>,
         max_rows: usize,
     ) -> BoxFuture<'_, Result<Option<HourlyCounts>, StorageError>>;
+    /// Connection condition counts per published cell (bucket, country, network), ordered by
+    /// bucket, country, ASN, condition: only network hours whose judged reports have at least
+    /// `k` distinct senders are counted, and a day is the sum of its published hours (see
+    /// [`publish`]). The query's `platform` is not read: a condition is the
+    /// network's. `None` when the hour rows are more than `max_rows`.
+    fn connections(
+        &self,
+        query: AggregateQuery,
+        k: u32,
+        max_rows: usize,
+    ) -> BoxFuture<'_, Result<Option<Vec<ConnectionCount>>, StorageError>>;
+    /// The rollups' control figures of the hours in `[from, to)` with at least `k` distinct
+    /// senders in their country and network (reports received since the rollups' bound are
+    /// left out: baselines move with the rollups).
+    fn baseline_figures(
+        &self,
+        from: i64,
+        to: i64,
+        k: u32,
+    ) -> BoxFuture<'_, Result<Vec<FigureRow>, StorageError>>;
     /// The next page of stored reports matching `query`: at most [`REPORTS_PAGE`], with ids
     /// above `after`, in id order. [`StoredReports`] reads them all, a page at a time.
     fn reports_after(

@@ -11,8 +11,9 @@
 //! together may race, so a failed migration is retried (the loser then finds it applied).
 
 use super::{
-    stored_verdict, AggregateQuery, BoxFuture, CountRow, HourlyCounts, NewReport, ReportIds,
-    ReportQuery, SenderRow, Storage, StorageError, StorageOptions, StoredReport, REPORTS_PAGE,
+    stored_verdict, AggregateQuery, BoxFuture, ConnectionCount, CountRow, FigureRow, HourlyCounts,
+    NewReport, ReportIds, ReportQuery, SenderRow, Storage, StorageError, StorageOptions,
+    StoredReport, REPORTS_PAGE,
 };
 use crate::metrics::Metrics;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
@@ -114,6 +115,35 @@ const MIGRATIONS: &[(i64, &str)] = &[
     // report, `super::rollup::Lookup::ByReport`): the cell index only cost 13 entries per
     // insert.
     (7, "DROP INDEX IF EXISTS verdicts_cell;"),
+    // Issue #13: each report's connection condition and the control figures it was judged on
+    // (`crate::connection`), and their rollups (see `super::rollup`). Reports stored before
+    // keep NULL: not judged, never counted.
+    (
+        8,
+        "ALTER TABLE reports ADD COLUMN IF NOT EXISTS connection TEXT;
+         ALTER TABLE reports ADD COLUMN IF NOT EXISTS control_ms INTEGER;
+         ALTER TABLE reports ADD COLUMN IF NOT EXISTS control_kbps INTEGER;
+         CREATE TABLE IF NOT EXISTS rollup_connections (
+            started_at BIGINT NOT NULL,
+            cc TEXT NOT NULL,
+            asn BIGINT NOT NULL,
+            campaign TEXT NOT NULL,
+            connection TEXT NOT NULL,
+            reports BIGINT NOT NULL,
+            senders BIGINT NOT NULL,
+            PRIMARY KEY (started_at, cc, asn, campaign, connection)
+         );
+         CREATE TABLE IF NOT EXISTS rollup_figures (
+            started_at BIGINT NOT NULL,
+            cc TEXT NOT NULL,
+            asn BIGINT NOT NULL,
+            ms_reports BIGINT NOT NULL,
+            ms_log BIGINT NOT NULL,
+            kbps_reports BIGINT NOT NULL,
+            kbps_log BIGINT NOT NULL,
+            PRIMARY KEY (started_at, cc, asn)
+         );",
+    ),
 ];
 
 /// How reads and roll forwards find verdict rows here.
@@ -359,6 +389,48 @@ fn count_row(row: &tokio_postgres::Row) -> Result<CountRow, StorageError> {
     })
 }
 
+/// Per hour, country, network and condition of `q`'s runs with its filters but `platform`
+/// (see [`super::rollup::connections_sql`]), every row whether published or not; `None` over
+/// `max_rows` rows.
+async fn connection_hours(
+    client: &impl GenericClient,
+    q: &AggregateQuery,
+    max_rows: usize,
+) -> Result<Option<Vec<ConnectionCount>>, StorageError> {
+    let network = AggregateQuery {
+        platform: None,
+        ..q.clone()
+    };
+    let asn = network.asn.map(i64::from);
+    let bound = rolled(client).await?;
+    let mut args: Vec<&(dyn ToSql + Sync)> = vec![&network.from, &network.to];
+    let filters = filters(&network, &asn, &mut args);
+    args.push(&bound);
+    let sql = super::rollup::connections_sql(
+        "$1",
+        "$2",
+        &format!("${}", args.len()),
+        &filters,
+        max_rows + 1,
+    );
+    let rows = client
+        .query(&sql, &args)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(ConnectionCount {
+                bucket: row.get(0),
+                cc: row.get(1),
+                asn: row.get::<_, i64>(2) as u32,
+                connection: super::stored_connection(row.get::<_, &str>(3))?,
+                count: row.get::<_, i64>(4) as u64,
+                senders: row.get::<_, i64>(5) as u64,
+            })
+        })
+        .collect::<Result<Vec<_>, StorageError>>()?;
+    Ok((rows.len() <= max_rows).then_some(rows))
+}
+
 /// How long `catalog` (which has no `--db-timeout-ms`) waits for the database.
 const READ_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -477,8 +549,10 @@ impl PostgresStorage {
             .prepare_cached(
                 "WITH r AS (
                     INSERT INTO reports (id, public_id, received_at, started_at, campaign, cc,
-                        asn, browser, browser_version, os, runtime_ms, report, new_sender)
-                    VALUES ($16, $15, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $14)
+                        asn, browser, browser_version, os, runtime_ms, report, new_sender,
+                        connection, control_ms, control_kbps)
+                    VALUES ($16, $15, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $14, $17, $18,
+                        $19)
                     RETURNING id
                  ), v AS (
                     INSERT INTO verdicts (report_id, platform, started_at, cc, asn, verdict, reason,
@@ -501,7 +575,11 @@ impl PostgresStorage {
             .ok_or_else(|| StorageError::Unavailable("postgres: opened to read".into()))?;
         let id = self.next_row_id(&client).await?;
         let public_id = ids.public(id);
-        let params: [&(dyn ToSql + Sync); 16] = [
+        let connection = r.connection.as_str();
+        // Figures are at most an attempt's 600,000 ms (intake's bound), or a throughput's.
+        let figure = |v: Option<u32>| v.map(|v| i32::try_from(v).unwrap_or(i32::MAX));
+        let (control_ms, control_kbps) = (figure(r.control_ms), figure(r.control_kbps));
+        let params: [&(dyn ToSql + Sync); 19] = [
             &r.received_at,
             &r.started_at,
             &r.campaign,
@@ -518,6 +596,9 @@ impl PostgresStorage {
             &new_sender,
             &public_id,
             &id,
+            &connection,
+            &control_ms,
+            &control_kbps,
         ];
         if unless_present {
             let tx = client.transaction().await?;
@@ -659,12 +740,61 @@ impl Storage for PostgresStorage {
                     senders: row.get::<_, i64>(3) as u64,
                 })
                 .collect();
+            let Some(connections) = connection_hours(&*tx, &hours, max_rows).await? else {
+                return Ok(None);
+            };
             tx.commit().await?;
             Ok(Some(HourlyCounts {
                 verdicts,
                 senders,
-                connections: Vec::new(),
+                connections: super::connection_rows(connections),
             }))
+        }))
+    }
+
+    fn connections(
+        &self,
+        q: AggregateQuery,
+        k: u32,
+        max_rows: usize,
+    ) -> BoxFuture<'_, Result<Option<Vec<ConnectionCount>>, StorageError>> {
+        Box::pin(within(self.timeout, async move {
+            let mut client = self.pool.get().await.map_err(pool_error)?;
+            let tx = snapshot(&mut client).await?;
+            let hours = connection_hours(&*tx, &q, max_rows).await?;
+            tx.commit().await?;
+            Ok(hours.map(|hours| super::publish(hours, k, q.bucket)))
+        }))
+    }
+
+    fn baseline_figures(
+        &self,
+        from: i64,
+        to: i64,
+        k: u32,
+    ) -> BoxFuture<'_, Result<Vec<FigureRow>, StorageError>> {
+        Box::pin(within(self.timeout, async move {
+            let client = self.pool.get().await.map_err(pool_error)?;
+            let k = i64::from(k);
+            let rows = client
+                .query(
+                    &super::rollup::figures_sql("$1", "$2", "$3"),
+                    &[&from, &to, &k],
+                )
+                .await?;
+            Ok(rows
+                .iter()
+                .map(|row| FigureRow {
+                    hour: row.get(0),
+                    cc: row.get(1),
+                    asn: row.get::<_, i64>(2) as u32,
+                    senders: row.get::<_, i64>(3) as u64,
+                    ms_reports: row.get::<_, i64>(4) as u64,
+                    ms_log: row.get(5),
+                    kbps_reports: row.get::<_, i64>(6) as u64,
+                    kbps_log: row.get(7),
+                })
+                .collect())
         }))
     }
 

@@ -10,6 +10,18 @@
 //! - `rollup_state`: one row, `rolled_before` (W): every report received before W is in the
 //!   rollups, none received at or after it is.
 //!
+//! Migration 7 of SQLite (8 of PostgreSQL) adds two, for the connection condition of each
+//! report (issue #13, `crate::connection`):
+//!
+//! - `rollup_connections`: per run hour, country, network, campaign and condition, the
+//!   reports and their senders (reports stored before the migration have no condition and
+//!   are in neither the rollups nor the live part);
+//! - `rollup_figures`: per run hour, country and network, of the reports not offline, how many
+//!   had a control latency and the sum of its natural logarithms, and the same of the
+//!   throughput: a day's geometric mean of an hour, for the baselines. Logarithms are stored
+//!   in whole millionths (BIGINT), so that sums are exact and the same on both storages.
+//!   SQLite has no `LN` built in here: the collector gives its writer connection one.
+//!
 //! Reads take the rollups plus the live part, the raw rows of reports received at or after W
 //! (an hour or two of reports), so answers are exactly those of the raw rows; a report
 //! counted in the rollups is never read raw again. Nothing is added to the insert path (issue
@@ -89,6 +101,57 @@ pub(crate) fn live_cells(
     )
 }
 
+/// Per hour, country, network and condition of runs started in `[from, to)`, the judged
+/// reports and their senders, of the rollups and the live reports (received at or after
+/// `rolled`) summed, with the conditions `filters` (` AND …` on `campaign`, `cc`, `asn`),
+/// ordered by those columns, at most `limit` rows. Columns: started_at, cc, asn,
+/// connection, reports, senders.
+pub(crate) fn connections_sql(
+    from: &str,
+    to: &str,
+    rolled: &str,
+    filters: &str,
+    limit: usize,
+) -> String {
+    format!(
+        "SELECT started_at, cc, asn, connection, CAST(SUM(reports) AS BIGINT),
+                CAST(SUM(senders) AS BIGINT) FROM (
+            SELECT started_at, cc, asn, connection, reports, senders FROM rollup_connections
+            WHERE started_at >= {from} AND started_at < {to}{filters}
+            UNION ALL
+            SELECT started_at, cc, asn, connection, 1, new_sender FROM reports
+            WHERE {live}{filters} AND connection IS NOT NULL
+         ) AS runs
+         GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4 LIMIT {limit}",
+        live = live(from, to, rolled)
+    )
+}
+
+/// The rollups' control figures of the hours in `[from, to)` whose country and network have
+/// at least `k` distinct senders (three placeholders). Columns as [`super::FigureRow`]'s:
+/// started_at, cc, asn, senders, ms_reports, ms_log, kbps_reports, kbps_log.
+pub(crate) fn figures_sql(from: &str, to: &str, k: &str) -> String {
+    format!(
+        "SELECT started_at, cc, asn, senders, ms_reports, ms_log, kbps_reports, kbps_log FROM (
+            SELECT f.*, (SELECT CAST(SUM(s.senders) AS BIGINT) FROM rollup_senders s
+                         WHERE s.started_at = f.started_at AND s.cc = f.cc AND s.asn = f.asn)
+                   AS senders
+            FROM rollup_figures f WHERE f.started_at >= {from} AND f.started_at < {to}
+         ) AS hours
+         WHERE senders >= {k}"
+    )
+}
+
+/// The sum over reports of `column`'s natural logarithm in whole millionths, and how many
+/// reports have it (`column` > 0; intake stores figures of at least 1).
+fn log_sum(column: &str) -> String {
+    format!(
+        "COUNT(CASE WHEN {column} > 0 THEN 1 END),
+         COALESCE(SUM(CASE WHEN {column} > 0
+             THEN CAST(ROUND(LN(CAST({column} AS DOUBLE PRECISION)) * 1000000) AS BIGINT) END), 0)"
+    )
+}
+
 /// The bound W (see the module's documentation).
 pub(crate) const ROLLED_SQL: &str = "SELECT rolled_before FROM rollup_state WHERE id = 1";
 
@@ -105,10 +168,10 @@ pub(crate) fn set_rolled_sql(to: &str) -> String {
     format!("UPDATE rollup_state SET rolled_before = {to} WHERE id = 1")
 }
 
-/// The two statements that add the reports picked by `which` (a condition on `reports`)
-/// to the rollups. Run in the transaction that moves W past them (or, for
-/// [`fold_report`], one that holds W still), so that they are counted once.
-pub(crate) fn fold_sql(lookup: Lookup, which: &str) -> [String; 2] {
+/// The statements that add the reports picked by `which` (a condition on `reports`) to the
+/// rollups. Run in the transaction that moves W past them (or, for [`fold_report`], one that
+/// holds W still), so that they are counted once.
+pub(crate) fn fold_sql(lookup: Lookup, which: &str) -> [String; 4] {
     [
         format!(
             "INSERT INTO rollup_verdicts
@@ -126,11 +189,37 @@ pub(crate) fn fold_sql(lookup: Lookup, which: &str) -> [String; 2] {
              ON CONFLICT (started_at, cc, asn, campaign) DO UPDATE
              SET senders = rollup_senders.senders + excluded.senders"
         ),
+        format!(
+            "INSERT INTO rollup_connections
+                (started_at, cc, asn, campaign, connection, reports, senders)
+             SELECT started_at, cc, asn, campaign, connection, COUNT(*), SUM(new_sender)
+             FROM reports WHERE {which} AND connection IS NOT NULL
+             GROUP BY started_at, cc, asn, campaign, connection
+             ON CONFLICT (started_at, cc, asn, campaign, connection) DO UPDATE
+             SET reports = rollup_connections.reports + excluded.reports,
+                 senders = rollup_connections.senders + excluded.senders"
+        ),
+        // Offline reports never feed a baseline.
+        format!(
+            "INSERT INTO rollup_figures
+                (started_at, cc, asn, ms_reports, ms_log, kbps_reports, kbps_log)
+             SELECT started_at, cc, asn, {ms}, {kbps}
+             FROM reports WHERE {which} AND connection IN ('normal', 'degraded')
+               AND (control_ms IS NOT NULL OR control_kbps IS NOT NULL)
+             GROUP BY started_at, cc, asn
+             ON CONFLICT (started_at, cc, asn) DO UPDATE
+             SET ms_reports = rollup_figures.ms_reports + excluded.ms_reports,
+                 ms_log = rollup_figures.ms_log + excluded.ms_log,
+                 kbps_reports = rollup_figures.kbps_reports + excluded.kbps_reports,
+                 kbps_log = rollup_figures.kbps_log + excluded.kbps_log",
+            ms = log_sum("control_ms"),
+            kbps = log_sum("control_kbps")
+        ),
     ]
 }
 
 /// The statements that fold the reports received in `[from, to)` (two placeholders).
-pub(crate) fn fold_hour_sql(lookup: Lookup, from: &str, to: &str) -> [String; 2] {
+pub(crate) fn fold_hour_sql(lookup: Lookup, from: &str, to: &str) -> [String; 4] {
     fold_sql(
         lookup,
         &format!("received_at >= {from} AND received_at < {to}"),
@@ -139,6 +228,6 @@ pub(crate) fn fold_hour_sql(lookup: Lookup, from: &str, to: &str) -> [String; 2]
 
 /// The statements that fold the one report whose row id is the placeholder: an imported
 /// report received before W.
-pub(crate) fn fold_report(lookup: Lookup, id: &str) -> [String; 2] {
+pub(crate) fn fold_report(lookup: Lookup, id: &str) -> [String; 4] {
     fold_sql(lookup, &format!("id = {id}"))
 }

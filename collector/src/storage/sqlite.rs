@@ -1,8 +1,9 @@
 //! SQLite storage: WAL, `synchronous=FULL`, one writer thread committing in batches.
 
 use super::{
-    stored_verdict, AggregateQuery, BoxFuture, CountRow, HourlyCounts, NewReport, ReportIds,
-    ReportQuery, SenderRow, Storage, StorageError, StorageOptions, StoredReport, REPORTS_PAGE,
+    stored_verdict, AggregateQuery, BoxFuture, ConnectionCount, CountRow, FigureRow, HourlyCounts,
+    NewReport, ReportIds, ReportQuery, SenderRow, Storage, StorageError, StorageOptions,
+    StoredReport, REPORTS_PAGE,
 };
 use crate::metrics::Metrics;
 use rusqlite::{params, params_from_iter, Connection, OpenFlags};
@@ -116,6 +117,35 @@ const MIGRATIONS: &[(i64, &str)] = &[
             id INTEGER PRIMARY KEY CHECK (id = 1), rolled_before INTEGER NOT NULL);
          INSERT OR IGNORE INTO rollup_state (id, rolled_before) VALUES (1, 0);",
     ),
+    // Issue #13: each report's connection condition and the control figures it was judged on
+    // (`crate::connection`), and their rollups (see `super::rollup`). Reports stored before
+    // keep NULL: not judged, never counted.
+    (
+        7,
+        "ALTER TABLE reports ADD COLUMN connection TEXT;
+         ALTER TABLE reports ADD COLUMN control_ms INTEGER;
+         ALTER TABLE reports ADD COLUMN control_kbps INTEGER;
+         CREATE TABLE IF NOT EXISTS rollup_connections (
+            started_at INTEGER NOT NULL,
+            cc TEXT NOT NULL,
+            asn INTEGER NOT NULL,
+            campaign TEXT NOT NULL,
+            connection TEXT NOT NULL,
+            reports INTEGER NOT NULL,
+            senders INTEGER NOT NULL,
+            PRIMARY KEY (started_at, cc, asn, campaign, connection)
+         ) WITHOUT ROWID;
+         CREATE TABLE IF NOT EXISTS rollup_figures (
+            started_at INTEGER NOT NULL,
+            cc TEXT NOT NULL,
+            asn INTEGER NOT NULL,
+            ms_reports INTEGER NOT NULL,
+            ms_log INTEGER NOT NULL,
+            kbps_reports INTEGER NOT NULL,
+            kbps_log INTEGER NOT NULL,
+            PRIMARY KEY (started_at, cc, asn)
+         ) WITHOUT ROWID;",
+    ),
 ];
 
 struct Job {
@@ -216,6 +246,20 @@ fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
     Ok(())
 }
 
+/// Gives `conn` the SQL function `LN` (the natural logarithm; NULL for NULL or a number not
+/// above 0), which this SQLite build lacks and the rollups' figures need (see
+/// `super::rollup`). Only the writer folds, so only its connection needs it.
+fn add_ln(conn: &Connection) -> Result<(), StorageError> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "ln",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| Ok(ctx.get::<Option<f64>>(0)?.filter(|x| *x > 0.0).map(f64::ln)),
+    )?;
+    Ok(())
+}
+
 /// The database's report id key, drawn and stored the first time.
 fn report_ids(conn: &Connection) -> Result<ReportIds, StorageError> {
     let (k0, k1) = ReportIds::random_key()?;
@@ -246,8 +290,9 @@ fn write_batch(
     {
         let mut report_stmt = tx.prepare_cached(
             "INSERT INTO reports (id, public_id, received_at, started_at, campaign, cc, asn,
-                browser, browser_version, os, runtime_ms, report, new_sender)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                browser, browser_version, os, runtime_ms, report, new_sender, connection,
+                control_ms, control_kbps)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
         )?;
         let mut verdict_stmt = tx.prepare_cached(
             "INSERT INTO verdicts (report_id, platform, started_at, cc, asn, verdict, reason,
@@ -285,6 +330,9 @@ fn write_batch(
                 r.runtime_ms,
                 r.json,
                 r.new_sender,
+                r.connection.as_str(),
+                r.control_ms,
+                r.control_kbps,
             ])?;
             for v in &r.verdicts {
                 verdict_stmt.execute(params![
@@ -448,6 +496,51 @@ fn count_row(row: &rusqlite::Row) -> rusqlite::Result<Result<CountRow, StorageEr
     }))
 }
 
+/// Per hour, country, network and condition of `q`'s runs with its filters but `platform`
+/// (see [`super::rollup::connections_sql`]), every row whether published or not; `None` over
+/// `max_rows` rows.
+fn connection_hours(
+    conn: &Connection,
+    q: &AggregateQuery,
+    max_rows: usize,
+) -> Result<Option<Vec<ConnectionCount>>, StorageError> {
+    let mut args: Vec<rusqlite::types::Value> = vec![q.from.into(), q.to.into()];
+    let network = AggregateQuery {
+        platform: None,
+        ..q.clone()
+    };
+    let filters = filters(&network, &mut args);
+    args.push(rolled(conn)?.into());
+    let sql = super::rollup::connections_sql(
+        "?1",
+        "?2",
+        &format!("?{}", args.len()),
+        &filters,
+        max_rows + 1,
+    );
+    let rows = conn
+        .prepare_cached(&sql)?
+        .query_map(params_from_iter(args), |row| {
+            let connection = row.get::<_, String>(3)?;
+            let (bucket, cc, asn) = (row.get(0)?, row.get(1)?, row.get(2)?);
+            let (count, senders) = (row.get::<_, i64>(4)? as u64, row.get::<_, i64>(5)? as u64);
+            Ok(
+                super::stored_connection(&connection).map(|connection| ConnectionCount {
+                    bucket,
+                    cc,
+                    asn,
+                    connection,
+                    count,
+                    senders,
+                }),
+            )
+        })?
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .collect::<Result<Vec<_>, StorageError>>()?;
+    Ok((rows.len() <= max_rows).then_some(rows))
+}
+
 /// The WAL file SQLite keeps beside `database`.
 fn wal_path(database: &Path) -> PathBuf {
     let mut name = database.as_os_str().to_owned();
@@ -577,6 +670,7 @@ impl SqliteStorage {
         // After a checkpoint that restarts the WAL, its file is cut back to the bound.
         conn.pragma_update(None, "journal_size_limit", WAL_LIMIT as i64)?;
         migrate(&mut conn)?;
+        add_ln(&conn)?;
         let ids = report_ids(&conn)?;
         let (sender, receiver) = mpsc::channel(options.write_queue.max(1));
         let writer_metrics = metrics.clone();
@@ -768,12 +862,54 @@ impl Storage for SqliteStorage {
                 })?
                 .collect::<Result<_, _>>()?;
             drop(stmt);
+            let Some(connections) = connection_hours(&tx, &hours, max_rows)? else {
+                return Ok(None);
+            };
             tx.finish()?;
             Ok(Some(HourlyCounts {
                 verdicts,
                 senders,
-                connections: Vec::new(),
+                connections: super::connection_rows(connections),
             }))
+        }))
+    }
+
+    fn connections(
+        &self,
+        q: AggregateQuery,
+        k: u32,
+        max_rows: usize,
+    ) -> BoxFuture<'_, Result<Option<Vec<ConnectionCount>>, StorageError>> {
+        Box::pin(self.read(move |conn| {
+            // One read transaction: the bound and the rows it splits agree.
+            let tx = conn.unchecked_transaction()?;
+            let hours = connection_hours(&tx, &q, max_rows)?;
+            tx.finish()?;
+            Ok(hours.map(|hours| super::publish(hours, k, q.bucket)))
+        }))
+    }
+
+    fn baseline_figures(
+        &self,
+        from: i64,
+        to: i64,
+        k: u32,
+    ) -> BoxFuture<'_, Result<Vec<FigureRow>, StorageError>> {
+        Box::pin(self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(&super::rollup::figures_sql("?1", "?2", "?3"))?;
+            let rows = stmt.query_map(params![from, to, k], |row| {
+                Ok(FigureRow {
+                    hour: row.get(0)?,
+                    cc: row.get(1)?,
+                    asn: row.get(2)?,
+                    senders: row.get::<_, i64>(3)? as u64,
+                    ms_reports: row.get::<_, i64>(4)? as u64,
+                    ms_log: row.get(5)?,
+                    kbps_reports: row.get::<_, i64>(6)? as u64,
+                    kbps_log: row.get(7)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
         }))
     }
 
@@ -921,6 +1057,9 @@ mod tests {
                 .collect(),
             new_sender: true,
             json: "{}".into(),
+            connection: crate::connection::Connection::Normal,
+            control_ms: Some(40),
+            control_kbps: None,
         }
     }
 
