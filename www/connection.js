@@ -23,16 +23,19 @@ function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** The visitor's own figures from the report's controls: the median time of the attempts that
- *  loaded (ms) and the median throughput of those with a size and a transfer time (kbit/s,
- *  as the engine's `Attempt::kbps`); null where no attempt gives one. */
+/** The visitor's own figures from the report's controls, as the collector computes them
+ *  (`netreach::classify::figures`): the median time of the visible attempts that loaded (ms),
+ *  and the lowest, over the controls, of each one's median throughput (kbit/s, as the
+ *  engine's `Attempt::kbps`); null where no attempt gives one. */
 export function ownFigures(report) {
-  const attempts = ((report && report.controls) || []).flatMap((c) => c.attempts || [])
-    .filter((a) => a.outcome === "ok");
-  const ms = median(attempts.map((a) => a.ms).filter(Number.isFinite));
-  const kbps = median(attempts
+  const controls = (report && report.controls) || [];
+  const loaded = (c) => (c.attempts || []).filter((a) => a.outcome === "ok");
+  const ms = median(controls.flatMap(loaded).filter((a) => !a.hidden)
+    .map((a) => a.ms).filter(Number.isFinite));
+  const perControl = controls.map((c) => median(loaded(c)
     .filter((a) => Number.isFinite(a.bytes) && Number.isFinite(a.duration_ms))
-    .map((a) => (a.bytes * 8) / Math.max(a.duration_ms, 1)));
+    .map((a) => (a.bytes * 8) / Math.max(a.duration_ms, 1)))).filter((k) => k !== null);
+  const kbps = perControl.length ? Math.min(...perControl) : null;
   return { ms, kbps };
 }
 

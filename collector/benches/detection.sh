@@ -8,7 +8,11 @@
 # (examples/sample_report) repeated, spread evenly over the 30 days before now on 40 networks
 # in 10 countries (each report its own sender); each platform's verdict drawn at random per
 # report (2 % blocked, 1 % partial, 3 % inconclusive, the rest reachable), and X blocked on one
-# network for the last 6 hours, so that detection has an event to find. The tables are the
+# network for the last 6 hours, so that detection has an event to find. Each report's
+# connection condition is drawn too (1 % offline, 2 % degraded, the rest normal) with control
+# figures around 150 ms and 8 Mbit/s, so that the rollups of conditions and figures are as
+# full as the verdicts'. Each fill writes its reports in time order (row ids grow with the
+# hour, as a collector's do), so an hour's rows sit together as in a real database. The tables are the
 # collector's own (its migrations create them); rows are added with INSERT ... SELECT FROM
 # generate_series, the indexes dropped during the fill and then made again as the migrations
 # make them, then VACUUM ANALYZE; then `netreach-collector rollup` folds every hour received
@@ -52,7 +56,7 @@ PG_DATA="$WORK/pg"
 mkdir -p "$PG_DATA"; chown postgres:postgres "$PG_DATA" "$WORK" "$WORK/report.json"
 runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth=trust -E UTF8 >/dev/null
 runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_DATA/log" -w \
-  -o "-p $PORT -k $PG_DATA -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_wal_size=8GB -c maintenance_work_mem=512MB" \
+  -o "-p $PORT -k $PG_DATA -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_wal_size=2GB -c maintenance_work_mem=512MB" \
   start >/dev/null
 runuser -u postgres -- "$PG_BIN/createdb" -h 127.0.0.1 -p $PORT -U postgres bench
 PG_VERSION=$(runuser -u postgres -- "$PG_BIN/psql" -h 127.0.0.1 -p $PORT -U postgres -d bench \
@@ -92,11 +96,16 @@ fill() { # FROM TO
   (cd "$WORK" && psql -v from="$1" -v to="$2" -v first="$FIRST_HOUR" -v hours="$HOURS" -v now="$NOW_HOUR" <<'SQL'
 \set doc `cat report.json`
 INSERT INTO reports (received_at, started_at, campaign, cc, asn, browser, browser_version, os,
-                     runtime_ms, report, new_sender)
-SELECT :first + (i % :hours) * 3600, :first + (i % :hours) * 3600, 'default',
-       (ARRAY['PK','IR','TR','RU','BR','IN','EG','ET','MM','US'])[((i / :hours) % 40) / 4 + 1],
-       1000 + (i / :hours) % 40, 'chrome', 156, 'android', i, :'doc', 1
-FROM generate_series(:from::BIGINT, :to::BIGINT - 1) AS i;
+                     runtime_ms, report, new_sender, connection, control_ms, control_kbps)
+SELECT t, t, 'default',
+       (ARRAY['PK','IR','TR','RU','BR','IN','EG','ET','MM','US'])[(i % 40) / 4 + 1],
+       1000 + i % 40, 'chrome', 156, 'android', i, :'doc', 1,
+       CASE WHEN c < 1 THEN 'offline' WHEN c < 3 THEN 'degraded' ELSE 'normal' END,
+       CASE WHEN c < 1 THEN NULL WHEN c < 3 THEN 900 + i % 600 ELSE 100 + i % 100 END,
+       CASE WHEN c < 1 THEN NULL WHEN c < 3 THEN 900 + i % 500 ELSE 6000 + i % 4000 END
+FROM (SELECT i, :first + ((i - :from) * :hours / (:to - :from)) * 3600 AS t,
+             floor(random() * 100) AS c
+      FROM generate_series(:from::BIGINT, :to::BIGINT - 1) AS i) AS runs;
 INSERT INTO verdicts (report_id, platform, started_at, cc, asn, verdict, reason, new_sender,
                       campaign)
 SELECT r.id, p.platform, r.started_at, r.cc, r.asn,
@@ -122,7 +131,7 @@ SQL
 # The fill adds reports received in hours the rollups already hold (a collector never stores
 # one like that), so the rollups are made afresh after each fill.
 roll_up() {
-  psql -c "TRUNCATE rollup_verdicts, rollup_senders; UPDATE rollup_state SET rolled_before = 0;"
+  psql -c "TRUNCATE rollup_verdicts, rollup_senders, rollup_connections, rollup_figures; UPDATE rollup_state SET rolled_before = 0;"
   local start
   start=$(date +%s)
   "$BIN" rollup --database "$DB" --db-timeout-ms 60000 >&2
