@@ -1,0 +1,102 @@
+//! The volume signal: people run the test when something is wrong, as they file complaints on
+//! Downdetector when a service fails (Downdetector flags a service when its complaints rise
+//! well above the usual for that time of day). Each event's `volume` is the reports its cells
+//! got over its hours divided by what is typical for those cells and hours: per hour, the
+//! median of the same hour of day over the previous [`TYPICAL_DAYS`] days.
+//!
+//! It is supporting evidence only: it never makes, ends or changes an event. A surge alone is
+//! no proof of anything (a news story, a link shared in a group chat, a school's computer
+//! class), and a shutdown can just as well lower it (reports wait in the page until the
+//! network is back); an event with a volume of 2.5 is an event whose people tested two and a
+//! half times as much as usual, which a reader may weigh.
+//!
+//! Only published counts go in: the reports of a network-hour the aggregates publish (k
+//! senders and k reports), read as the largest of its published cells (every report of a
+//! campaign carries a verdict for each of its platforms, and a connection condition): a hour
+//! not published counts as none, which says no more than the aggregates' own silence. An hour
+//! of the event whose typical cannot be told (fewer than [`MIN_TYPICAL_DAYS`] of its previous
+//! days in the counts, or a typical of 0) is left out of both sums; without any such hour the
+//! volume is `None`.
+
+use super::binomial::round1;
+use super::{Disruption, Scope};
+use crate::time::{DAY, HOUR};
+use std::collections::BTreeMap;
+
+/// Days of the same hour of day the typical is the median of.
+pub const TYPICAL_DAYS: i64 = 7;
+/// Days of them the counts must cover for a typical.
+pub const MIN_TYPICAL_DAYS: usize = 3;
+
+/// The reports of every published network-hour.
+pub(super) struct Volumes {
+    /// Reports by network, by hour.
+    networks: BTreeMap<(String, u32), BTreeMap<i64, u64>>,
+    /// The first hour of the counts: days before it are unknown, not empty.
+    counted_from: i64,
+}
+
+impl Volumes {
+    pub(super) fn new(counted_from: i64) -> Self {
+        Volumes {
+            networks: BTreeMap::new(),
+            counted_from,
+        }
+    }
+
+    /// A published cell of a network-hour with `reports`: the hour's reports are at least that.
+    pub(super) fn add(&mut self, cc: &str, asn: u32, hour: i64, reports: u64) {
+        let hours = self.networks.entry((cc.to_owned(), asn)).or_default();
+        let known = hours.entry(hour).or_default();
+        *known = (*known).max(reports);
+    }
+
+    /// The event's volume: its cells' reports over its hours against their typical.
+    pub(super) fn of(&self, e: &Disruption) -> Option<f64> {
+        // The event's cells: its network, its country's networks, or every network.
+        let mut reports: BTreeMap<i64, u64> = BTreeMap::new();
+        for ((cc, asn), hours) in &self.networks {
+            let in_event = match e.scope {
+                Scope::Network => e.cc.as_ref() == Some(cc) && e.asn == Some(*asn),
+                Scope::Country => e.cc.as_ref() == Some(cc),
+                Scope::Global => true,
+            };
+            if in_event {
+                for (&hour, &n) in hours {
+                    *reports.entry(hour).or_default() += n;
+                }
+            }
+        }
+        let (mut seen, mut typical) = (0u64, 0f64);
+        let mut hour = e.start;
+        while hour <= e.last {
+            if let Some(usual) = self.typical(&reports, hour) {
+                seen += reports.get(&hour).copied().unwrap_or(0);
+                typical += usual;
+            }
+            hour += HOUR;
+        }
+        (typical > 0.0).then(|| round1(seen as f64 / typical))
+    }
+
+    /// The median reports of `hour`'s hour of day over the days before it, or `None` (see
+    /// the module's documentation).
+    fn typical(&self, reports: &BTreeMap<i64, u64>, hour: i64) -> Option<f64> {
+        let mut days: Vec<u64> = (1..=TYPICAL_DAYS)
+            .map(|d| hour - d * DAY)
+            .filter(|&h| h >= self.counted_from)
+            .map(|h| reports.get(&h).copied().unwrap_or(0))
+            .collect();
+        if days.len() < MIN_TYPICAL_DAYS {
+            return None;
+        }
+        days.sort_unstable();
+        let middle = days.len() / 2;
+        let median = if days.len() % 2 == 1 {
+            days[middle] as f64
+        } else {
+            (days[middle - 1] + days[middle]) as f64 / 2.0
+        };
+        (median > 0.0).then_some(median)
+    }
+}
