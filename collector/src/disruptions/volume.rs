@@ -100,3 +100,85 @@ impl Volumes {
         (median > 0.0).then_some(median)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{Counts, T};
+    use super::super::{EventVerdict, Scope};
+    use super::*;
+    use netreach::Verdict;
+
+    #[test]
+    fn the_typical_is_the_median_of_the_same_hour_on_the_days_before() {
+        let volumes = Volumes::new(T - 7 * DAY);
+        let mut reports = BTreeMap::new();
+        // Six days of 10 reports at 21:00 and one of 100 (another event): the median is 10.
+        for d in 1..=7 {
+            reports.insert(T - d * DAY, if d == 3 { 100 } else { 10 });
+        }
+        reports.insert(T - HOUR, 1000);
+        assert_eq!(volumes.typical(&reports, T), Some(10.0));
+        // A day without a published hour counts as none: 4 days of 10, 3 of nothing.
+        for d in 5..=7 {
+            reports.remove(&(T - d * DAY));
+        }
+        reports.insert(T - 3 * DAY, 10);
+        assert_eq!(volumes.typical(&reports, T), Some(10.0));
+        // Three days of 10, four of nothing: a typical of 0, nothing to compare with.
+        reports.remove(&(T - DAY));
+        assert_eq!(volumes.typical(&reports, T), None);
+        // Counts that start two days back: too few days to tell.
+        let short = Volumes::new(T - 2 * DAY);
+        assert_eq!(short.typical(&reports, T), None);
+        // Four days (an even count): the mean of the middle two.
+        let four = Volumes::new(T - 4 * DAY);
+        let even: BTreeMap<i64, u64> = (1..=4).map(|d| (T - d * DAY, d as u64 * 10)).collect();
+        assert_eq!(four.typical(&even, T), Some(25.0));
+    }
+
+    #[test]
+    fn an_event_s_volume_is_its_reports_over_the_typical_of_its_hours() {
+        let mut c = Counts::default();
+        for asn in [17557, 38193] {
+            c.clean("PK", asn, &["x"], 10, T);
+            // Two and a half times the usual reports, 20 of 25 blocked, for two hours.
+            for h in 0..2 {
+                c.add(T + h * HOUR, "PK", asn, "x", 5, Verdict::Blocked, 20, 0);
+            }
+        }
+        let events = c.detect(T + 3 * HOUR);
+        assert_eq!(events.len(), 3, "{events:#?}");
+        for e in &events {
+            assert_eq!(e.volume, Some(2.5), "{e:?}");
+        }
+        assert_eq!(events[0].scope, Scope::Country);
+    }
+
+    #[test]
+    fn without_a_typical_the_volume_is_null() {
+        let mut c = Counts::default();
+        for (cc, asn) in [("US", 7922), ("DE", 3320)] {
+            c.clean(cc, asn, &["x"], 40, T + HOUR);
+        }
+        // A network's first hour: blocked against the same hour elsewhere, nothing to
+        // compare its reports with.
+        c.add(T, "PK", 17557, "x", 2, Verdict::Blocked, 8, 0);
+        let events = c.detect(T + HOUR);
+        assert_eq!(events.len(), 1, "{events:#?}");
+        assert_eq!((events[0].verdict, events[0].volume), (EventVerdict::Blocked, None));
+    }
+
+    #[test]
+    fn a_surge_of_tests_alone_makes_no_event() {
+        let mut c = Counts::default();
+        c.clean("PK", 17557, &["x"], 10, T);
+        c.steady("PK", 17557, 10, T);
+        // Five times the usual runs, with the usual shares: 1 in 33 blocked, 4 % degraded,
+        // 3 % offline.
+        for h in 0..3 {
+            c.add(T + h * HOUR, "PK", 17557, "x", 48, Verdict::Blocked, 2, 0);
+            c.connections(T + h * HOUR, "PK", 17557, 46, 2, 2);
+        }
+        assert_eq!(c.detect(T + 3 * HOUR), []);
+    }
+}
