@@ -15,7 +15,7 @@
 //! campaign carries a verdict for each of its platforms, and a connection condition): a hour
 //! not published counts as none, which says no more than the aggregates' own silence. An hour
 //! of the event whose typical cannot be told (fewer than [`MIN_TYPICAL_DAYS`] of its previous
-//! days in the counts, or a typical of 0) is left out of both sums; without any such hour the
+//! days in the counts and after the first published hour, or a typical of 0) is left out of both sums; without any such hour the
 //! volume is `None`.
 
 use super::binomial::round1;
@@ -34,6 +34,8 @@ pub(super) struct Volumes {
     networks: BTreeMap<(String, u32), BTreeMap<i64, u64>>,
     /// The first hour of the counts: days before it are unknown, not empty.
     counted_from: i64,
+    /// The first published hour: days before it are unknown too (a collector's first week).
+    first: Option<i64>,
 }
 
 impl Volumes {
@@ -41,11 +43,13 @@ impl Volumes {
         Volumes {
             networks: BTreeMap::new(),
             counted_from,
+            first: None,
         }
     }
 
     /// A published cell of a network-hour with `reports`: the hour's reports are at least that.
     pub(super) fn add(&mut self, cc: &str, asn: u32, hour: i64, reports: u64) {
+        self.first = Some(self.first.map_or(hour, |first| first.min(hour)));
         let hours = self.networks.entry((cc.to_owned(), asn)).or_default();
         let known = hours.entry(hour).or_default();
         *known = (*known).max(reports);
@@ -84,7 +88,7 @@ impl Volumes {
     fn typical(&self, reports: &BTreeMap<i64, u64>, hour: i64) -> Option<f64> {
         let mut days: Vec<u64> = (1..=TYPICAL_DAYS)
             .map(|d| hour - d * DAY)
-            .filter(|&h| h >= self.counted_from)
+            .filter(|&h| h >= self.counted_from.max(self.first.unwrap_or(i64::MIN)))
             .map(|h| reports.get(&h).copied().unwrap_or(0))
             .collect();
         if days.len() < MIN_TYPICAL_DAYS {
@@ -130,8 +134,10 @@ mod tests {
         // Counts that start two days back: too few days to tell.
         let short = Volumes::new(T - 2 * DAY);
         assert_eq!(short.typical(&reports, T), None);
-        // Four days (an even count): the mean of the middle two.
-        let four = Volumes::new(T - 4 * DAY);
+        // Four days (an even count): the mean of the middle two. Days before the first
+        // published hour are unknown, not empty.
+        let mut four = Volumes::new(T - 7 * DAY);
+        four.add("PK", 1, T - 4 * DAY, 10);
         let even: BTreeMap<i64, u64> = (1..=4).map(|d| (T - d * DAY, d as u64 * 10)).collect();
         assert_eq!(four.typical(&even, T), Some(25.0));
     }
