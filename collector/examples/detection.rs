@@ -98,7 +98,9 @@ fn flags(counts: &HourlyCounts, window: Window) -> Flags {
             while hour <= e.last && hour < window.to {
                 match (e.scope, e.asn) {
                     (Scope::Network, Some(asn)) => {
-                        flags.network.insert((cc.clone(), asn, signal.clone(), hour));
+                        flags
+                            .network
+                            .insert((cc.clone(), asn, signal.clone(), hour));
                     }
                     (Scope::Country, _) => {
                         flags.country.insert((cc.clone(), signal.clone(), hour));
@@ -280,9 +282,13 @@ impl Scores {
         let [platform, outage, slowdown] = planted;
         self.platform.add(Kind::Platform, &flags, &cells, platform);
         // Detection ran once for all: its time is counted once, with the platforms.
-        let untimed = Flags { seconds: 0.0, ..flags };
+        let untimed = Flags {
+            seconds: 0.0,
+            ..flags
+        };
         self.outage.add(Kind::Outage, &untimed, &cells, outage);
-        self.slowdown.add(Kind::Slowdown, &untimed, &cells, slowdown);
+        self.slowdown
+            .add(Kind::Slowdown, &untimed, &cells, slowdown);
     }
 }
 
@@ -527,8 +533,8 @@ fn varied_fortnight(seed: u64, start: i64) -> (HourlyCounts, Window, [Vec<Plante
             let network = &sim.network;
             let outage = wide(Kind::Outage, n, hour);
             let slowdown = wide(Kind::Slowdown, n, hour);
-            let disrupted = slowdown.is_some()
-                || (0..PLATFORMS.len()).any(|p| hit(n, p, hour).is_some());
+            let disrupted =
+                slowdown.is_some() || (0..PLATFORMS.len()).any(|p| hit(n, p, hour).is_some());
             let mut runs = demo::volume(network, hour, disrupted, &mut rng);
             if let Some(outage) = outage {
                 // Only the runs whose pages kept them, sent once the network is back (they
@@ -622,7 +628,11 @@ fn varied_fortnight(seed: u64, start: i64) -> (HourlyCounts, Window, [Vec<Plante
             .iter()
             .filter(|w| w.kind == kind)
             .map(|w| {
-                let signal = if kind == Kind::Outage { OUTAGE } else { SLOWDOWN };
+                let signal = if kind == Kind::Outage {
+                    OUTAGE
+                } else {
+                    SLOWDOWN
+                };
                 let mut cells = HashSet::new();
                 let mut country = HashSet::new();
                 for h in 0..w.hours {
@@ -684,7 +694,8 @@ fn main() -> Result<(), String> {
     demo.platform
         .print(&format!("demo generator, {seeds} weeks, platform events"));
     demo.platform.by("event", 0);
-    demo.outage.print(&format!("demo generator, {seeds} weeks, outages"));
+    demo.outage
+        .print(&format!("demo generator, {seeds} weeks, outages"));
     demo.slowdown
         .print(&format!("demo generator, {seeds} weeks, slowdowns"));
     let mut varied = Scores::default();
@@ -711,8 +722,16 @@ fn main() -> Result<(), String> {
         varied.platform.by(heading, field);
     }
     for (score, name, background) in [
-        (&varied.outage, "outages", "background offline (its networks' highest)"),
-        (&varied.slowdown, "slowdowns", "background degraded (its networks' highest)"),
+        (
+            &varied.outage,
+            "outages",
+            "background offline (its networks' highest)",
+        ),
+        (
+            &varied.slowdown,
+            "slowdowns",
+            "background degraded (its networks' highest)",
+        ),
     ] {
         println!();
         score.print(&format!("varied, {seeds} fortnights, {name}"));

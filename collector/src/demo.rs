@@ -309,13 +309,20 @@ pub fn report(
             judge(p.id.clone(), endpoints, &baseline, &conditions)
         })
         .collect();
-    assemble(campaign, started_at, client, conditions, controls, platforms, rng)
+    assemble(
+        campaign, started_at, client, conditions, controls, platforms, rng,
+    )
 }
 
 /// A report of a run made offline, as the engine makes it: every control times out on all
 /// its trials (`netreach::classify::controls_down`), then one attempt per platform endpoint
 /// times out too and the run stops; every verdict is `inconclusive` (controls failed).
-pub fn offline_report(campaign: &Campaign, started_at: i64, client: Client, rng: &mut Rng) -> Report {
+pub fn offline_report(
+    campaign: &Campaign,
+    started_at: i64,
+    client: Client,
+    rng: &mut Rng,
+) -> Report {
     let controls: Vec<EndpointResult> = campaign
         .controls
         .iter()
@@ -334,7 +341,15 @@ pub fn offline_report(campaign: &Campaign, started_at: i64, client: Client, rng:
             judge(p.id.clone(), endpoints, &baseline, &[])
         })
         .collect();
-    assemble(campaign, started_at, client, vec![], controls, platforms, rng)
+    assemble(
+        campaign,
+        started_at,
+        client,
+        vec![],
+        controls,
+        platforms,
+        rng,
+    )
 }
 
 fn assemble(
@@ -510,9 +525,15 @@ pub fn week(campaign: &Campaign, seed: u64, now: i64) -> Vec<Line> {
                 };
                 let report = match link {
                     Link::Down => offline_report(campaign, hour, client, &mut rng),
-                    Link::Slow => {
-                        report(campaign, hour, client, rtt * SLOW_FACTOR, cancelled, fate, &mut rng)
-                    }
+                    Link::Slow => report(
+                        campaign,
+                        hour,
+                        client,
+                        rtt * SLOW_FACTOR,
+                        cancelled,
+                        fate,
+                        &mut rng,
+                    ),
                     Link::Up => report(campaign, hour, client, rtt, cancelled, fate, &mut rng),
                 };
                 let line = Line {
@@ -779,7 +800,11 @@ mod tests {
                 Link::Down => {
                     offline += 1;
                     assert!((outage..outage + OUTAGE_HOURS * HOUR).contains(&hour));
-                    assert!(line.report.platforms.iter().all(|p| p.verdict == Verdict::Inconclusive));
+                    assert!(line
+                        .report
+                        .platforms
+                        .iter()
+                        .all(|p| p.verdict == Verdict::Inconclusive));
                     // Sent once the network is back: after lines of the hour the outage ends.
                     assert!(past_its_end, "{hour}");
                 }
@@ -798,8 +823,14 @@ mod tests {
                 .map(|r| r.count)
                 .sum::<u64>()
         };
-        assert_eq!((total(Connection::Offline), total(Connection::Degraded)), (offline, slow));
-        assert_eq!(total(Connection::Normal) + offline + slow, lines.len() as u64);
+        assert_eq!(
+            (total(Connection::Offline), total(Connection::Degraded)),
+            (offline, slow)
+        );
+        assert_eq!(
+            total(Connection::Normal) + offline + slow,
+            lines.len() as u64
+        );
     }
 
     /// Whatever the hour of the day it is generated at, detection finds the four events and
@@ -820,7 +851,16 @@ mod tests {
             let start = nation_scale(now_hour);
             let mut found: Vec<_> = events
                 .iter()
-                .map(|e| (e.scope, e.asn, e.verdict, e.platforms.join(","), e.start, e.end))
+                .map(|e| {
+                    (
+                        e.scope,
+                        e.asn,
+                        e.verdict,
+                        e.platforms.join(","),
+                        e.start,
+                        e.end,
+                    )
+                })
                 .collect();
             found.sort();
             let mut expected = vec![(
@@ -832,12 +872,29 @@ mod tests {
                 None,
             )];
             for (asn, verdict, ago, hours) in [
-                (OUTAGE_NETWORK.1, EventVerdict::Outage, OUTAGE_AGO, OUTAGE_HOURS),
-                (SLOWDOWN_NETWORK.1, EventVerdict::Slowdown, SLOWDOWN_AGO, SLOWDOWN_HOURS),
+                (
+                    OUTAGE_NETWORK.1,
+                    EventVerdict::Outage,
+                    OUTAGE_AGO,
+                    OUTAGE_HOURS,
+                ),
+                (
+                    SLOWDOWN_NETWORK.1,
+                    EventVerdict::Slowdown,
+                    SLOWDOWN_AGO,
+                    SLOWDOWN_HOURS,
+                ),
             ] {
                 let start = now_hour - ago * HOUR;
                 let end = Some(start + hours * HOUR);
-                expected.push((Scope::Network, Some(asn), verdict, String::new(), start, end));
+                expected.push((
+                    Scope::Network,
+                    Some(asn),
+                    verdict,
+                    String::new(),
+                    start,
+                    end,
+                ));
             }
             let end = Some(start + NATION_SCALE_HOURS * HOUR);
             for asn in NETWORKS[..NATION_SCALE_NETWORKS]

@@ -150,5 +150,4 @@ mod tests {
         assert_eq!(baseline_share((1, 50), (90, 100)), 0.02);
         assert_eq!(baseline_share((0, 50), (0, 0)), FLOOR_FAILING);
     }
-
 }

@@ -106,7 +106,14 @@ impl Counts {
         while hour < until {
             let every = |m: u64| (0..per_hour).filter(|i| (n + i).is_multiple_of(m)).count() as u64;
             let (degraded, offline) = (every(25), every(33));
-            self.connections(hour, cc, asn, per_hour - degraded - offline, degraded, offline);
+            self.connections(
+                hour,
+                cc,
+                asn,
+                per_hour - degraded - offline,
+                degraded,
+                offline,
+            );
             n += per_hour;
             hour += HOUR;
         }
@@ -119,8 +126,7 @@ impl Counts {
         let mut hour = T - BASELINE_HOURS * HOUR;
         while hour < until {
             for p in platforms {
-                let blocked =
-                    (0..per_hour).filter(|i| (n + i).is_multiple_of(33)).count() as u64;
+                let blocked = (0..per_hour).filter(|i| (n + i).is_multiple_of(33)).count() as u64;
                 self.add(
                     hour,
                     cc,

@@ -469,7 +469,7 @@ fn require_several_networks(network_tests: &Tests, country_tests: &mut Tests) {
     for ((cc, _, signal), tests) in country_tests.iter_mut() {
         for (&hour, test) in tests.iter_mut() {
             let several = flagged_networks
-                .get(&(cc.as_str(), &*signal, hour))
+                .get(&(cc.as_str(), signal, hour))
                 .is_some_and(|&n| n >= COUNTRY_NETWORKS);
             test.flagged &= several;
         }
@@ -620,7 +620,6 @@ fn group(runs: Vec<Run>) -> Vec<Disruption> {
         .collect()
 }
 
-
 #[cfg(test)]
 mod fixtures;
 
@@ -651,7 +650,10 @@ mod tests {
                 &["x".to_owned()][..]
             )
         );
-        assert_eq!((e.verdict, e.start, e.end), (EventVerdict::Blocked, T, None));
+        assert_eq!(
+            (e.verdict, e.start, e.end),
+            (EventVerdict::Blocked, T, None)
+        );
         assert_eq!((e.senders, e.share), (30, 0.9));
         assert!(e.confidence > 0.99, "{}", e.confidence);
     }

@@ -56,7 +56,14 @@ mod tests {
     use netreach::Verdict;
 
     /// (scope, cc, asn, verdict, start, end) of each event.
-    type Found = (Scope, Option<String>, Option<u32>, EventVerdict, i64, Option<i64>);
+    type Found = (
+        Scope,
+        Option<String>,
+        Option<u32>,
+        EventVerdict,
+        i64,
+        Option<i64>,
+    );
 
     fn found(events: &[super::super::Disruption]) -> Vec<Found> {
         events

@@ -171,7 +171,10 @@ mod tests {
         c.add(T, "PK", 17557, "x", 2, Verdict::Blocked, 8, 0);
         let events = c.detect(T + HOUR);
         assert_eq!(events.len(), 1, "{events:#?}");
-        assert_eq!((events[0].verdict, events[0].volume), (EventVerdict::Blocked, None));
+        assert_eq!(
+            (events[0].verdict, events[0].volume),
+            (EventVerdict::Blocked, None)
+        );
     }
 
     #[test]
