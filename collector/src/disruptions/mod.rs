@@ -4,14 +4,14 @@
 //! a country's disruption). Two kinds of evidence go through the same rules:
 //!
 //! - **platform events** (`blocked`, `throttled`, `partial`): one platform's failing verdicts
-//!   out of its conclusive ones ([`platforms`]);
+//!   out of its conclusive ones (`platforms.rs`);
 //! - **network-wide events** (`outage`, `slowdown`, `"platforms": []`): the reports whose
 //!   controls failed (`offline`) out of every report, and the reports whose controls were far
 //!   slower than the network's own baseline (`degraded`) out of those not offline
-//!   ([`network`]).
+//!   (`network.rs`).
 //!
 //! Every event also carries a **volume**: how many reports its cells got over its hours
-//! against what is typical for them ([`volume`]), supporting evidence that never makes or
+//! against what is typical for them (`volume.rs`), supporting evidence that never makes or
 //! changes an event. Pure functions over hourly counts ([`HourlyCounts`]); the route
 //! (`routes::disruptions`) reads them.
 //!
@@ -191,7 +191,7 @@ pub struct Disruption {
     /// rounded to 3 decimals.
     pub share: f64,
     /// Reports in the event's cells over its hours, divided by what is typical for them
-    /// (see [`volume`]), rounded to 1 decimal; `None` without a typical to compare with.
+    /// (see `volume.rs`), rounded to 1 decimal; `None` without a typical to compare with.
     pub volume: Option<f64>,
     /// Start of the last flagged hour.
     #[serde(skip)]
@@ -237,7 +237,7 @@ struct Tally {
     /// Conclusive and not failing: `reachable` verdicts; reports not offline (outage);
     /// `normal` reports (slowdown).
     passing: u64,
-    /// Failing: for a platform the counts of [`platforms::FAILING`], in its order; for a
+    /// Failing: for a platform the counts of `platforms::FAILING`, in its order; for a
     /// network-wide signal its failing condition in the first slot.
     failing: [u64; 3],
     senders: u64,

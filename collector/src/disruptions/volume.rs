@@ -1,6 +1,6 @@
 //! The volume signal: people run the test when something is wrong, as they file complaints on
 //! Downdetector when a service fails (Downdetector flags a service when its complaints rise
-//! well above the usual for that time of day). Each event's `volume` is the reports its cells
+//! significantly above the typical volume for that time of day). Each event's `volume` is the reports its cells
 //! got over its hours divided by what is typical for those cells and hours: per hour, the
 //! median of the same hour of day over the previous [`TYPICAL_DAYS`] days.
 //!
@@ -12,11 +12,11 @@
 //!
 //! Only published counts go in: the reports of a network-hour the aggregates publish (k
 //! senders and k reports), read as the largest of its published cells (every report of a
-//! campaign carries a verdict for each of its platforms, and a connection condition): a hour
+//! campaign carries a verdict for each of its platforms, and a connection condition): an hour
 //! not published counts as none, which says no more than the aggregates' own silence. An hour
 //! of the event whose typical cannot be told (fewer than [`MIN_TYPICAL_DAYS`] of its previous
-//! days in the counts and after the first published hour, or a typical of 0) is left out of both sums; without any such hour the
-//! volume is `None`.
+//! days in the counts and after the first published hour, or a typical of 0) is left out of
+//! both sums; when no hour of the event has a typical, the volume is `None`.
 
 use super::binomial::round1;
 use super::{Disruption, Scope};
