@@ -17,12 +17,23 @@
 //!   four of Pakistan's five networks, with more people testing than usual.
 //! - **A one-network X block** ([`ONE_NETWORK`]): X reset after the TLS ClientHello on one
 //!   more network (AS9541) for the last [`ONE_NETWORK_HOURS`] hours, still under way.
+//! - **An internet outage** ([`OUTAGE_NETWORK`]): for [`OUTAGE_HOURS`] hours from
+//!   [`OUTAGE_AGO`] hours back, nine runs in ten on AS59257 find every control endpoint failing
+//!   (the engine's offline early stop: every control fails all its trials, one attempt per
+//!   platform endpoint, every verdict `inconclusive`). Fewer runs than usual are made (the
+//!   pages that keep theirs, [`OUTAGE_KEPT`], still over k), and they are sent once the network is back:
+//!   their lines come after those of the hour the outage ends, each with its own start hour.
+//! - **An internet slowdown** ([`SLOWDOWN_NETWORK`]): for [`SLOWDOWN_HOURS`] hours from
+//!   [`SLOWDOWN_AGO`] hours back, nine runs in ten on AS3320 load everything, controls
+//!   included, [`SLOW_FACTOR`] times slower than that network's other days at that hour; the
+//!   platforms' verdicts, judged against the controls, stay what they were.
 //!
 //! The same seed and the same hour give the same reports, byte for byte.
 
-use crate::storage::{CountRow, HourlyCounts, SenderRow};
+use crate::connection::Connection;
+use crate::storage::{ConnectionRow, CountRow, HourlyCounts, SenderRow};
 use crate::time::{floor_hour, format_utc, HOUR};
-use netreach::classify::{judge, Baseline};
+use netreach::classify::{controls_down, judge, Baseline};
 use netreach::{
     Attempt, Browser, Campaign, Client, Condition, Endpoint, EndpointResult, Os, Outcome, Report,
     Verdict,
@@ -44,6 +55,22 @@ pub const NATION_SCALE_BLOCKED: [&str; 3] = ["facebook", "instagram", "x"];
 pub const NATION_SCALE_THROTTLED: &str = "youtube";
 /// The network of the one-network X block.
 pub const ONE_NETWORK: (&str, u32) = ("PK", 9541);
+/// The network of the internet outage.
+pub const OUTAGE_NETWORK: (&str, u32) = ("PK", 59257);
+/// The outage starts this many hours before the current hour…
+pub const OUTAGE_AGO: i64 = 50;
+/// …and lasts this many hours.
+pub const OUTAGE_HOURS: i64 = 4;
+/// The share of the usual runs made during the outage and sent after it.
+pub const OUTAGE_KEPT: f64 = 0.7;
+/// The network of the internet slowdown.
+pub const SLOWDOWN_NETWORK: (&str, u32) = ("DE", 3320);
+/// The slowdown starts this many hours before the current hour…
+pub const SLOWDOWN_AGO: i64 = 28;
+/// …and lasts this many hours.
+pub const SLOWDOWN_HOURS: i64 = 6;
+/// How many times slower everything loads in the slowdown.
+pub const SLOW_FACTOR: u32 = 10;
 
 /// A simulated network: where, how busy at its busiest hour, its local time and round trip.
 #[derive(Clone, Copy, Debug)]
@@ -132,6 +159,24 @@ pub struct Line {
     pub cc: &'static str,
     pub asn: u32,
     pub report: Report,
+    /// What the generator meant the run's connection to be, for [`hourly_counts`]: `offline`
+    /// is what the report's controls show by the engine's rule, `degraded` is what the
+    /// collector judges against the network's stored baseline for that hour of day, which the
+    /// generator cannot run, so it says what it made (controls [`SLOW_FACTOR`] times slower).
+    #[serde(skip)]
+    pub link: Link,
+}
+
+/// How the visitor's connection itself fared in a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Link {
+    /// As usual for the network.
+    Up,
+    /// Far slower than the network's usual at that hour: everything [`SLOW_FACTOR`] times
+    /// slower.
+    Slow,
+    /// Down: every control attempt fails.
+    Down,
 }
 
 /// What happened to one platform in one simulated run.
@@ -209,6 +254,15 @@ fn attempts(endpoint: &Endpoint, trials: u32, fate: Fate, rtt: u32, rng: &mut Rn
         .collect()
 }
 
+/// One endpoint's result: `trials` attempts under `fate`.
+fn result(endpoint: &Endpoint, trials: u32, fate: Fate, rtt: u32, rng: &mut Rng) -> EndpointResult {
+    EndpointResult {
+        url: endpoint.url.clone(),
+        kind: endpoint.kind,
+        attempts: attempts(endpoint, trials, fate, rtt, rng),
+    }
+}
+
 /// A report of `campaign` started at `started_at` (a whole hour), each platform's attempts
 /// made as its fate says, its verdicts the classifier's.
 pub fn report(
@@ -223,11 +277,7 @@ pub fn report(
     let controls: Vec<EndpointResult> = campaign
         .controls
         .iter()
-        .map(|e| EndpointResult {
-            url: e.url.clone(),
-            kind: e.kind,
-            attempts: attempts(e, campaign.trials, Fate::Loads, rtt, rng),
-        })
+        .map(|e| result(e, campaign.trials, Fate::Loads, rtt, rng))
         .collect();
     let baseline = Baseline::new(&controls);
     let conditions = if cancelled {
@@ -253,16 +303,64 @@ pub fn report(
                         Fate::OneEndpointFails => Fate::Loads,
                         other => other,
                     };
-                    EndpointResult {
-                        url: e.url.clone(),
-                        kind: e.kind,
-                        attempts: attempts(e, campaign.trials, fate, rtt, rng),
-                    }
+                    result(e, campaign.trials, fate, rtt, rng)
                 })
                 .collect();
             judge(p.id.clone(), endpoints, &baseline, &conditions)
         })
         .collect();
+    assemble(
+        campaign, started_at, client, conditions, controls, platforms, rng,
+    )
+}
+
+/// A report of a run made offline, as the engine makes it: every control times out on all
+/// its trials (`netreach::classify::controls_down`), then one attempt per platform endpoint
+/// times out too and the run stops; every verdict is `inconclusive` (controls failed).
+pub fn offline_report(
+    campaign: &Campaign,
+    started_at: i64,
+    client: Client,
+    rng: &mut Rng,
+) -> Report {
+    let controls: Vec<EndpointResult> = campaign
+        .controls
+        .iter()
+        .map(|e| result(e, campaign.trials, Fate::Dropped, 0, rng))
+        .collect();
+    let baseline = Baseline::new(&controls);
+    let platforms = campaign
+        .platforms
+        .iter()
+        .map(|p| {
+            let endpoints = p
+                .endpoints
+                .iter()
+                .map(|e| result(e, 1, Fate::Dropped, 0, rng))
+                .collect();
+            judge(p.id.clone(), endpoints, &baseline, &[])
+        })
+        .collect();
+    assemble(
+        campaign,
+        started_at,
+        client,
+        vec![],
+        controls,
+        platforms,
+        rng,
+    )
+}
+
+fn assemble(
+    campaign: &Campaign,
+    started_at: i64,
+    client: Client,
+    conditions: Vec<Condition>,
+    controls: Vec<EndpointResult>,
+    platforms: Vec<netreach::PlatformResult>,
+    rng: &mut Rng,
+) -> Report {
     Report {
         schema: netreach::SCHEMA.into(),
         campaign: campaign.id.clone(),
@@ -312,6 +410,23 @@ pub fn event(network: usize, platform: &str, hour: i64, now_hour: i64) -> Option
     None
 }
 
+/// How the connection of `network` itself fares in `hour` (for nine runs in ten: the outage
+/// and the slowdown spare some, a second SIM, a fixed line).
+pub fn link(network: usize, hour: i64, now_hour: i64) -> Link {
+    let net = NETWORKS[network];
+    let within = |ago: i64, hours: i64| {
+        let start = now_hour - ago * HOUR;
+        (start..start + hours * HOUR).contains(&hour)
+    };
+    if (net.cc, net.asn) == OUTAGE_NETWORK && within(OUTAGE_AGO, OUTAGE_HOURS) {
+        Link::Down
+    } else if (net.cc, net.asn) == SLOWDOWN_NETWORK && within(SLOWDOWN_AGO, SLOWDOWN_HOURS) {
+        Link::Slow
+    } else {
+        Link::Up
+    }
+}
+
 /// Reports a network makes in an hour: more in the local evening than at night, more during a
 /// disruption (people test when things fail), a fraction of it in the current hour.
 pub fn volume(network: &Network, hour: i64, disrupted: bool, rng: &mut Rng) -> u32 {
@@ -348,22 +463,31 @@ fn noise(rng: &mut Rng) -> Fate {
     }
 }
 
-/// The week of reports ending with the hour of `now` (Unix seconds), for `campaign`, in time
-/// order. The current hour holds only the part of its reports already made by `now`.
+/// The week of reports ending with the hour of `now` (Unix seconds), for `campaign`, in the
+/// order they are sent: by hour, except the outage's, sent after the hour it ends. The current
+/// hour holds only the part of its reports already made by `now`.
 pub fn week(campaign: &Campaign, seed: u64, now: i64) -> Vec<Line> {
     let now_hour = floor_hour(now);
     let mut lines = Vec::new();
+    // Runs made offline, kept by their pages until the network is back.
+    let mut held: Vec<Line> = Vec::new();
     for step in (0..HOURS).rev() {
         let hour = now_hour - step * HOUR;
         for (n, network) in NETWORKS.iter().enumerate() {
             // One stream per network and hour (counted back from now), so one cell's draws do
             // not shift when another cell makes more or fewer reports.
             let mut rng = Rng::new(Rng::new(seed ^ ((step as u64) << 16) ^ n as u64).next_u64());
-            let disrupted = campaign
-                .platforms
-                .iter()
-                .any(|p| event(n, &p.id, hour, now_hour).is_some());
+            let link = link(n, hour, now_hour);
+            let disrupted = link == Link::Slow
+                || campaign
+                    .platforms
+                    .iter()
+                    .any(|p| event(n, &p.id, hour, now_hour).is_some());
             let mut count = volume(network, hour, disrupted, &mut rng);
+            if link == Link::Down {
+                // Still published (above k), so that the demo shows the outage at any hour.
+                count = ((f64::from(count) * OUTAGE_KEPT).round() as u32).max(MIN_PER_HOUR);
+            }
             if hour == now_hour {
                 count = (u64::from(count) * (now - now_hour) as u64 / HOUR as u64) as u32;
             }
@@ -394,15 +518,43 @@ pub fn week(campaign: &Campaign, seed: u64, now: i64) -> Vec<Line> {
                     let i = campaign.platforms.iter().position(|p| p.id == id);
                     i.map_or(Fate::Loads, |i| fates[i])
                 };
-                let report = report(campaign, hour, client, rtt, cancelled, fate, &mut rng);
-                lines.push(Line {
+                let link = match link {
+                    Link::Up => Link::Up,
+                    hit if rng.chance(0.9) => hit,
+                    _ => Link::Up,
+                };
+                let report = match link {
+                    Link::Down => offline_report(campaign, hour, client, &mut rng),
+                    Link::Slow => report(
+                        campaign,
+                        hour,
+                        client,
+                        rtt * SLOW_FACTOR,
+                        cancelled,
+                        fate,
+                        &mut rng,
+                    ),
+                    Link::Up => report(campaign, hour, client, rtt, cancelled, fate, &mut rng),
+                };
+                let line = Line {
                     cc: network.cc,
                     asn: network.asn,
                     report,
-                });
+                    link,
+                };
+                if link == Link::Down {
+                    held.push(line);
+                } else {
+                    lines.push(line);
+                }
             }
         }
+        let back = (0..NETWORKS.len()).all(|n| link(n, hour, now_hour) != Link::Down);
+        if back {
+            lines.append(&mut held);
+        }
     }
+    lines.append(&mut held);
     lines
 }
 
@@ -411,24 +563,32 @@ type CountKey = (i64, String, u32, String, &'static str);
 
 /// What storage gives detection ([`crate::storage::Storage::hourly_counts`]) once generated
 /// reports are stored: per hour (a report's `started_at` is a whole hour), country, network,
-/// platform and verdict the reports, and per hour, country and network the senders. An
-/// imported report is its own sender (`new_sender` = 1), so a cell's senders are its reports.
+/// platform and verdict the reports, per hour, country and network the senders and the
+/// reports of each connection condition. An imported report is its own sender
+/// (`new_sender` = 1), so a cell's senders are its reports.
 #[derive(Debug, Default)]
 pub struct Counter {
     verdicts: BTreeMap<CountKey, (Verdict, u64)>,
     senders: BTreeMap<(i64, String, u32), u64>,
+    connections: BTreeMap<(i64, String, u32, Connection), u64>,
 }
 
 impl Counter {
-    /// Counts one report of `hour` in `cc`/`asn` with these platforms' verdicts.
+    /// Counts one report of `hour` in `cc`/`asn` with its connection condition and these
+    /// platforms' verdicts.
     pub fn add<'a>(
         &mut self,
         hour: i64,
         cc: &str,
         asn: u32,
+        connection: Connection,
         verdicts: impl IntoIterator<Item = (&'a str, Verdict)>,
     ) {
         *self.senders.entry((hour, cc.into(), asn)).or_default() += 1;
+        *self
+            .connections
+            .entry((hour, cc.into(), asn, connection))
+            .or_default() += 1;
         for (platform, verdict) in verdicts {
             let key = (hour, cc.into(), asn, platform.into(), verdict.as_str());
             self.verdicts.entry(key).or_insert((verdict, 0)).1 += 1;
@@ -463,12 +623,25 @@ impl Counter {
                     senders,
                 })
                 .collect(),
-            connections: Vec::new(),
+            connections: self
+                .connections
+                .into_iter()
+                .map(|((hour, cc, asn, connection), count)| ConnectionRow {
+                    hour,
+                    cc,
+                    asn,
+                    connection,
+                    count,
+                })
+                .collect(),
         }
     }
 }
 
-/// What storage gives detection for these lines (see [`Counter`]).
+/// What storage gives detection for these lines (see [`Counter`]): `offline` where the
+/// report's controls are down by the engine's rule ([`controls_down`]), `degraded` where the
+/// generator made the run slow ([`Line::link`]; the collector judges it against the network's
+/// stored baseline for that hour of day), `normal` otherwise.
 ///
 /// # Panics
 /// A line whose `started_at` is not a UTC date-time (never one of [`week`]'s).
@@ -482,7 +655,15 @@ pub fn hourly_counts(lines: &[Line]) -> HourlyCounts {
             .platforms
             .iter()
             .map(|p| (p.id.as_str(), p.verdict));
-        counter.add(hour, line.cc, line.asn, verdicts);
+        let controls = line.report.controls.iter().map(|c| c.attempts.as_slice());
+        let connection = if controls_down(controls) {
+            Connection::Offline
+        } else if line.link == Link::Slow {
+            Connection::Degraded
+        } else {
+            Connection::Normal
+        };
+        counter.add(hour, line.cc, line.asn, connection, verdicts);
     }
     counter.finish()
 }
@@ -514,7 +695,8 @@ pub fn run(args: crate::cli::DemoArgs) -> Result<(), String> {
     }
     let start = nation_scale(floor_hour(now));
     eprintln!(
-        "netreach-collector: wrote {} SYNTHETIC reports, {} to {}; nation-scale disruption in PK from {} to {}, X blocked on AS{} since {}",
+        "netreach-collector: wrote {} SYNTHETIC reports, {} to {}; nation-scale disruption in PK from {} to {}, X blocked on AS{} since {}; \
+         internet outage on AS{} from {} (its runs sent after it), internet slowdown on AS{} from {}",
         lines.len(),
         format_utc(floor_hour(now) - (HOURS - 1) * HOUR),
         format_utc(floor_hour(now)),
@@ -522,6 +704,10 @@ pub fn run(args: crate::cli::DemoArgs) -> Result<(), String> {
         format_utc(start + NATION_SCALE_HOURS * HOUR),
         ONE_NETWORK.1,
         format_utc(floor_hour(now) - ONE_NETWORK_HOURS * HOUR),
+        OUTAGE_NETWORK.1,
+        format_utc(floor_hour(now) - OUTAGE_AGO * HOUR),
+        SLOWDOWN_NETWORK.1,
+        format_utc(floor_hour(now) - SLOWDOWN_AGO * HOUR),
     );
     Ok(())
 }
@@ -529,7 +715,7 @@ pub fn run(args: crate::cli::DemoArgs) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::disruptions::{detect, Scope, Window, BASELINE_HOURS};
+    use crate::disruptions::{detect, EventVerdict, Scope, Window, BASELINE_HOURS};
 
     fn campaign() -> Campaign {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/campaigns/default.json");
@@ -594,10 +780,63 @@ mod tests {
         }
     }
 
-    /// Whatever the hour of the day it is generated at, detection finds the two events and
+    #[test]
+    fn the_outage_s_and_the_slowdown_s_reports_pass_intake_and_are_counted_as_meant() {
+        let campaign = campaign();
+        let campaigns = crate::campaigns::Campaigns::new(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../www/campaigns").into(),
+        );
+        let now = 1_796_245_200 + 1800;
+        let now_hour = floor_hour(now);
+        let lines = week(&campaign, 5, now);
+        let outage = now_hour - OUTAGE_AGO * HOUR;
+        let (mut offline, mut slow) = (0, 0);
+        let mut past_its_end = false;
+        for line in &lines {
+            let hour = crate::time::parse_utc(&line.report.started_at).unwrap();
+            past_its_end |= hour >= outage + OUTAGE_HOURS * HOUR;
+            match line.link {
+                Link::Up => continue,
+                Link::Down => {
+                    offline += 1;
+                    assert!((outage..outage + OUTAGE_HOURS * HOUR).contains(&hour));
+                    assert!(line
+                        .report
+                        .platforms
+                        .iter()
+                        .all(|p| p.verdict == Verdict::Inconclusive));
+                    // Sent once the network is back: after lines of the hour the outage ends.
+                    assert!(past_its_end, "{hour}");
+                }
+                Link::Slow => slow += 1,
+            }
+            let accepted = crate::intake::check(line.report.clone(), &campaigns, now);
+            assert!(accepted.is_ok(), "{:?}: {:?}", line.link, accepted.err());
+        }
+        assert!(offline > 20 && slow > 20, "{offline} offline, {slow} slow");
+        let counts = hourly_counts(&lines);
+        let total = |c: Connection| {
+            counts
+                .connections
+                .iter()
+                .filter(|r| r.connection == c)
+                .map(|r| r.count)
+                .sum::<u64>()
+        };
+        assert_eq!(
+            (total(Connection::Offline), total(Connection::Degraded)),
+            (offline, slow)
+        );
+        assert_eq!(
+            total(Connection::Normal) + offline + slow,
+            lines.len() as u64
+        );
+    }
+
+    /// Whatever the hour of the day it is generated at, detection finds the four events and
     /// nothing in the background (the end-to-end test through `import` is tests/demo.rs).
     #[test]
-    fn detection_finds_both_events_and_nothing_else_at_any_hour() {
+    fn detection_finds_the_four_events_and_nothing_else_at_any_hour() {
         let campaign = campaign();
         for (seed, hour_of_day) in [(2026, 3), (2026, 11), (7, 19)] {
             let now = 1_796_245_200 - 21 * HOUR + hour_of_day * HOUR + 1500;
@@ -612,16 +851,51 @@ mod tests {
             let start = nation_scale(now_hour);
             let mut found: Vec<_> = events
                 .iter()
-                .map(|e| (e.scope, e.asn, e.platforms.join(","), e.start, e.end))
+                .map(|e| {
+                    (
+                        e.scope,
+                        e.asn,
+                        e.verdict,
+                        e.platforms.join(","),
+                        e.start,
+                        e.end,
+                    )
+                })
                 .collect();
             found.sort();
             let mut expected = vec![(
                 Scope::Network,
                 Some(ONE_NETWORK.1),
+                EventVerdict::Blocked,
                 "x".to_owned(),
                 now_hour - ONE_NETWORK_HOURS * HOUR,
                 None,
             )];
+            for (asn, verdict, ago, hours) in [
+                (
+                    OUTAGE_NETWORK.1,
+                    EventVerdict::Outage,
+                    OUTAGE_AGO,
+                    OUTAGE_HOURS,
+                ),
+                (
+                    SLOWDOWN_NETWORK.1,
+                    EventVerdict::Slowdown,
+                    SLOWDOWN_AGO,
+                    SLOWDOWN_HOURS,
+                ),
+            ] {
+                let start = now_hour - ago * HOUR;
+                let end = Some(start + hours * HOUR);
+                expected.push((
+                    Scope::Network,
+                    Some(asn),
+                    verdict,
+                    String::new(),
+                    start,
+                    end,
+                ));
+            }
             let end = Some(start + NATION_SCALE_HOURS * HOUR);
             for asn in NETWORKS[..NATION_SCALE_NETWORKS]
                 .iter()
@@ -633,12 +907,20 @@ mod tests {
                 } else {
                     Scope::Country
                 };
-                expected.push((scope, asn, "facebook,instagram,x".into(), start, end));
-                expected.push((scope, asn, "youtube".into(), start, end));
+                let blocked = "facebook,instagram,x".to_owned();
+                expected.push((scope, asn, EventVerdict::Blocked, blocked, start, end));
+                let throttled = "youtube".to_owned();
+                expected.push((scope, asn, EventVerdict::Throttled, throttled, start, end));
             }
             expected.sort();
             assert_eq!(found, expected, "seed {seed} at {hour_of_day}:25 UTC");
-            assert!(events.iter().all(|e| e.cc.as_deref() == Some("PK")));
+            let places: Vec<_> = events.iter().map(|e| (e.cc.as_deref(), e.asn)).collect();
+            assert!(
+                places
+                    .iter()
+                    .all(|&(cc, asn)| cc == Some("PK") || asn == Some(SLOWDOWN_NETWORK.1)),
+                "{places:?}"
+            );
         }
     }
 }

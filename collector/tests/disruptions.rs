@@ -76,6 +76,8 @@ fn fires_on_a_one_network_x_block_at_21_after_a_clean_week(store: Store) {
     assert_eq!(e["end"], format_utc(t + 2 * HOUR));
     assert_eq!(e["senders"], 20);
     assert_eq!(e["share"], 0.9);
+    // As many reports as on the week's other evenings.
+    assert_eq!(e["volume"], 1.0);
     assert!(e["confidence"].as_f64().unwrap() > 0.99, "{e}");
 
     // The filters choose events; they do not change detection.
@@ -128,6 +130,10 @@ fn fires_on_a_one_network_x_block_at_21_after_a_clean_week(store: Store) {
         )
     );
     assert!(content.contains("20 senders"), "{content}");
+    assert!(
+        content.contains("1.0 times the usual number of reports (supporting evidence only)"),
+        "{content}"
+    );
     assert!(
         content.starts_with("Confidence 0.99") || content.starts_with("Confidence 1.000"),
         "{content}"
@@ -198,8 +204,11 @@ fn fires_country_wide_on_a_nation_scale_social_media_disruption(store: Store) {
     let e = country[0];
     assert_eq!((&e["cc"], &e["asn"]), (&Value::from("PK"), &Value::Null));
     assert_eq!(e["platforms"], serde_json::json!(platforms));
+    assert_eq!(e["verdict"], "blocked");
     assert_eq!(e["start"], format_utc(t));
     assert_eq!(e["end"], Value::Null, "under way");
+    // Three networks' 8 reports an hour, as usual at that hour (the fourth network's too).
+    assert_eq!(e["volume"], 1.0);
     // Three networks' own events beside it; the fourth network is fine.
     let networks: Vec<u64> = events
         .iter()

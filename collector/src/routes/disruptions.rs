@@ -13,7 +13,7 @@
 
 use super::aggregates::{allow_read, Filters, K_HEADER};
 use super::State;
-use crate::disruptions::{self, Disruption, Scope, Window, BASELINE_HOURS};
+use crate::disruptions::{self, Disruption, EventVerdict, Scope, Window, BASELINE_HOURS};
 use crate::error::AppError;
 use crate::storage::AggregateQuery;
 use crate::time::{self, format_utc, HOUR};
@@ -21,7 +21,6 @@ use axum::extract::{ConnectInfo, Query, State as Extract};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use netreach::Verdict;
 use serde::Serialize;
 use std::fmt::Write;
 use std::net::SocketAddr;
@@ -139,13 +138,13 @@ async fn detected(
 /// Before every title of a demo collector's feed.
 const SYNTHETIC_LABEL: &str = "SYNTHETIC DEMO DATA: ";
 
-/// What a verdict means in a title.
-fn verb(verdict: Verdict) -> &'static str {
+/// What a platform verdict means in a title.
+fn verb(verdict: EventVerdict) -> &'static str {
     match verdict {
-        Verdict::Blocked => "blocked",
-        Verdict::Throttled => "throttled",
-        Verdict::Partial => "partially blocked",
-        Verdict::Reachable | Verdict::Inconclusive => "disrupted",
+        EventVerdict::Blocked => "blocked",
+        EventVerdict::Throttled => "throttled",
+        EventVerdict::Partial => "partially blocked",
+        EventVerdict::Outage | EventVerdict::Slowdown => "disrupted",
     }
 }
 
@@ -163,19 +162,55 @@ fn plain_hour(t: i64) -> String {
     format_utc(t)[..16].replace('T', " ")
 }
 
-/// The event in plain words: "x blocked on AS17557 in PK since 2026-12-02 21:00 UTC".
+/// The event in plain words: "x blocked on AS17557 in PK since 2026-12-02 21:00 UTC",
+/// "Internet outage on AS17557 in PK since …". Controls failing or slow everywhere at once
+/// are said to be the controls' own trouble, never an outage or a slowdown.
 pub fn title(e: &Disruption) -> String {
-    let what = format!("{} {}", listed(&e.platforms), verb(e.verdict));
     let place = match (e.scope, &e.cc, e.asn) {
         (Scope::Network, Some(cc), Some(asn)) => format!("on AS{asn} in {cc}"),
         (Scope::Country, Some(cc), _) => format!("across networks in {cc}"),
-        _ => "in most countries at once (a platform outage or a broken endpoint)".to_owned(),
+        _ => "in most countries at once".to_owned(),
+    };
+    let what = match (e.verdict, e.scope) {
+        (EventVerdict::Outage, Scope::Global) => {
+            format!("Control endpoints failing {place} (broken controls, not an outage)")
+        }
+        (EventVerdict::Slowdown, Scope::Global) => {
+            format!("Control endpoints slow {place} (slow controls, not a slowdown)")
+        }
+        (EventVerdict::Outage, _) => format!("Internet outage {place}"),
+        (EventVerdict::Slowdown, _) => format!("Internet slowdown {place}"),
+        (verdict, Scope::Global) => format!(
+            "{} {} {place} (a platform outage or a broken endpoint)",
+            listed(&e.platforms),
+            verb(verdict)
+        ),
+        (verdict, _) => format!("{} {} {place}", listed(&e.platforms), verb(verdict)),
     };
     let when = match e.end {
         None => format!("since {} UTC", plain_hour(e.start)),
         Some(end) => format!("from {} to {} UTC", plain_hour(e.start), plain_hour(end)),
     };
-    format!("{what} {place} {when}")
+    format!("{what} {when}")
+}
+
+/// What the event's share counts, in words.
+fn share_of(verdict: EventVerdict) -> &'static str {
+    match verdict {
+        EventVerdict::Outage => "of reports made offline (no control endpoint loaded)",
+        EventVerdict::Slowdown => {
+            "of online reports with control endpoints far slower than usual for the network"
+        }
+        _ => "of conclusive verdicts failing",
+    }
+}
+
+/// The volume signal in words (supporting evidence, never proof).
+fn volume_words(volume: Option<f64>) -> String {
+    match volume {
+        Some(v) => format!("{v:.1} times the usual number of reports (supporting evidence only)"),
+        None => "no usual number of reports to compare with".to_owned(),
+    }
 }
 
 /// A stable id: the same event keeps it as it goes on and after it ends.
@@ -233,13 +268,19 @@ pub fn atom(events: &[Disruption], base: &str, now: i64, synthetic: bool) -> Str
     );
     for e in events {
         let senders = e.senders;
+        let platforms = if e.verdict.network_wide() {
+            "none (the whole network)".to_owned()
+        } else {
+            e.platforms.join(", ")
+        };
         let content = format!(
             "{label}Confidence {:.3} (one-sided binomial test against the previous 7 days); {senders} senders; \
-             {:.0} % of conclusive verdicts failing; scope: {}; platforms: {}.",
+             {:.0} % {}; {}; scope: {}; platforms: {platforms}.",
             e.confidence,
             e.share * 100.0,
+            share_of(e.verdict),
+            volume_words(e.volume),
             e.scope.as_str(),
-            e.platforms.join(", ")
         );
         xml += "  <entry>\n";
         let _ = writeln!(xml, "    <id>{}</id>", escape(&entry_id(e)));
@@ -269,12 +310,13 @@ mod tests {
             asn,
             scope,
             platforms: platforms.iter().map(|p| p.to_string()).collect(),
-            verdict: Verdict::Blocked,
+            verdict: EventVerdict::Blocked,
             start: T,
             end: None,
             confidence: 0.99,
             senders: 42,
             share: 0.9,
+            volume: Some(2.5),
             last: T + HOUR,
         }
     }
@@ -292,7 +334,7 @@ mod tests {
             None,
             &["facebook", "x", "youtube"],
         );
-        country.verdict = Verdict::Throttled;
+        country.verdict = EventVerdict::Throttled;
         country.end = Some(T + 3 * HOUR);
         assert_eq!(
             title(&country),
@@ -306,6 +348,65 @@ mod tests {
         assert_eq!(
             entry_id(&global),
             "urn:netreach:disruption:global:-:-:blocked:2026-12-02T21:00:00Z"
+        );
+    }
+
+    #[test]
+    fn outages_and_slowdowns_are_titled_as_the_network_s_not_a_platform_s() {
+        let mut outage = event(Scope::Network, Some("PK"), Some(17557), &[]);
+        outage.verdict = EventVerdict::Outage;
+        assert_eq!(
+            title(&outage),
+            "Internet outage on AS17557 in PK since 2026-12-02 21:00 UTC"
+        );
+        assert_eq!(
+            entry_id(&outage),
+            "urn:netreach:disruption:network:PK:17557:outage:2026-12-02T21:00:00Z"
+        );
+        let mut slowdown = event(Scope::Country, Some("PK"), None, &[]);
+        slowdown.verdict = EventVerdict::Slowdown;
+        slowdown.end = Some(T + 2 * HOUR);
+        assert_eq!(
+            title(&slowdown),
+            "Internet slowdown across networks in PK from 2026-12-02 21:00 to 2026-12-02 23:00 UTC"
+        );
+        // Controls failing or slow everywhere are the controls' trouble, not an outage.
+        let mut controls = event(Scope::Global, None, None, &[]);
+        controls.verdict = EventVerdict::Outage;
+        assert_eq!(
+            title(&controls),
+            "Control endpoints failing in most countries at once (broken controls, not an outage) since 2026-12-02 21:00 UTC"
+        );
+        controls.verdict = EventVerdict::Slowdown;
+        assert_eq!(
+            title(&controls),
+            "Control endpoints slow in most countries at once (slow controls, not a slowdown) since 2026-12-02 21:00 UTC"
+        );
+    }
+
+    #[test]
+    fn entries_say_what_the_share_counts_and_the_volume_beside_it() {
+        let mut outage = event(Scope::Network, Some("PK"), Some(17557), &[]);
+        outage.verdict = EventVerdict::Outage;
+        let block = event(Scope::Network, Some("PK"), Some(9541), &["x"]);
+        let mut unknown = event(Scope::Network, Some("PK"), Some(45669), &[]);
+        unknown.verdict = EventVerdict::Slowdown;
+        unknown.volume = None;
+        let xml = atom(&[outage, block, unknown], "", T, false);
+        assert!(
+            xml.contains(
+                "90 % of reports made offline (no control endpoint loaded); 2.5 times the usual \
+                 number of reports (supporting evidence only); scope: network; platforms: none (the whole network)."
+            ),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("90 % of conclusive verdicts failing; 2.5 times the usual number of reports (supporting evidence only); scope: network; platforms: x."),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("90 % of online reports with control endpoints far slower than usual for the network; no usual number of reports to compare with;"),
+            "{xml}"
         );
     }
 

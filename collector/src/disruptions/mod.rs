@@ -1,70 +1,103 @@
-//! Disruptions: when the share of failing verdicts (`blocked`, `throttled`, `partial`) of a
-//! platform rises significantly above its own recent baseline, per country × network (ASN),
-//! country-wide, and, when a platform fails in most countries at once, world-wide (`global`:
-//! a platform outage or a broken endpoint, never a country's disruption). Pure functions over
-//! hourly counts ([`HourlyCounts`]); the route (`routes::disruptions`) reads them.
+//! Disruptions: when a share of failing evidence rises significantly above its own recent
+//! baseline, per country × network (ASN), country-wide, and, when it fails in most countries at
+//! once, world-wide (`global`: a platform outage, a broken endpoint or broken controls, never
+//! a country's disruption). Two kinds of evidence go through the same rules:
+//!
+//! - **platform events** (`blocked`, `throttled`, `partial`): one platform's failing verdicts
+//!   out of its conclusive ones (`platforms.rs`);
+//! - **network-wide events** (`outage`, `slowdown`, `"platforms": []`): the reports whose
+//!   controls failed (`offline`) out of every report, and the reports whose controls were far
+//!   slower than the network's own baseline (`degraded`) out of those not offline
+//!   (`network.rs`).
+//!
+//! Every event also carries a **volume**: how many reports its cells got over its hours
+//! against what is typical for them (`volume.rs`), supporting evidence that never makes or
+//! changes an event. Pure functions over hourly counts ([`HourlyCounts`]); the route
+//! (`routes::disruptions`) reads them.
 //!
 //! # Method, and what it takes from whom
 //!
-//! - **Evidence.** In each cell-hour (country, network, platform, hour), the failing verdicts
-//!   `f` out of the conclusive ones `n` (`reachable` + failing). `inconclusive` verdicts are
-//!   left out of both: they are no evidence either way (the visitor was offline, a blocker
-//!   refused the probe, the run was cancelled), as OONI leaves its `failure` measurements out
-//!   of the `anomaly`/`confirmed`/`ok` counts of its Measurement Aggregation Toolkit. A failing
+//! - **Evidence.** In each cell-hour (country, network, signal, hour), the failing evidence
+//!   `f` out of the conclusive evidence `n`. For a platform: its failing verdicts out of
+//!   `reachable` + failing. `inconclusive` verdicts are left out of both: they are no evidence
+//!   either way (the visitor was offline, a blocker refused the probe, the run was
+//!   cancelled), as OONI leaves its `failure` measurements out of the
+//!   `anomaly`/`confirmed`/`ok` counts of its Measurement Aggregation Toolkit. A failing
 //!   verdict is the analogue of an OONI `anomaly`; netreach has no `confirmed` (no block page
-//!   fingerprints), so the test below stands in for the confirmation.
+//!   fingerprints), so the test below stands in for the confirmation. For an outage: the
+//!   `offline` reports out of every report (`normal` + `degraded` + `offline`), counted by the
+//!   hour the run started, so reports made during a shutdown and sent once it is over count in
+//!   the hours of the shutdown. For a slowdown: the `degraded` reports out of `normal` +
+//!   `degraded` (an offline report says nothing about speed). This is the share-based cousin
+//!   of Cloudflare Radar's and IODA's outage signals (a fall in traffic or in responsive
+//!   addresses against their own history): netreach sees no traffic, only its visitors' own
+//!   measurements, so the share of them that could not reach anything is its signal.
 //! - **Test.** A one-sided binomial test of `f` against `Binomial(n, p0)`, `p0` the cell's
 //!   baseline failing share, as Encore (Burnett and Feamster, SIGCOMM 2015, §6) tests per region
 //!   whether a domain's failure rate is significantly above what success would give (Encore
 //!   modelled success as p = 0.7 at α = 0.05; here the baseline is each cell's own, and α is
 //!   [`ALPHA`] = 10⁻⁴ because many cell-hours are tested every hour).
 //! - **Baseline.** The cell's own previous 7 days ([`BASELINE_HOURS`]), pooled (failing and
-//!   conclusive verdicts summed), leaving out hours that were themselves flagged, so a long
-//!   block does not become the norm. With fewer than [`MIN_BASELINE`] conclusive verdicts in
-//!   it (a new network, or one whose people test only once it is blocked), the baseline is
-//!   what the same hour shows elsewhere: the platform's published cells in every other
-//!   country, pooled; without enough of those either, [`PRIOR_FAILING`] (20 % failing). It is
-//!   never below [`FLOOR_FAILING`].
-//! - **Size of the drop.** A significant rise is not enough: the reachable share must also fall
-//!   at least [`MIN_DROP`] (20 %) below the baseline's, `((1 - p0) - (1 - share)) / (1 - p0)`.
-//!   This is IODA's relative drop, `(history - current) / history`, against a history value
-//!   taken over a sliding window, applied to the reachable share. A large country with a
-//!   steady background (visitors' blockers, flaky phones: a few percent failing every hour)
-//!   can then neither fire on a 1-point rise that is merely significant.
+//!   conclusive evidence summed), leaving out hours that were themselves flagged, so a long
+//!   block does not become the norm. With fewer than [`MIN_BASELINE`] conclusive in it (a new
+//!   network, or one whose people test only once it is blocked), the baseline is what the
+//!   same hour shows elsewhere: the same signal's published cells in every other country,
+//!   pooled; without enough of those either, [`PRIOR_FAILING`] (20 % failing). It is never
+//!   below [`FLOOR_FAILING`].
+//! - **Size of the drop.** A significant rise is not enough: the passing share (reachable;
+//!   not offline; normal) must also fall at least [`MIN_DROP`] (20 %) below the baseline's,
+//!   `((1 - p0) - (1 - share)) / (1 - p0)`. This is IODA's relative drop,
+//!   `(history - current) / history`, against a history value taken over a sliding window,
+//!   applied to the passing share. A large country with a steady background (visitors'
+//!   blockers, flaky phones: a few percent failing every hour; a few percent of runs made
+//!   offline or on a bad line) can then not fire on a 1-point rise that is merely
+//!   significant.
 //! - **k-anonymity.** Only cells the aggregates publish are read: a network's cell-hour counts
-//!   when its hour has at least k senders (and the platform's cell at least k reports, as
-//!   `/v1/aggregates` requires); country-wide and global counts are sums of such cells. Every
-//!   figure of an event can then be recomputed from published aggregates, and an hour under k
-//!   is no evidence (it ends an event: events never span it).
+//!   when its hour has at least k senders (and the cell, a platform's verdicts or the
+//!   connection conditions, at least k reports, as `/v1/aggregates` requires); country-wide and
+//!   global counts are sums of such cells. Every figure of an event can then be recomputed
+//!   from published aggregates, and an hour under k is no evidence (it ends an event: events
+//!   never span it).
 //! - **Scopes.** `network`: the network's cell is flagged. `country`: the country's sum is
 //!   flagged and at least two of its networks are (one network's block is that network's
-//!   event). `global`: in an hour, at least two countries have data for the platform and at
+//!   event). `global`: in an hour, at least two countries have data for the signal and at
 //!   least two thirds of them are flagged (their country sums against their own baselines);
-//!   that platform-hour is then no country's or network's event.
-//! - **Events.** Consecutive flagged hours of one cell and platform make a run; runs of one
-//!   cell starting in the same hour with the same dominant failing verdict are one event with
-//!   their platforms. `end` is the first hour after the last flagged one, or `None` when the
-//!   last flagged hour is the latest complete hour or the current one (still being collected)
-//!   or the range ends there.
+//!   that signal-hour is then no country's or network's event: a platform failing everywhere
+//!   is the platform's outage or a broken endpoint, controls failing everywhere are broken
+//!   controls.
+//! - **Events.** Consecutive flagged hours of one cell and signal make a run; runs of one
+//!   cell starting in the same hour with the same verdict are one event (a platform event
+//!   with their platforms; an outage or a slowdown on its own). `end` is the first hour after
+//!   the last flagged one, or `None` when the last flagged hour is the latest complete hour or
+//!   the current one (still being collected) or the range ends there.
 //! - **Confidence** = `1 - p^(1/4)`, `p` the binomial test's p-value over the whole event
 //!   (every hour and platform pooled, against the count-weighted mean of their baselines,
 //!   which Hoeffding (1956) shows is conservative for a sum of binomials of different `p`):
 //!   0.9 at the detection threshold p = 10⁻⁴, 0.99 at 10⁻⁸, 0.999 at 10⁻¹²; each further
 //!   factor of 10⁴ in the evidence adds a nine.
 
-use crate::storage::{CountRow, HourlyCounts};
+mod binomial;
+mod network;
+mod platforms;
+mod volume;
+
+pub use binomial::{baseline_share, binomial_upper_tail, confidence, significant};
+pub use volume::{MIN_TYPICAL_DAYS, TYPICAL_DAYS};
+
+use crate::storage::HourlyCounts;
 use crate::time::{floor_hour, format_utc, HOUR};
-use netreach::Verdict;
+use binomial::round3;
 use serde::{Serialize, Serializer};
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use volume::Volumes;
 
 /// Hours of baseline before each hour tested: 7 days.
 pub const BASELINE_HOURS: i64 = 7 * 24;
 /// Significance level of the one-sided binomial test.
 pub const ALPHA: f64 = 1e-4;
-/// Smallest relative fall of the reachable share below the baseline's.
+/// Smallest relative fall of the passing share below the baseline's.
 pub const MIN_DROP: f64 = 0.2;
-/// Conclusive verdicts a baseline needs to be used; below it, [`PRIOR_FAILING`].
+/// Conclusive evidence a baseline needs to be used; below it, [`PRIOR_FAILING`].
 pub const MIN_BASELINE: u64 = 50;
 /// The failing share assumed for a cell without enough baseline.
 pub const PRIOR_FAILING: f64 = 0.2;
@@ -72,9 +105,6 @@ pub const PRIOR_FAILING: f64 = 0.2;
 pub const FLOOR_FAILING: f64 = 0.01;
 /// Networks of a country that must be flagged for a country-wide event.
 pub const COUNTRY_NETWORKS: usize = 2;
-
-/// The failing verdicts, most severe first (the order that breaks ties for the dominant one).
-const FAILING: [Verdict; 3] = [Verdict::Blocked, Verdict::Partial, Verdict::Throttled];
 
 /// Where an event holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -84,7 +114,7 @@ pub enum Scope {
     Network,
     /// Several networks of one country.
     Country,
-    /// Most countries with data at once: a platform outage or a broken endpoint.
+    /// Most countries with data at once: a platform outage, a broken endpoint, broken controls.
     Global,
 }
 
@@ -99,6 +129,40 @@ impl Scope {
     }
 }
 
+/// What an event is: a platform's dominant failing verdict, or a network-wide condition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventVerdict {
+    /// Platforms blocked (their failing verdicts mostly `blocked`).
+    Blocked,
+    /// Platforms throttled.
+    Throttled,
+    /// Platforms partially reachable.
+    Partial,
+    /// The network itself cut: runs whose controls all failed (`offline`).
+    Outage,
+    /// The network itself slowed: controls far slower than its own baseline (`degraded`).
+    Slowdown,
+}
+
+impl EventVerdict {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventVerdict::Blocked => "blocked",
+            EventVerdict::Throttled => "throttled",
+            EventVerdict::Partial => "partial",
+            EventVerdict::Outage => "outage",
+            EventVerdict::Slowdown => "slowdown",
+        }
+    }
+
+    /// Whether it is about the whole network rather than some platforms (`"platforms": []`).
+    pub fn network_wide(self) -> bool {
+        matches!(self, EventVerdict::Outage | EventVerdict::Slowdown)
+    }
+}
+
 /// A detected disruption, as `GET /v1/disruptions` publishes it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Disruption {
@@ -107,10 +171,10 @@ pub struct Disruption {
     /// Network; `None` for a country-wide or global event.
     pub asn: Option<u32>,
     pub scope: Scope,
-    /// Platform ids, sorted.
+    /// Platform ids, sorted; empty for an outage or a slowdown.
     pub platforms: Vec<String>,
-    /// The dominant failing verdict.
-    pub verdict: Verdict,
+    /// The dominant failing verdict, or `outage` / `slowdown`.
+    pub verdict: EventVerdict,
     /// First flagged hour.
     #[serde(serialize_with = "hour")]
     pub start: i64,
@@ -122,8 +186,13 @@ pub struct Disruption {
     /// Senders over the event's hours (each hour's senders in its cell, summed: senders are
     /// not linked across hours).
     pub senders: u64,
-    /// Failing verdicts out of conclusive ones over the event, rounded to 3 decimals.
+    /// Failing evidence out of conclusive evidence over the event (failing verdicts out of
+    /// conclusive ones; offline reports out of all; degraded out of those not offline),
+    /// rounded to 3 decimals.
     pub share: f64,
+    /// Reports in the event's cells over its hours, divided by what is typical for them
+    /// (see `volume.rs`), rounded to 1 decimal; `None` without a typical to compare with.
+    pub volume: Option<f64>,
     /// Start of the last flagged hour.
     #[serde(skip)]
     pub last: i64,
@@ -151,11 +220,36 @@ pub struct Window {
     pub now: i64,
 }
 
-/// The verdicts of one cell-hour (network, country or world).
+/// What a series of cell-hours counts (a platform's id owned, or borrowed from the counts
+/// while they are read).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Signal<S = String> {
+    /// One platform's verdicts (its id).
+    Platform(S),
+    /// Offline reports out of every report.
+    Outage,
+    /// Degraded reports out of those not offline.
+    Slowdown,
+}
+
+impl Signal<&str> {
+    fn owned(&self) -> Signal {
+        match self {
+            Signal::Platform(id) => Signal::Platform((*id).to_owned()),
+            Signal::Outage => Signal::Outage,
+            Signal::Slowdown => Signal::Slowdown,
+        }
+    }
+}
+
+/// The evidence of one cell-hour (network, country or world) for one signal.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct Tally {
-    reachable: u64,
-    /// Counts of [`FAILING`], in its order.
+    /// Conclusive and not failing: `reachable` verdicts; reports not offline (outage);
+    /// `normal` reports (slowdown).
+    passing: u64,
+    /// Failing: for a platform the counts of `platforms::FAILING`, in its order; for a
+    /// network-wide signal its failing condition in the first slot.
     failing: [u64; 3],
     senders: u64,
 }
@@ -166,11 +260,11 @@ impl Tally {
     }
 
     fn conclusive(&self) -> u64 {
-        self.reachable + self.failing()
+        self.passing + self.failing()
     }
 
     fn add(&mut self, other: &Tally) {
-        self.reachable += other.reachable;
+        self.passing += other.passing;
         for (mine, theirs) in self.failing.iter_mut().zip(other.failing) {
             *mine += theirs;
         }
@@ -187,29 +281,38 @@ struct Test {
     flagged: bool,
 }
 
-/// A series of cell-hours: a platform in a network (`asn` set) or a country.
-type Key = (String, Option<u32>, String);
+/// A series of cell-hours: a signal in a network (`asn` set) or a country.
+type Key = (String, Option<u32>, Signal);
+
+/// Network cell-hours as storage counted them: (country, network, signal), hour, evidence,
+/// and the reports of the cell (its k check). Names are borrowed from the counts: there are
+/// hundreds of thousands of cells but a few hundred series, so names are copied once per
+/// series (keys of owned names, copied and compared per row, once took most of detection's
+/// time).
+type Cells<'a> = Vec<((&'a str, u32, Signal<&'a str>), i64, Tally, u64)>;
 
 /// The disruptions in `counts` (which must start [`BASELINE_HOURS`] before `window.from`)
 /// that overlap the window, with k the collector's k; newest first, broadest first.
 pub fn detect(counts: &HourlyCounts, k: u32, window: Window) -> Vec<Disruption> {
-    let (networks, countries) = published(counts, k);
-    // The same hour elsewhere: every country's published cells of a platform, minus one's own
+    let counted_from = window.from - BASELINE_HOURS * HOUR;
+    let Published {
+        networks,
+        countries,
+        volumes,
+    } = published(counts, k, counted_from);
+    // The same hour elsewhere: every country's published cells of a signal, minus one's own
     // country, is the baseline of a cell without enough history of its own.
-    let mut world: HashMap<(&str, i64), Tally> = HashMap::new();
-    for ((_, _, platform), series) in &countries {
+    let mut world: HashMap<(&Signal, i64), Tally> = HashMap::new();
+    for ((_, _, signal), series) in &countries {
         for (&hour, tally) in series {
-            world.entry((platform, hour)).or_default().add(tally);
+            world.entry((signal, hour)).or_default().add(tally);
         }
     }
     let test = |(key, series): (&Key, &BTreeMap<i64, Tally>)| {
-        let (cc, _, platform) = key;
-        let own = countries.get(&(cc.clone(), None, platform.clone()));
+        let (cc, _, signal) = key;
+        let own = countries.get(&(cc.clone(), None, signal.clone()));
         let elsewhere = |hour: i64| {
-            let all = world
-                .get(&(platform.as_str(), hour))
-                .copied()
-                .unwrap_or_default();
+            let all = world.get(&(signal, hour)).copied().unwrap_or_default();
             let mine = own.and_then(|s| s.get(&hour)).copied().unwrap_or_default();
             (
                 all.failing() - mine.failing(),
@@ -239,6 +342,9 @@ pub fn detect(counts: &HourlyCounts, k: u32, window: Window) -> Vec<Disruption> 
     }
     let mut events = group(runs);
     events.retain(|e| e.start < window.to && e.end.is_none_or(|end| end > window.from));
+    for e in &mut events {
+        e.volume = volumes.of(e);
+    }
     // Newest first; of one start, the broadest scope first.
     events.sort_by(|a, b| {
         (b.start, b.scope, &a.cc, a.asn, a.verdict.as_str()).cmp(&(
@@ -257,79 +363,80 @@ type Series = BTreeMap<Key, BTreeMap<i64, Tally>>;
 /// Tested series of cell-hours by key.
 type Tests = BTreeMap<Key, BTreeMap<i64, Test>>;
 
-/// The network cell-hours the aggregates publish (see "k-anonymity" above), and their sums
-/// per country.
-fn published(counts: &HourlyCounts, k: u32) -> (Series, Series) {
+/// What detection reads of the counts: the published network cell-hours, their sums per
+/// country, and the reports of each published network-hour (for the volume).
+struct Published {
+    networks: Series,
+    countries: Series,
+    volumes: Volumes,
+}
+
+/// The network cell-hours the aggregates publish (see "k-anonymity" above), of every
+/// platform and of the connection conditions, and their sums per country.
+fn published(counts: &HourlyCounts, k: u32, counted_from: i64) -> Published {
     let k = u64::from(k);
     let mut senders: HashMap<(i64, &str, u32), u64> = HashMap::with_capacity(counts.senders.len());
     for s in &counts.senders {
         *senders.entry((s.hour, s.cc.as_str(), s.asn)).or_default() += s.senders;
     }
-    // Storage gives the rows ordered by cell, so a cell is a run of rows; hand-made counts
-    // may not be, and are put in that order first.
-    fn by_cell(r: &CountRow) -> (i64, &str, u32, &str) {
-        (r.bucket, r.cc.as_str(), r.asn, r.platform.as_str())
-    }
-    let mut rows: Vec<&CountRow> = counts.verdicts.iter().collect();
-    if !rows.is_sorted_by_key(|r| by_cell(r)) {
-        rows.sort_by(|a, b| by_cell(a).cmp(&by_cell(b)));
-    }
-    // Series keyed by borrowed names: hundreds of thousands of rows but a few hundred series,
-    // so names are copied once per series (keys of owned names, copied and compared per row,
-    // took most of detection's time).
-    type Borrowed<'a> = HashMap<(&'a str, Option<u32>, &'a str), BTreeMap<i64, Tally>>;
+    let mut cells = platforms::cells(&counts.verdicts);
+    cells.extend(network::cells(&counts.connections));
+
+    type Borrowed<'a> = HashMap<(&'a str, Option<u32>, Signal<&'a str>), BTreeMap<i64, Tally>>;
     let mut networks = Borrowed::new();
     let mut countries = Borrowed::new();
-    for cell in rows.chunk_by(|a, b| by_cell(a) == by_cell(b)) {
-        let (hour, cc, asn, platform) = by_cell(cell[0]);
-        let (mut tally, mut reports) = (Tally::default(), 0);
-        for row in cell {
-            reports += row.count;
-            match FAILING.iter().position(|&v| v == row.verdict) {
-                Some(i) => tally.failing[i] += row.count,
-                None if row.verdict == Verdict::Reachable => tally.reachable += row.count,
-                None => {}
-            }
-        }
+    // A network-hour's reports: the most of any of its published cells.
+    let mut reports_in_hour: HashMap<(&str, u32, i64), u64> = HashMap::new();
+    for ((cc, asn, signal), hour, mut tally, reports) in cells {
         let in_hour = senders.get(&(hour, cc, asn)).copied().unwrap_or(0);
         if in_hour < k || reports < k {
             continue;
         }
         tally.senders = in_hour;
+        let most = reports_in_hour.entry((cc, asn, hour)).or_default();
+        *most = (*most).max(reports);
         countries
-            .entry((cc, None, platform))
+            .entry((cc, None, signal.clone()))
             .or_default()
             .entry(hour)
             .or_default()
             .add(&tally);
         networks
-            .entry((cc, Some(asn), platform))
+            .entry((cc, Some(asn), signal))
             .or_default()
             .insert(hour, tally);
+    }
+    let mut volumes = Volumes::new(counted_from);
+    for ((cc, asn, hour), reports) in reports_in_hour {
+        volumes.add(cc, asn, hour, reports);
     }
     let owned = |series: Borrowed| -> Series {
         series
             .into_iter()
-            .map(|((cc, asn, platform), hours)| ((cc.to_owned(), asn, platform.to_owned()), hours))
+            .map(|((cc, asn, signal), hours)| ((cc.to_owned(), asn, signal.owned()), hours))
             .collect()
     };
-    (owned(networks), owned(countries))
+    Published {
+        networks: owned(networks),
+        countries: owned(countries),
+        volumes,
+    }
 }
 
-/// Global platform-hours: at least two countries with data, two thirds of them flagged; the
+/// Global signal-hours: at least two countries with data, two thirds of them flagged; the
 /// world's tally, tested against the count-weighted mean of their baselines.
 fn global_hours(country_tests: &Tests) -> Tests {
-    let mut by_platform_hour: BTreeMap<(String, i64), Vec<Test>> = BTreeMap::new();
-    for ((_, _, platform), tests) in country_tests {
+    let mut by_signal_hour: BTreeMap<(Signal, i64), Vec<Test>> = BTreeMap::new();
+    for ((_, _, signal), tests) in country_tests {
         for (&hour, test) in tests {
-            by_platform_hour
-                .entry((platform.clone(), hour))
+            by_signal_hour
+                .entry((signal.clone(), hour))
                 .or_default()
                 .push(*test);
         }
     }
     let mut global = Tests::new();
-    for ((platform, hour), tests) in by_platform_hour {
+    for ((signal, hour), tests) in by_signal_hour {
         let flagged = tests.iter().filter(|t| t.flagged).count();
         if tests.len() < 2 || flagged * 3 < tests.len() * 2 {
             continue;
@@ -346,23 +453,23 @@ fn global_hours(country_tests: &Tests) -> Tests {
         }
         world.baseline = expected / world.tally.conclusive().max(1) as f64;
         global
-            .entry((String::new(), None, platform.clone()))
+            .entry((String::new(), None, signal))
             .or_default()
             .insert(hour, world);
     }
     global
 }
 
-/// A global platform-hour is no country's or network's disruption.
+/// A global signal-hour is no country's or network's disruption.
 fn unflag(global: &Tests, tests: &mut Tests) {
-    let is_global = |platform: &str, hour: i64| {
+    let is_global = |signal: &Signal, hour: i64| {
         global
-            .get(&(String::new(), None, platform.to_owned()))
+            .get(&(String::new(), None, signal.clone()))
             .is_some_and(|hours| hours.contains_key(&hour))
     };
-    for ((_, _, platform), tests) in tests.iter_mut() {
+    for ((_, _, signal), tests) in tests.iter_mut() {
         for (&hour, test) in tests.iter_mut() {
-            if is_global(platform, hour) {
+            if is_global(signal, hour) {
                 test.flagged = false;
             }
         }
@@ -371,18 +478,18 @@ fn unflag(global: &Tests, tests: &mut Tests) {
 
 /// A country-wide hour needs [`COUNTRY_NETWORKS`] of the country's networks flagged too.
 fn require_several_networks(network_tests: &Tests, country_tests: &mut Tests) {
-    let mut flagged_networks: HashMap<(&str, &str, i64), usize> = HashMap::new();
-    for ((cc, _, platform), tests) in network_tests {
+    let mut flagged_networks: HashMap<(&str, &Signal, i64), usize> = HashMap::new();
+    for ((cc, _, signal), tests) in network_tests {
         for (&hour, test) in tests {
             if test.flagged {
-                *flagged_networks.entry((cc, platform, hour)).or_default() += 1;
+                *flagged_networks.entry((cc, signal, hour)).or_default() += 1;
             }
         }
     }
-    for ((cc, _, platform), tests) in country_tests.iter_mut() {
+    for ((cc, _, signal), tests) in country_tests.iter_mut() {
         for (&hour, test) in tests.iter_mut() {
             let several = flagged_networks
-                .get(&(cc.as_str(), platform.as_str(), hour))
+                .get(&(cc.as_str(), signal, hour))
                 .is_some_and(|&n| n >= COUNTRY_NETWORKS);
             test.flagged &= several;
         }
@@ -391,7 +498,7 @@ fn require_several_networks(network_tests: &Tests, country_tests: &mut Tests) {
 
 /// Tests every hour of a series against the pooled unflagged hours of the
 /// [`BASELINE_HOURS`] before it, or, without enough of them, against `elsewhere(hour)`: the
-/// failing and conclusive verdicts of the same platform and hour in other countries.
+/// failing and conclusive evidence of the same signal and hour in other countries.
 fn test_series(
     series: &BTreeMap<i64, Tally>,
     elsewhere: impl Fn(i64) -> (u64, u64),
@@ -435,101 +542,12 @@ fn test_series(
     tests
 }
 
-/// The failing share to test against, from the cell's own baseline (failing, conclusive)
-/// or, when it has under [`MIN_BASELINE`] conclusive verdicts, the same hour elsewhere, or,
-/// when that has too few as well, [`PRIOR_FAILING`]; never under [`FLOOR_FAILING`].
-pub fn baseline_share(own: (u64, u64), elsewhere: (u64, u64)) -> f64 {
-    let share = |(failing, conclusive): (u64, u64)| failing as f64 / conclusive.max(1) as f64;
-    let p0 = if own.1 >= MIN_BASELINE {
-        share(own)
-    } else if elsewhere.1 >= MIN_BASELINE {
-        share(elsewhere)
-    } else {
-        PRIOR_FAILING.max(share(own))
-    };
-    p0.max(FLOOR_FAILING)
-}
-
-/// Whether `failing` out of `conclusive` is a disruption against a baseline failing share:
-/// significant ([`ALPHA`]) and a large enough drop of the reachable share ([`MIN_DROP`]).
-pub fn significant(failing: u64, conclusive: u64, baseline: f64) -> bool {
-    if conclusive == 0 {
-        return false;
-    }
-    let share = failing as f64 / conclusive as f64;
-    let drop = (share - baseline) / (1.0 - baseline);
-    drop >= MIN_DROP && binomial_upper_tail(conclusive, failing, baseline) < ALPHA
-}
-
-/// `1 - p^(1/4)`, rounded to 3 decimals (see the module's documentation).
-pub fn confidence(p: f64) -> f64 {
-    round3(1.0 - p.clamp(0.0, 1.0).powf(0.25))
-}
-
-fn round3(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
-}
-
-/// ln(n!), exact sums below 256, Stirling's series above (error under 1e-15 relative there).
-fn ln_factorial(n: u64) -> f64 {
-    if n < 256 {
-        return (2..=n).map(|i| (i as f64).ln()).sum();
-    }
-    let x = n as f64;
-    x * x.ln() - x + 0.5 * (std::f64::consts::TAU * x).ln() + 1.0 / (12.0 * x)
-        - 1.0 / (360.0 * x.powi(3))
-        + 1.0 / (1260.0 * x.powi(5))
-}
-
-/// P(X = k) for X ~ Binomial(n, p), 0 < p < 1.
-fn binomial_pmf(n: u64, k: u64, p: f64) -> f64 {
-    let ln = ln_factorial(n) - ln_factorial(k) - ln_factorial(n - k)
-        + k as f64 * p.ln()
-        + (n - k) as f64 * (-p).ln_1p();
-    ln.exp()
-}
-
-/// P(X ≥ f) for X ~ Binomial(n, p): the p-value of the one-sided test. Sums the terms away
-/// from the mode (they shrink geometrically), the upper tail directly above the mean and one
-/// minus the lower tail below it.
-pub fn binomial_upper_tail(n: u64, f: u64, p: f64) -> f64 {
-    if f == 0 || p >= 1.0 {
-        return 1.0;
-    }
-    if f > n || p <= 0.0 {
-        return 0.0;
-    }
-    let odds = p / (1.0 - p);
-    let sum_away = |start: u64, up: bool| {
-        let (mut term, mut sum) = (1.0f64, 0.0f64);
-        let mut k = start;
-        loop {
-            sum += term;
-            if term < sum * 1e-17 || (up && k == n) || (!up && k == 0) {
-                break;
-            }
-            term *= if up {
-                (n - k) as f64 / (k + 1) as f64 * odds
-            } else {
-                k as f64 / (n - k + 1) as f64 / odds
-            };
-            k = if up { k + 1 } else { k - 1 };
-        }
-        binomial_pmf(n, start, p) * sum
-    };
-    if f as f64 > n as f64 * p {
-        sum_away(f, true).min(1.0)
-    } else {
-        (1.0 - sum_away(f - 1, false)).max(0.0)
-    }
-}
-
 /// A run of consecutive flagged hours of one series.
 struct Run {
     scope: Scope,
     cc: Option<String>,
     asn: Option<u32>,
-    platform: String,
+    signal: Signal,
     start: i64,
     last: i64,
     end: Option<i64>,
@@ -539,7 +557,7 @@ struct Run {
 }
 
 fn runs_of(scope: Scope, key: &Key, series: &BTreeMap<i64, Test>, ongoing_from: i64) -> Vec<Run> {
-    let (cc, asn, platform) = key;
+    let (cc, asn, signal) = key;
     let mut runs: Vec<Run> = Vec::new();
     for (&hour, test) in series.iter().filter(|(_, t)| t.flagged) {
         let expected = test.baseline * test.tally.conclusive() as f64;
@@ -553,7 +571,7 @@ fn runs_of(scope: Scope, key: &Key, series: &BTreeMap<i64, Test>, ongoing_from: 
                 scope,
                 cc: (scope != Scope::Global).then(|| cc.clone()),
                 asn: *asn,
-                platform: platform.clone(),
+                signal: signal.clone(),
                 start: hour,
                 last: hour,
                 end: None,
@@ -569,29 +587,21 @@ fn runs_of(scope: Scope, key: &Key, series: &BTreeMap<i64, Test>, ongoing_from: 
 }
 
 impl Run {
-    fn verdict(&self) -> Verdict {
-        let mut best = 0;
-        for i in 1..FAILING.len() {
-            if self.total.failing[i] > self.total.failing[best] {
-                best = i;
-            }
+    fn verdict(&self) -> EventVerdict {
+        match self.signal {
+            Signal::Platform(_) => platforms::dominant(&self.total.failing),
+            Signal::Outage => EventVerdict::Outage,
+            Signal::Slowdown => EventVerdict::Slowdown,
         }
-        FAILING[best]
     }
 }
 
-/// Runs of one cell starting in the same hour with the same dominant verdict, as one event.
+/// Runs of one cell starting in the same hour with the same verdict, as one event.
 fn group(runs: Vec<Run>) -> Vec<Disruption> {
-    type EventKey = (Scope, Option<String>, Option<u32>, &'static str, i64);
+    type EventKey = (Scope, Option<String>, Option<u32>, EventVerdict, i64);
     let mut grouped: BTreeMap<EventKey, Vec<Run>> = BTreeMap::new();
     for run in runs {
-        let key = (
-            run.scope,
-            run.cc.clone(),
-            run.asn,
-            run.verdict().as_str(),
-            run.start,
-        );
+        let key = (run.scope, run.cc.clone(), run.asn, run.verdict(), run.start);
         grouped.entry(key).or_default().push(run);
     }
     grouped
@@ -607,7 +617,13 @@ fn group(runs: Vec<Run>) -> Vec<Disruption> {
             let conclusive = total.conclusive();
             let baseline = expected / conclusive.max(1) as f64;
             let p = binomial_upper_tail(conclusive, total.failing(), baseline);
-            let mut platforms: Vec<String> = runs.iter().map(|r| r.platform.clone()).collect();
+            let mut platforms: Vec<String> = runs
+                .iter()
+                .filter_map(|r| match &r.signal {
+                    Signal::Platform(id) => Some(id.clone()),
+                    Signal::Outage | Signal::Slowdown => None,
+                })
+                .collect();
             platforms.sort();
             Disruption {
                 cc: first.cc.clone(),
@@ -624,6 +640,7 @@ fn group(runs: Vec<Run>) -> Vec<Disruption> {
                 confidence: confidence(p),
                 senders: runs.iter().map(|r| r.total.senders).max().unwrap_or(0),
                 share: round3(total.failing() as f64 / conclusive.max(1) as f64),
+                volume: None,
                 last: runs.iter().map(|r| r.last).max().unwrap_or(first.last),
             }
         })
@@ -631,152 +648,13 @@ fn group(runs: Vec<Run>) -> Vec<Disruption> {
 }
 
 #[cfg(test)]
+mod fixtures;
+
+#[cfg(test)]
 mod tests {
+    use super::fixtures::{Counts, T};
     use super::*;
-    use crate::storage::{CountRow, SenderRow};
-
-    /// A fixed hour: 2026-12-02T21:00Z.
-    const T: i64 = 1_796_245_200;
-    const K: u32 = 5;
-
-    #[derive(Default)]
-    struct Counts(HourlyCounts);
-
-    impl Counts {
-        /// One network-hour of one platform: `reachable`, then `failing` of `verdict`, then
-        /// `inconclusive`; its senders are the reports of the hour (the largest platform's).
-        #[allow(clippy::too_many_arguments)]
-        fn add(
-            &mut self,
-            hour: i64,
-            cc: &str,
-            asn: u32,
-            platform: &str,
-            reachable: u64,
-            verdict: Verdict,
-            failing: u64,
-            inconclusive: u64,
-        ) {
-            for (v, count) in [
-                (Verdict::Reachable, reachable),
-                (verdict, failing),
-                (Verdict::Inconclusive, inconclusive),
-            ] {
-                if count > 0 {
-                    self.0.verdicts.push(CountRow {
-                        bucket: hour,
-                        cc: cc.into(),
-                        asn,
-                        platform: platform.into(),
-                        verdict: v,
-                        count,
-                        // Each test report from its own sender.
-                        senders: count,
-                    });
-                }
-            }
-            let reports = reachable + failing + inconclusive;
-            match self
-                .0
-                .senders
-                .iter_mut()
-                .find(|s| (s.hour, s.cc.as_str(), s.asn) == (hour, cc, asn))
-            {
-                Some(s) => s.senders = s.senders.max(reports),
-                None => self.0.senders.push(SenderRow {
-                    hour,
-                    cc: cc.into(),
-                    asn,
-                    senders: reports,
-                }),
-            }
-        }
-
-        /// A clean week before `T` (and up to `until`, excluded) for a network: `per_hour`
-        /// reports of each platform, one in 33 blocked (3 %, a blocker's background).
-        fn clean(&mut self, cc: &str, asn: u32, platforms: &[&str], per_hour: u64, until: i64) {
-            let mut n = 0u64;
-            let mut hour = T - BASELINE_HOURS * HOUR;
-            while hour < until {
-                for p in platforms {
-                    let blocked =
-                        (0..per_hour).filter(|i| (n + i).is_multiple_of(33)).count() as u64;
-                    self.add(
-                        hour,
-                        cc,
-                        asn,
-                        p,
-                        per_hour - blocked,
-                        Verdict::Blocked,
-                        blocked,
-                        0,
-                    );
-                }
-                n += per_hour;
-                hour += HOUR;
-            }
-        }
-
-        fn detect(&mut self, to: i64) -> Vec<Disruption> {
-            self.0.verdicts.sort_by(|a, b| a.cell().cmp(&b.cell()));
-            let window = Window {
-                from: T - 24 * HOUR,
-                to,
-                now: to - HOUR + 60,
-            };
-            detect(&self.0, K, window)
-        }
-    }
-
-    #[test]
-    fn the_binomial_tail_matches_exact_values() {
-        let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 + 1e-9 * b.abs();
-        // 5·0.03⁴·0.97 + 0.03⁵
-        assert!(close(binomial_upper_tail(5, 4, 0.03), 3.928_5e-6 + 2.43e-8));
-        assert!(close(binomial_upper_tail(10, 8, 0.5), 56.0 / 1024.0));
-        // Below the mean, one minus the lower tail.
-        assert!(close(binomial_upper_tail(10, 3, 0.5), 1.0 - 56.0 / 1024.0));
-        assert_eq!(binomial_upper_tail(10, 0, 0.5), 1.0);
-        assert_eq!(binomial_upper_tail(10, 11, 0.5), 0.0);
-        assert!(close(
-            binomial_upper_tail(1000, 1000, 0.5),
-            0.5f64.powi(1000)
-        ));
-        // Large n (Stirling's series): 3.3 % failing of 100 000 against 3 % is far out.
-        let far = binomial_upper_tail(100_000, 3_300, 0.03);
-        assert!(far > 0.0 && far < 1e-7, "{far}");
-        let near = binomial_upper_tail(100_000, 3_000, 0.03);
-        assert!((0.4..0.6).contains(&near), "{near}");
-    }
-
-    #[test]
-    fn confidence_maps_p_values_to_nines() {
-        assert_eq!(confidence(1e-4), 0.9);
-        assert_eq!(confidence(1e-8), 0.99);
-        assert_eq!(confidence(1e-12), 0.999);
-        assert_eq!(confidence(1.0), 0.0);
-        assert_eq!(confidence(0.0), 1.0);
-    }
-
-    #[test]
-    fn a_steady_background_or_a_small_rise_is_not_significant() {
-        // 3 of 100 against 3 %: the background itself.
-        assert!(!significant(3, 100, 0.03));
-        // 30 of 1000 against 1 %: significant, but the reachable share hardly moves.
-        assert!(binomial_upper_tail(1000, 30, 0.01) < ALPHA);
-        assert!(!significant(30, 1000, 0.01));
-        // 9 of 10 against 3 %: a block.
-        assert!(significant(9, 10, 0.03));
-        // Without a baseline, 5 of 5 is not enough against the 20 % prior; 8 of 8 is.
-        let nothing = baseline_share((0, 0), (0, 0));
-        assert_eq!(nothing, PRIOR_FAILING);
-        assert!(!significant(5, 5, nothing));
-        assert!(significant(8, 8, nothing));
-        // With the same hour elsewhere instead: 3 of 100 there.
-        assert_eq!(baseline_share((0, 10), (3, 100)), 0.03);
-        assert_eq!(baseline_share((1, 50), (90, 100)), 0.02);
-        assert_eq!(baseline_share((0, 50), (0, 0)), FLOOR_FAILING);
-    }
+    use netreach::Verdict;
 
     #[test]
     fn fires_on_a_one_network_block_at_21_after_a_clean_week() {
@@ -799,7 +677,10 @@ mod tests {
                 &["x".to_owned()][..]
             )
         );
-        assert_eq!((e.verdict, e.start, e.end), (Verdict::Blocked, T, None));
+        assert_eq!(
+            (e.verdict, e.start, e.end),
+            (EventVerdict::Blocked, T, None)
+        );
         assert_eq!((e.senders, e.share), (30, 0.9));
         assert!(e.confidence > 0.99, "{}", e.confidence);
     }
@@ -830,7 +711,7 @@ mod tests {
         assert_eq!(events.len(), 1, "{events:#?}");
         assert_eq!(
             (events[0].verdict, events[0].end),
-            (Verdict::Throttled, Some(T + HOUR))
+            (EventVerdict::Throttled, Some(T + HOUR))
         );
     }
 
