@@ -9,9 +9,12 @@
 //! Import checks every report exactly as `POST /v1/reports` does ([`intake::parse`] and
 //! [`intake::check`] against the campaigns, the same body limit and the same messages), plus
 //! the line's own `cc` and `asn`, and judges its connection condition as intake does, against
-//! the baselines the target's rollups hold when the import starts ([`Baselines`]; a database
-//! whose rollups hold no hour of that network at that hour of day judges it `normal`, or
-//! `offline`). A report already stored (same run hour, country, network,
+//! the baselines the target's rollups hold ([`Baselines`]). Those are brought up to date at
+//! the start and whenever a line's run falls on a later day than the line before: the hours
+//! imported so far are rolled up and the baselines rebuilt, so a file in time order (as
+//! `export` and `demo` write them) is judged against its own earlier days, as a live collector
+//! would have judged it, even in an empty database. A report already stored (same run hour,
+//! country, network,
 //! `runtime_ms` and exactly the same stored JSON) is not stored again, so an import may be
 //! run twice.
 
@@ -195,7 +198,8 @@ fn failed(message: &str) -> ExitCode {
 
 /// Checks and stores every line of `input` in order (so an export of the target lists them in
 /// the file's order), naming each bad one on stderr (`line N: message`). One report at a
-/// time: on SQLite each is its own commit.
+/// time: on SQLite each is its own commit. At each new day of runs, what is stored is rolled
+/// up to `now`'s hour and `baselines` rebuilt (see the module's documentation).
 ///
 /// # Errors
 /// The input cannot be read, or storage fails (what was stored before stays; importing the
@@ -211,6 +215,7 @@ pub async fn import_lines(
     let mut imported = Imported::default();
     let mut line = Vec::new();
     let mut number = 0u64;
+    let mut day = None;
     loop {
         line.clear();
         let read = input
@@ -223,8 +228,26 @@ pub async fn import_lines(
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let report = match check_line(&line, campaigns, baselines, now, max_age) {
-            Ok(report) => report,
+        let report = match check_line(&line, campaigns, baselines, now, max_age, &mut day) {
+            Ok(Checked::Report(report)) => report,
+            Ok(Checked::NewDay) => {
+                let refresh = async {
+                    crate::rollup::roll_forward(storage, time::floor_hour(now)).await?;
+                    baselines.rebuild(storage, now).await
+                };
+                refresh
+                    .await
+                    .map_err(|e| format!("database: {e} (before line {number})"))?;
+                match check_line(&line, campaigns, baselines, now, max_age, &mut day) {
+                    Ok(Checked::Report(report)) => report,
+                    Ok(Checked::NewDay) => unreachable!("the day was taken"),
+                    Err(message) => {
+                        eprintln!("line {number}: {message}");
+                        imported.skipped += 1;
+                        continue;
+                    }
+                }
+            }
             Err(message) => {
                 eprintln!("line {number}: {message}");
                 imported.skipped += 1;
@@ -240,6 +263,14 @@ pub async fn import_lines(
     Ok(imported)
 }
 
+/// A checked line.
+enum Checked {
+    Report(NewReport),
+    /// The line's run is on a later day than the last one's (`day` now says that day): the
+    /// baselines are to be brought up to date before it is judged.
+    NewDay,
+}
+
 /// One line to a report to store, or the message naming what is wrong: the report's as the
 /// API words it.
 fn check_line(
@@ -248,7 +279,8 @@ fn check_line(
     baselines: &Baselines,
     now: i64,
     max_age: Option<i64>,
-) -> Result<NewReport, String> {
+    day: &mut Option<i64>,
+) -> Result<Checked, String> {
     // A struct would also be read from a positional array: only an object is a line.
     if line.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(
@@ -279,6 +311,12 @@ fn check_line(
     let accepted = intake::parse(body)
         .and_then(|report| intake::check_aged(report, campaigns, now, max_age))
         .map_err(|rejection| rejection.message())?;
+    let run_day = accepted.started_at.div_euclid(time::DAY);
+    if day.is_some_and(|day| run_day > day) {
+        *day = Some(run_day);
+        return Ok(Checked::NewDay);
+    }
+    day.get_or_insert(run_day);
     let judged = baselines.judge(&accepted.report.controls, cc, asn, accepted.started_at);
     let location = Location {
         country: cc.to_owned(),
@@ -287,5 +325,6 @@ fn check_line(
     // Retention counts from arrival; the run's hour is the closest to it a line tells.
     let received_at = accepted.started_at;
     NewReport::checked(accepted, location, true, received_at, &judged)
+        .map(Checked::Report)
         .map_err(|e| format!("cannot encode: {e}"))
 }

@@ -1,15 +1,20 @@
 //! The demo data end to end, as `cargo xtask serve --demo` uses them: `netreach-collector
 //! demo` writes a week ending now, `import` takes every line (each checked as the API checks a
-//! report), and a collector started with `--demo` on that database finds exactly the two
+//! report), and a collector started with `--demo` on that database finds exactly the four
 //! simulated events (the nation-scale disruption in Pakistan, country-wide and on its four
-//! networks; the one-network X block, under way) and nothing in the background, and says
-//! SYNTHETIC in every answer. `--demo` is refused on the real database.
+//! networks; the one-network X block, under way; the internet outage on one network, from runs
+//! sent after it; the slowdown on one network, judged against the network's own earlier
+//! days as the import goes) and nothing in the background, and says SYNTHETIC in every
+//! answer. `--demo` is refused on the real database.
 
 mod common;
 
 use common::chromium::{rendered, text};
 use common::{Collector, TempDir};
-use netreach_collector::demo::{self, NATION_SCALE_HOURS, NETWORKS, ONE_NETWORK};
+use netreach_collector::demo::{
+    self, NATION_SCALE_HOURS, NETWORKS, ONE_NETWORK, OUTAGE_AGO, OUTAGE_HOURS, OUTAGE_NETWORK,
+    SLOWDOWN_AGO, SLOWDOWN_HOURS, SLOWDOWN_NETWORK,
+};
 use netreach_collector::time::{self, format_utc, HOUR};
 use std::collections::BTreeSet;
 use std::process::Command;
@@ -22,7 +27,7 @@ fn collector_command(args: &[&str]) -> std::process::Output {
 }
 
 #[test]
-fn the_demo_week_shows_its_two_events_and_nothing_else_labelled_synthetic() {
+fn the_demo_week_shows_its_four_events_and_nothing_else_labelled_synthetic() {
     common::clear_of_the_hour_change();
     let dir = TempDir::new("demo");
     let campaigns = common::www().join("campaigns");
@@ -114,6 +119,17 @@ fn the_demo_week_shows_its_two_events_and_nothing_else_labelled_synthetic() {
         r#""PK" {} "network" ["x"] "blocked" "{one_network_start}" null"#,
         ONE_NETWORK.1
     ));
+    for ((cc, asn), ago, hours, verdict) in [
+        (OUTAGE_NETWORK, OUTAGE_AGO, OUTAGE_HOURS, "outage"),
+        (SLOWDOWN_NETWORK, SLOWDOWN_AGO, SLOWDOWN_HOURS, "slowdown"),
+    ] {
+        let start = now_hour - ago * HOUR;
+        expected.insert(format!(
+            r#""{cc}" {asn} "network" [] "{verdict}" "{}" "{}""#,
+            format_utc(start),
+            format_utc(start + hours * HOUR)
+        ));
+    }
     assert_eq!(found, expected, "{}", answer.body);
     for e in body["disruptions"].as_array().unwrap() {
         assert!(e["confidence"].as_f64().unwrap() >= 0.99, "{e}");
@@ -133,7 +149,8 @@ fn the_demo_week_shows_its_two_events_and_nothing_else_labelled_synthetic() {
         titles,
         feed.body.matches("<title>SYNTHETIC DEMO DATA: ").count()
     );
-    assert_eq!(titles, 1 + expected.len(), "{}", feed.body);
+    let in_pk = expected.iter().filter(|e| e.starts_with(r#""PK""#)).count();
+    assert_eq!(titles, 1 + in_pk, "{}", feed.body);
     for page in ["/", "/dashboard"] {
         assert_eq!(
             collector.get(page).header("x-netreach-synthetic"),

@@ -269,6 +269,69 @@ fn does_not_fire_on_a_steady_background_nor_a_small_network_under_k(store: Store
 
 test_on_both_stores!(does_not_fire_on_a_steady_background_nor_a_small_network_under_k);
 
+fn an_outage_is_found_from_runs_sent_only_after_it(store: Store) {
+    let dir = TempDir::new(store.name());
+    let collector = start(&store, &dir);
+    let t = yesterday_21();
+    let mut db = Filler::new(&store);
+    // A week on time on two networks, one run in 40 offline (phones losing signal), folded
+    // into the rollups before the outage's runs arrive.
+    db.on_time = true;
+    db.connection = "CASE WHEN (j * 10 + i) % 40 = 0 THEN 'offline' ELSE 'normal' END".into();
+    db.clean_week("PK", 17557, &["x"], 10, t);
+    db.clean_week("PK", 38193, &["x"], 10, t + 4 * HOUR);
+    let rolled = std::process::Command::new(env!("CARGO_BIN_EXE_netreach-collector"))
+        .args(["rollup", "--database", &store.url()])
+        .output()
+        .unwrap();
+    assert!(
+        rolled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rolled.stderr)
+    );
+    assert_eq!(
+        disruptions(&collector, &range(t - DAY, t + 3 * HOUR)),
+        Vec::<Value>::new()
+    );
+
+    // 21:00 to 23:59 on AS17557: eight runs in ten found no control, kept by the page and sent
+    // now, received hours after their runs (nothing was received during the outage).
+    db.on_time = false;
+    db.connection = "CASE WHEN i < 8 THEN 'offline' ELSE 'normal' END".into();
+    db.fill(
+        "PK",
+        17557,
+        t,
+        3,
+        10,
+        &[(
+            "x",
+            "CASE WHEN i < 8 THEN 'inconclusive' ELSE 'reachable' END",
+        )],
+    );
+    let events = disruptions(&collector, &range(t - DAY, t + 4 * HOUR));
+    assert_eq!(events.len(), 1, "{}: {events:#?}", store.name());
+    let e = &events[0];
+    assert_eq!(
+        (&e["cc"], &e["asn"], &e["scope"], &e["verdict"]),
+        (
+            &Value::from("PK"),
+            &Value::from(17557),
+            &Value::from("network"),
+            &Value::from("outage")
+        )
+    );
+    assert_eq!(e["platforms"], serde_json::json!([]));
+    assert_eq!(e["start"], format_utc(t));
+    assert_eq!(e["end"], format_utc(t + 3 * HOUR));
+    assert_eq!(e["share"], 0.8);
+    assert_eq!(e["senders"], 30);
+    // Their inconclusive X verdicts are no platform event.
+    assert!(events.iter().all(|e| e["verdict"] != "blocked"));
+}
+
+test_on_both_stores!(an_outage_is_found_from_runs_sent_only_after_it);
+
 fn x_failing_in_every_country_is_global(store: Store) {
     let dir = TempDir::new(store.name());
     let collector = start(&store, &dir);

@@ -12,6 +12,12 @@ use netreach_collector::time::{self, DAY};
 pub struct Filler<'a> {
     store: &'a Store,
     next_id: i64,
+    /// SQL of each report's connection condition, over `j` and `i` as the verdicts' (see
+    /// [`Filler::fill`]); `NULL` (not judged, never counted) unless set.
+    pub connection: String,
+    /// Reports written as received at their run's hour (on time) rather than this hour
+    /// (late); on time, a roll forward folds them into the rollups.
+    pub on_time: bool,
 }
 
 /// Attempts each platform of a filled report has, by outcome: [`document`]'s.
@@ -43,7 +49,12 @@ pub fn document<'p>(platforms: impl Iterator<Item = &'p str>) -> String {
 
 impl<'a> Filler<'a> {
     pub fn new(store: &'a Store) -> Self {
-        Filler { store, next_id: 1 }
+        Filler {
+            store,
+            next_id: 1,
+            connection: "NULL".into(),
+            on_time: false,
+        }
     }
 
     /// `per_hour` reports an hour in network `asn` of `cc`, for `hours` hours from `first`;
@@ -69,13 +80,19 @@ impl<'a> Filler<'a> {
         );
         let id = format!("{base} + j * {per_hour} + i");
         let at = format!("{first} + j * 3600");
-        let received = time::floor_hour(time::now());
+        let received = if self.on_time {
+            at.clone()
+        } else {
+            time::floor_hour(time::now()).to_string()
+        };
         let mut sql = format!(
             "{series} INSERT INTO reports (id, received_at, started_at, campaign, cc, asn,
-                 browser, browser_version, os, runtime_ms, report)
-             SELECT {id}, {received}, {at}, 't', '{cc}', {asn}, 'chrome', 156, 'linux', 0, '{doc}'
+                 browser, browser_version, os, runtime_ms, report, connection)
+             SELECT {id}, {received}, {at}, 't', '{cc}', {asn}, 'chrome', 156, 'linux', 0, '{doc}',
+                 {connection}
              FROM h, n;\n",
-            doc = document(platforms.iter().map(|(p, _)| *p))
+            doc = document(platforms.iter().map(|(p, _)| *p)),
+            connection = self.connection
         );
         for (platform, verdict) in platforms {
             sql += &format!(
