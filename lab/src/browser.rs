@@ -48,6 +48,8 @@ pub struct PageResult {
     pub verdicts_in: Duration,
     /// The JSON shown in `#report` (what would be submitted).
     pub report_json: String,
+    /// Whether the page said that the network itself seems down (`#offline-note` shown).
+    pub offline_note: bool,
 }
 
 /// The reports a page lists as waiting for the network, and what its localStorage holds.
@@ -268,10 +270,17 @@ impl Browser {
             .text()
             .await
             .context("reading pre#report")?;
+        let offline_note = self
+            .element("#offline-note")
+            .await?
+            .is_displayed()
+            .await
+            .context("reading #offline-note")?;
         Ok(PageResult {
             verdicts,
             verdicts_in,
             report_json,
+            offline_note,
         })
     }
 

@@ -36,6 +36,8 @@ pub struct Options<'a> {
 pub struct Stored {
     pub report: Report,
     pub rows: Vec<Judged>,
+    /// The connection condition the collector judged the report's controls to show.
+    pub connection: Option<String>,
 }
 
 impl CollectorInspector {
@@ -114,11 +116,11 @@ impl CollectorInspector {
     /// If the file, the row or its JSON is not as the collector's schema says.
     pub fn stored(&self, id: i64) -> Result<Stored> {
         let db = self.database()?;
-        let (rowid, json): (i64, String) = db
+        let (rowid, json, connection): (i64, String, Option<String>) = db
             .query_row(
-                "SELECT id, report FROM reports WHERE public_id = ?1",
+                "SELECT id, report, connection FROM reports WHERE public_id = ?1",
                 [id],
-                |row| Ok((row.get(0)?, row.get(1)?)),
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
             )
             .context(format_args!("reading stored report {id}"))?;
         let report: Report =
@@ -139,7 +141,11 @@ impl CollectorInspector {
             })
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
             .context(format_args!("reading stored verdicts of report {id}"))?;
-        Ok(Stored { report, rows })
+        Ok(Stored {
+            report,
+            rows,
+            connection,
+        })
     }
 
     /// What `GET /v1/aggregates` publishes (k = 1 here): per platform, the verdict of each

@@ -129,6 +129,7 @@ async fn observe(scenario: &Scenario, setup: &Setup<'_>, seen: &mut Observation)
     tokio::time::sleep(CONSENT_WAIT).await;
     seen.reports_before_submit = collector.report_count()?;
     seen.page = page.verdicts;
+    seen.offline_note = page.offline_note;
     seen.verdicts_ms = page.verdicts_in.as_millis() as u64;
     seen.report = serde_json::from_str(&page.report_json).ok();
     if let Some(code) = scenario.language {
@@ -241,6 +242,7 @@ fn record_stored(collector: &CollectorInspector, id: i64, seen: &mut Observation
         })
         .collect();
     seen.rows = stored.rows;
+    seen.connection = stored.connection;
     seen.report = Some(stored.report);
     Ok(())
 }

@@ -129,6 +129,13 @@ impl Scenario {
         self.tracking_list.is_empty() || browser == BrowserKind::Firefox
     }
 
+    /// Whether the visitor's network itself is cut (every host dropped, the controls too).
+    pub fn network_down(&self) -> bool {
+        self.censors
+            .iter()
+            .any(|c| matches!(c, Censor::Drop(Targets::Everything)))
+    }
+
     /// The expected verdict of a platform.
     pub fn expected(&self, platform: &str) -> Expect {
         self.expect
@@ -217,6 +224,7 @@ impl Scenario {
                 seen.aggregated
             ));
         }
+        problems.extend(self.connection_problems(seen, arrives));
         problems.extend(self.waiting_problems(seen));
         problems.extend(self.language_problems(seen));
         if self.card {
@@ -246,6 +254,31 @@ impl Scenario {
                     limit.as_secs()
                 ));
             }
+        }
+        problems
+    }
+}
+
+impl Scenario {
+    /// The page says the network itself seems down exactly when it is, and the collector
+    /// stores the report's connection as `offline` then, `normal` otherwise (the lab's
+    /// collector holds no baseline a run could be `degraded` against).
+    fn connection_problems(&self, seen: &Observation, arrives: bool) -> Vec<String> {
+        let down = self.network_down();
+        let mut problems = Vec::new();
+        if seen.offline_note != down {
+            problems.push(if down {
+                "the page did not say that the network itself seems down".to_owned()
+            } else {
+                "the page said that the network itself seems down".to_owned()
+            });
+        }
+        let expected = if down { "offline" } else { "normal" };
+        if arrives && seen.connection.as_deref() != Some(expected) {
+            problems.push(format!(
+                "the collector stored the connection as {:?}, expected {expected}",
+                seen.connection
+            ));
         }
         problems
     }
@@ -451,6 +484,12 @@ pub struct Observation {
     /// The status card, in the scenarios that open it.
     #[serde(default)]
     pub card: Option<CardSeen>,
+    /// Whether the page said, after the run, that the network itself seems down.
+    #[serde(default)]
+    pub offline_note: bool,
+    /// The connection condition the collector stored with the report.
+    #[serde(default)]
+    pub connection: Option<String>,
     /// Why the run did not get as far as verdicts.
     pub error: Option<String>,
 }
@@ -725,8 +764,54 @@ mod tests {
                 headline: "No disruption detected".into(),
                 basis: "Based on 1 report in 1 of the last 24 hours".into(),
             }),
+            connection: Some("normal".into()),
             ..Observation::default()
         }
+    }
+
+    #[test]
+    fn a_network_down_unsaid_or_said_wrongly_and_a_wrong_stored_condition_are_problems() {
+        let down = find("drop-everything").unwrap();
+        assert!(down.network_down());
+        let all_inconclusive: Vec<(&str, &str)> =
+            PLATFORMS.iter().map(|p| (*p, "inconclusive")).collect();
+        let mut seen = observation(&all_inconclusive);
+        seen.connections_after_run = 0;
+        assert_eq!(
+            down.problems(&seen),
+            [
+                "the page did not say that the network itself seems down",
+                "the collector stored the connection as Some(\"normal\"), expected offline"
+            ]
+        );
+        seen.offline_note = true;
+        seen.connection = Some("offline".into());
+        assert!(
+            down.problems(&seen).is_empty(),
+            "{:?}",
+            down.problems(&seen)
+        );
+
+        let drop_x = find("drop-x").unwrap();
+        assert!(!drop_x.network_down());
+        let mut seen = observation(&X_BLOCKED);
+        seen.offline_note = true;
+        seen.connection = None;
+        assert_eq!(
+            drop_x.problems(&seen),
+            [
+                "the page said that the network itself seems down",
+                "the collector stored the connection as None, expected normal"
+            ]
+        );
+        // A report the visitor deleted is never stored: nothing to ask of its condition.
+        let deleted = find("queue-deleted").unwrap();
+        let mut seen = observation(&X_BLOCKED);
+        seen.connection = None;
+        assert!(!deleted
+            .problems(&seen)
+            .iter()
+            .any(|p| p.contains("connection")));
     }
 
     fn laid_out(dir: &str, from_left: f64, from_right: f64) -> LayoutSeen {
