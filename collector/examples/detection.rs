@@ -26,13 +26,18 @@
 //! 1,000 cell-hours with reports in the window tested; country-wide flags outside every
 //! planted event of the country are counted apart.
 //!
+//! Last, detection's own time at the scale of the PostgreSQL benchmark
+//! (`collector/benches/detection.sh`): `detect` over the counts one request reads there, the
+//! 14 days (7 reported, 7 of baseline) of 40 networks in 10 countries and 12 platforms at a
+//! million reports a month, without the database ([`scale`]).
+//!
 //! `cargo run --release -p netreach-collector --example detection -- [SEEDS]` (default 40)
 
 use netreach::{Campaign, Verdict};
 use netreach_collector::connection::Connection;
 use netreach_collector::demo::{self, Counter, Network, Rng};
 use netreach_collector::disruptions::{detect, EventVerdict, Scope, Window, BASELINE_HOURS};
-use netreach_collector::storage::HourlyCounts;
+use netreach_collector::storage::{ConnectionRow, CountRow, HourlyCounts, SenderRow};
 use netreach_collector::time::{floor_hour, HOUR};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::Instant;
@@ -752,5 +757,91 @@ fn main() -> Result<(), String> {
             score.by(heading, field);
         }
     }
+    println!();
+    scale(&campaign()?);
     Ok(())
+}
+
+/// Times `detect` (5 times: median and max) on counts shaped as the PostgreSQL benchmark's
+/// request reads them: 336 hours × 40 networks × the default campaign's 12 platforms, each cell-hour 35 reports of
+/// 35 senders (a million reports in 30 days) with the verdicts the benchmark draws (2 %
+/// blocked, 1 % partial, 3 % inconclusive, here 1 or 2, 0 or 1, 1 or 2 reports of 35), and
+/// each network-hour's connection conditions.
+fn scale(campaign: &Campaign) {
+    const COUNTRIES: [&str; 10] = ["PK", "IR", "TR", "RU", "BR", "IN", "EG", "ET", "MM", "US"];
+    let now = 1_796_169_600;
+    let window = Window {
+        from: now - 7 * 24 * HOUR,
+        to: now,
+        now,
+    };
+    let mut rng = Rng::new(7);
+    let mut counts = HourlyCounts::default();
+    let mut hour = window.from - BASELINE_HOURS * HOUR;
+    while hour < now {
+        for n in 0..40u32 {
+            let (cc, asn) = (COUNTRIES[n as usize / 4].to_owned(), 1000 + n);
+            counts.senders.push(SenderRow {
+                hour,
+                cc: cc.clone(),
+                asn,
+                senders: 35,
+            });
+            for (connection, count) in [
+                (Connection::Normal, 34),
+                (Connection::Degraded, rng.between(0, 1)),
+                (Connection::Offline, rng.between(0, 1)),
+            ] {
+                counts.connections.push(ConnectionRow {
+                    hour,
+                    cc: cc.clone(),
+                    asn,
+                    connection,
+                    count: u64::from(count),
+                });
+            }
+            for platform in campaign.platforms.iter().map(|p| p.id.as_str()) {
+                let blocked = rng.between(1, 2);
+                let partial = rng.between(0, 1);
+                let inconclusive = rng.between(1, 2);
+                for (verdict, count) in [
+                    (Verdict::Blocked, blocked),
+                    (Verdict::Inconclusive, inconclusive),
+                    (Verdict::Partial, partial),
+                    (Verdict::Reachable, 35 - blocked - partial - inconclusive),
+                ] {
+                    if count > 0 {
+                        counts.verdicts.push(CountRow {
+                            bucket: hour,
+                            cc: cc.clone(),
+                            asn,
+                            platform: platform.to_owned(),
+                            verdict,
+                            count: u64::from(count),
+                            senders: u64::from(count),
+                        });
+                    }
+                }
+            }
+        }
+        hour += HOUR;
+    }
+    // Storage's order: by cell, then verdict by name.
+    counts.verdicts.sort_by(|a, b| a.cell().cmp(&b.cell()));
+    let mut seconds: Vec<f64> = (0..5)
+        .map(|_| {
+            let started = Instant::now();
+            std::hint::black_box(detect(&counts, K, window));
+            started.elapsed().as_secs_f64()
+        })
+        .collect();
+    seconds.sort_by(f64::total_cmp);
+    println!(
+        "detect() at the PostgreSQL benchmark's scale: {} verdict rows, {} connection rows \
+         (14 days, 40 networks, 12 platforms): median {:.3} s, max {:.3} s of 5",
+        counts.verdicts.len(),
+        counts.connections.len(),
+        seconds[2],
+        seconds[4]
+    );
 }

@@ -11,6 +11,7 @@
 
 use crate::cli::RollupArgs;
 use crate::connection::Baselines;
+use crate::storage::rollup::Fold;
 use crate::storage::{self, Storage, StorageError, StorageOptions};
 use crate::time;
 use std::sync::Arc;
@@ -18,6 +19,8 @@ use std::time::Duration;
 
 /// How often the server rolls forward.
 const EVERY: Duration = Duration::from_secs(60);
+/// The longest `rollup --at-once` may run.
+const AT_ONCE_LIMIT: Duration = Duration::from_secs(24 * 3600);
 
 /// The bound a roll forward at `now` folds up to: the start of the hour in which `now` less
 /// twice the storage `timeout` falls.
@@ -33,10 +36,19 @@ pub fn until(now: i64, timeout: Duration) -> i64 {
 /// A fold failed; the hours folded before it stay folded.
 pub async fn roll_forward(storage: &dyn Storage, until: i64) -> Result<u64, StorageError> {
     let mut hours = 0;
-    while storage.roll_hour(until).await?.is_some() {
+    while storage.roll_hour(until, Fold::Hour).await?.is_some() {
         hours += 1;
     }
     Ok(hours)
+}
+
+/// Folds in everything received before `until` that the rollups do not hold, in one
+/// transaction (see [`Fold::All`]); returns whether there was anything.
+///
+/// # Errors
+/// The fold failed; nothing of it stays.
+pub async fn roll_all(storage: &dyn Storage, until: i64) -> Result<bool, StorageError> {
+    Ok(storage.roll_hour(until, Fold::All).await?.is_some())
 }
 
 /// Rolls forward now and then every minute, for as long as the collector runs, and rebuilds
@@ -82,18 +94,31 @@ pub async fn command(args: RollupArgs) -> Result<(), String> {
         db_ca: args.db_ca,
         pool_size: 1,
         write_queue: 1,
-        timeout,
+        // The one transaction of `--at-once` takes as long as the tables take to read; what
+        // is folded still ends where the server's timeout says (`until` below).
+        timeout: if args.at_once { AT_ONCE_LIMIT } else { timeout },
     };
     let storage = storage::open(&args.database, options, Arc::default())
         .await
         .map_err(|e| format!("database: {e}"))?;
     let until = until(time::now(), timeout);
     let started = std::time::Instant::now();
-    let folded = roll_forward(&*storage, until).await;
+    let folded = if args.at_once {
+        roll_all(&*storage, until).await.map(|any| {
+            format!(
+                "{} in one transaction",
+                if any { "folded" } else { "nothing to fold" }
+            )
+        })
+    } else {
+        roll_forward(&*storage, until)
+            .await
+            .map(|hours| format!("{hours} received hours folded"))
+    };
     storage.close().await;
-    let hours = folded.map_err(|e| format!("rollups: {e}"))?;
+    let folded = folded.map_err(|e| format!("rollups: {e}"))?;
     eprintln!(
-        "netreach-collector: rollups hold every report received before {} ({hours} received hours folded in {:.1} s)",
+        "netreach-collector: rollups hold every report received before {} ({folded} in {:.1} s)",
         time::format_utc(until),
         started.elapsed().as_secs_f64()
     );

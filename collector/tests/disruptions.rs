@@ -328,6 +328,12 @@ fn an_outage_is_found_from_runs_sent_only_after_it(store: Store) {
     assert_eq!(e["senders"], 30);
     // Their inconclusive X verdicts are no platform event.
     assert!(events.iter().all(|e| e["verdict"] != "blocked"));
+    // A view of one platform shows the outage too: it takes every platform with it.
+    let of_x = disruptions(
+        &collector,
+        &format!("{}&platform=x", range(t - DAY, t + 4 * HOUR)),
+    );
+    assert_eq!(of_x, events);
 }
 
 test_on_both_stores!(an_outage_is_found_from_runs_sent_only_after_it);

@@ -12,7 +12,7 @@ mod common;
 use common::{Store, TempDir};
 use netreach::{Browser, Client, Os, Reason, Verdict};
 use netreach_collector::connection::{Connection, LOG_SCALE};
-use netreach_collector::rollup::roll_forward;
+use netreach_collector::rollup::{roll_all, roll_forward};
 use netreach_collector::storage::{
     self, AggregateQuery, ConnectionCount, ConnectionRow, CountRow, FigureRow, HourlyCounts,
     NewReport, SenderRow, Storage, StorageOptions, VerdictRow,
@@ -448,7 +448,18 @@ fn the_rollups_and_the_live_reports_answer_as_the_raw_reports(store: Store) {
         stored.extend(imported);
         answers_as_raw(&*storage, &stored, "after an import before the bound").await;
 
-        assert_eq!(roll_forward(&*storage, BASE + 30 * HOUR).await.unwrap(), 1);
+        // Hour 7 and hours 8 to 12 at once (`rollup --at-once`): nothing is left after.
+        let batch = received_in(8..13, 5000);
+        for r in &batch {
+            storage.insert(r.clone()).await.unwrap();
+        }
+        stored.extend(batch);
+        assert!(roll_all(&*storage, BASE + 13 * HOUR).await.unwrap());
+        assert_eq!(rolled(), [(BASE + 13 * HOUR).to_string()]);
+        assert!(!roll_all(&*storage, BASE + 13 * HOUR).await.unwrap());
+        answers_as_raw(&*storage, &stored, "with hours 8 to 12 rolled at once").await;
+
+        assert_eq!(roll_forward(&*storage, BASE + 30 * HOUR).await.unwrap(), 0);
         answers_as_raw(&*storage, &stored, "with everything rolled").await;
         figures_as_raw(&*storage, &stored, "with everything rolled").await;
 

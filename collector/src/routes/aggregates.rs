@@ -372,7 +372,11 @@ mod concurrency {
         ) -> BoxFuture<'_, Result<Vec<StoredReport>, StorageError>> {
             Box::pin(async { Ok(Vec::new()) })
         }
-        fn roll_hour(&self, _: i64) -> BoxFuture<'_, Result<Option<i64>, StorageError>> {
+        fn roll_hour(
+            &self,
+            _: i64,
+            _: crate::storage::rollup::Fold,
+        ) -> BoxFuture<'_, Result<Option<i64>, StorageError>> {
             Box::pin(async { Ok(None) })
         }
         fn delete_received_before(&self, _: i64) -> BoxFuture<'_, Result<u64, StorageError>> {

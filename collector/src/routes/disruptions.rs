@@ -5,7 +5,8 @@
 //! hours, by default the last 7 days); events that overlap the range are listed, newest first.
 //! Detection always runs over every country (the global rule needs them all), reading the
 //! 7 days before `from` as baseline; the filters then choose events: `cc` keeps that
-//! country's events and global ones, `asn` that network's, `platform` those that include it.
+//! country's events and global ones, `asn` that network's, `platform` those that include it
+//! and the network-wide ones (outages and slowdowns, which take every platform with them).
 //! `campaign` is different: detection then reads only that campaign's reports (its baseline
 //! too), so its organisers see the events their own measurements show.
 //! Both routes share the aggregates' allowance per client, their query slots and the length
@@ -95,10 +96,12 @@ fn chosen(event: &Disruption, q: &AggregateQuery) -> bool {
         q.cc.as_ref()
             .is_none_or(|cc| event.scope == Scope::Global || event.cc.as_ref() == Some(cc));
     let asn = q.asn.is_none_or(|asn| event.asn == Some(asn));
+    // An outage or slowdown of the network (no platforms of its own) takes every platform
+    // with it: a card or dashboard of one platform must show it too.
     let platform = q
         .platform
         .as_ref()
-        .is_none_or(|p| event.platforms.contains(p));
+        .is_none_or(|p| event.platforms.is_empty() || event.platforms.contains(p));
     cc && asn && platform
 }
 

@@ -471,8 +471,11 @@ pub(crate) fn merge_hour_cells(
     if cells.len() > max_rows {
         return None;
     }
-    // One order on both storages, whatever the database's collation.
-    cells.sort_unstable_by(|a, b| a.cell().cmp(&b.cell()));
+    // One order on both storages, whatever the database's collation (already so, most
+    // often: then no sort).
+    if !cells.is_sorted_by(|a, b| a.cell() <= b.cell()) {
+        cells.sort_unstable_by(|a, b| a.cell().cmp(&b.cell()));
+    }
     Some(cells)
 }
 
@@ -705,7 +708,13 @@ pub trait Storage: Send + Sync {
     /// [`rollup`]); resolves with that hour, or `None` when every report received before
     /// `until` is in them. Collectors sharing a database may run it at once: each hour is
     /// added once.
-    fn roll_hour(&self, until: i64) -> BoxFuture<'_, Result<Option<i64>, StorageError>>;
+    /// With [`rollup::Fold::All`], everything received before `until` goes in that one
+    /// transaction.
+    fn roll_hour(
+        &self,
+        until: i64,
+        fold: rollup::Fold,
+    ) -> BoxFuture<'_, Result<Option<i64>, StorageError>>;
     /// Checks that the database answers.
     fn health(&self) -> BoxFuture<'_, Result<(), StorageError>>;
     /// Stops taking writes and waits until every queued write has finished.

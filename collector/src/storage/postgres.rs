@@ -634,7 +634,11 @@ impl PostgresStorage {
 
     /// [`Storage::roll_hour`] in one transaction; the state row, locked first, makes
     /// collectors that roll forward at once take turns.
-    async fn roll_hour_now(&self, until: i64) -> Result<Option<i64>, StorageError> {
+    async fn roll_hour_now(
+        &self,
+        until: i64,
+        fold: super::rollup::Fold,
+    ) -> Result<Option<i64>, StorageError> {
         use super::rollup;
         let mut client = self.pool.get().await.map_err(pool_error)?;
         let tx = client.transaction().await?;
@@ -651,7 +655,12 @@ impl PostgresStorage {
             .get(0);
         let folded = match next {
             Some(hour) => {
-                let end = (hour + crate::time::HOUR).min(until);
+                let end = rollup::fold_end(fold, hour, until);
+                if fold == rollup::Fold::All {
+                    // Everything at once groups millions of rows: in memory rather than an
+                    // external sort with the default 4 MB (this transaction only).
+                    tx.batch_execute("SET LOCAL work_mem = '256MB'").await?;
+                }
                 for sql in rollup::fold_hour_sql(LOOKUP, "$1", "$2") {
                     tx.execute(&sql, &[&hour, &end]).await?;
                 }
@@ -827,8 +836,12 @@ impl Storage for PostgresStorage {
         }))
     }
 
-    fn roll_hour(&self, until: i64) -> BoxFuture<'_, Result<Option<i64>, StorageError>> {
-        Box::pin(within(self.timeout, self.roll_hour_now(until)))
+    fn roll_hour(
+        &self,
+        until: i64,
+        fold: super::rollup::Fold,
+    ) -> BoxFuture<'_, Result<Option<i64>, StorageError>> {
+        Box::pin(within(self.timeout, self.roll_hour_now(until, fold)))
     }
 
     fn delete_received_before(&self, cutoff: i64) -> BoxFuture<'_, Result<u64, StorageError>> {

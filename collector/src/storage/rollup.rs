@@ -152,6 +152,19 @@ fn log_sum(column: &str) -> String {
     )
 }
 
+/// How much one roll forward folds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fold {
+    /// The first received hour the rollups do not hold: the server's way, a short
+    /// transaction at a time.
+    Hour,
+    /// Everything received before the bound at once: one pass over the tables, for the
+    /// first pass over a large database (`netreach-collector rollup --at-once`), where an
+    /// hour at a time looks each report's verdicts up by report, a random read each when the
+    /// database is larger than memory.
+    All,
+}
+
 /// The bound W (see the module's documentation).
 pub(crate) const ROLLED_SQL: &str = "SELECT rolled_before FROM rollup_state WHERE id = 1";
 
@@ -216,6 +229,14 @@ pub(crate) fn fold_sql(lookup: Lookup, which: &str) -> [String; 4] {
             kbps = log_sum("control_kbps")
         ),
     ]
+}
+
+/// The end of what a roll forward folds, from the first received hour it does not hold.
+pub(crate) fn fold_end(fold: Fold, hour: i64, until: i64) -> i64 {
+    match fold {
+        Fold::Hour => (hour + crate::time::HOUR).min(until),
+        Fold::All => until,
+    }
 }
 
 /// The statements that fold the reports received in `[from, to)` (two placeholders).

@@ -161,6 +161,7 @@ enum Work {
     Insert(Job),
     RollHour {
         until: i64,
+        fold: super::rollup::Fold,
         done: oneshot::Sender<Result<Option<i64>, StorageError>>,
     },
 }
@@ -362,7 +363,11 @@ fn write_batch(
 
 /// Folds the next received hour before `until` into the rollups (see [`Storage::roll_hour`]),
 /// in one transaction.
-fn roll_hour(conn: &mut Connection, until: i64) -> Result<Option<i64>, StorageError> {
+fn roll_hour(
+    conn: &mut Connection,
+    until: i64,
+    fold: super::rollup::Fold,
+) -> Result<Option<i64>, StorageError> {
     use super::rollup;
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let rolled: i64 = tx.query_row(rollup::ROLLED_SQL, [], |row| row.get(0))?;
@@ -375,7 +380,7 @@ fn roll_hour(conn: &mut Connection, until: i64) -> Result<Option<i64>, StorageEr
         })?;
     let folded = match next {
         Some(hour) => {
-            let end = (hour + crate::time::HOUR).min(until);
+            let end = rollup::fold_end(fold, hour, until);
             for sql in rollup::fold_hour_sql(LOOKUP, "?1", "?2") {
                 tx.execute(&sql, [hour, end])?;
             }
@@ -582,8 +587,8 @@ fn run_writer(
     let mut next = queue.blocking_recv();
     while let Some(work) = next.take() {
         let first = match work {
-            Work::RollHour { until, done } => {
-                let _ = done.send(roll_hour(&mut conn, until));
+            Work::RollHour { until, fold, done } => {
+                let _ = done.send(roll_hour(&mut conn, until, fold));
                 next = queue.blocking_recv();
                 continue;
             }
@@ -941,7 +946,11 @@ impl Storage for SqliteStorage {
         }))
     }
 
-    fn roll_hour(&self, until: i64) -> BoxFuture<'_, Result<Option<i64>, StorageError>> {
+    fn roll_hour(
+        &self,
+        until: i64,
+        fold: super::rollup::Fold,
+    ) -> BoxFuture<'_, Result<Option<i64>, StorageError>> {
         Box::pin(async move {
             let sender = self
                 .sender
@@ -952,7 +961,7 @@ impl Storage for SqliteStorage {
             let (done, answer) = oneshot::channel();
             // Waits for room in the queue rather than being refused: it is off the request path.
             sender
-                .send(Work::RollHour { until, done })
+                .send(Work::RollHour { until, fold, done })
                 .await
                 .map_err(|_| StorageError::Unavailable("the writer has stopped".into()))?;
             answer
