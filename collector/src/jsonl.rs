@@ -228,28 +228,37 @@ pub async fn import_lines(
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let report = match check_line(&line, campaigns, baselines, now, max_age, &mut day) {
-            Ok(Checked::Report(report)) => report,
-            Ok(Checked::NewDay) => {
-                let refresh = async {
-                    crate::rollup::roll_forward(storage, time::floor_hour(now)).await?;
-                    baselines.rebuild(storage, now).await
-                };
-                refresh
-                    .await
-                    .map_err(|e| format!("database: {e} (before line {number})"))?;
-                match check_line(&line, campaigns, baselines, now, max_age, &mut day) {
-                    Ok(Checked::Report(report)) => report,
-                    Ok(Checked::NewDay) => unreachable!("the day was taken"),
-                    Err(message) => {
-                        eprintln!("line {number}: {message}");
-                        imported.skipped += 1;
-                        continue;
-                    }
-                }
-            }
+        let (accepted, location) = match check_line(&line, campaigns, now, max_age) {
+            Ok(checked) => checked,
             Err(message) => {
                 eprintln!("line {number}: {message}");
+                imported.skipped += 1;
+                continue;
+            }
+        };
+        let run_day = accepted.started_at.div_euclid(time::DAY);
+        if day.is_some_and(|day| run_day > day) {
+            let refresh = async {
+                crate::rollup::roll_forward(storage, time::floor_hour(now)).await?;
+                baselines.rebuild(storage, now).await
+            };
+            refresh
+                .await
+                .map_err(|e| format!("database: {e} (before line {number})"))?;
+        }
+        day = Some(day.map_or(run_day, |day: i64| day.max(run_day)));
+        let judged = baselines.judge(
+            &accepted.report.controls,
+            &location.country,
+            location.asn,
+            accepted.started_at,
+        );
+        // Retention counts from arrival; the run's hour is the closest to it a line tells.
+        let received_at = accepted.started_at;
+        let report = match NewReport::checked(accepted, location, true, received_at, &judged) {
+            Ok(report) => report,
+            Err(e) => {
+                eprintln!("line {number}: cannot encode: {e}");
                 imported.skipped += 1;
                 continue;
             }
@@ -263,24 +272,14 @@ pub async fn import_lines(
     Ok(imported)
 }
 
-/// A checked line.
-enum Checked {
-    Report(NewReport),
-    /// The line's run is on a later day than the last one's (`day` now says that day): the
-    /// baselines are to be brought up to date before it is judged.
-    NewDay,
-}
-
-/// One line to a report to store, or the message naming what is wrong: the report's as the
-/// API words it.
+/// One line to a checked report and its sender's location, or the message naming what is
+/// wrong: the report's as the API words it.
 fn check_line(
     line: &[u8],
     campaigns: &Campaigns,
-    baselines: &Baselines,
     now: i64,
     max_age: Option<i64>,
-    day: &mut Option<i64>,
-) -> Result<Checked, String> {
+) -> Result<(intake::Accepted, Location), String> {
     // A struct would also be read from a positional array: only an object is a line.
     if line.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(
@@ -311,20 +310,9 @@ fn check_line(
     let accepted = intake::parse(body)
         .and_then(|report| intake::check_aged(report, campaigns, now, max_age))
         .map_err(|rejection| rejection.message())?;
-    let run_day = accepted.started_at.div_euclid(time::DAY);
-    if day.is_some_and(|day| run_day > day) {
-        *day = Some(run_day);
-        return Ok(Checked::NewDay);
-    }
-    day.get_or_insert(run_day);
-    let judged = baselines.judge(&accepted.report.controls, cc, asn, accepted.started_at);
     let location = Location {
         country: cc.to_owned(),
         asn,
     };
-    // Retention counts from arrival; the run's hour is the closest to it a line tells.
-    let received_at = accepted.started_at;
-    NewReport::checked(accepted, location, true, received_at, &judged)
-        .map(Checked::Report)
-        .map_err(|e| format!("cannot encode: {e}"))
+    Ok((accepted, location))
 }
