@@ -70,6 +70,11 @@ const SYSTEM_TOOLS: &[SystemTool] = &[
         needed_for: "ingest benchmark baseline",
     },
     SystemTool {
+        program: "pngquant",
+        package: "pngquant",
+        needed_for: "the README's dashboard screenshot (its command)",
+    },
+    SystemTool {
         program: "ip",
         package: "iproute2",
         needed_for: "lab namespaces",
